@@ -1,0 +1,35 @@
+# The two commands of the README: `make demo` (the main job) and `make check` (the tests).
+# Both install what is missing (scripts/install-deps.sh, apt-get as root), configure with CMake + Ninja
+# into build/ (and build-asan/ for the sanitizer run), and build.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build build-asan check demo bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DJD_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(ASAN_BUILD)
+
+# The whole suite on the normal build, then the unit and fuzz tests again under ASan+UBSan.
+check: build build-asan
+	@cd $(BUILD) && ctest --output-on-failure --timeout 300
+	@cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 300 -L sanitize
+
+demo: build
+	@examples/demo.sh $(BUILD)
+
+bench: build
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,455 @@
+// executor.cpp — jitdebug-executor: a drop-in for llvm-jitlink-executor with the hooks inside.
+//
+// Same arguments as LLVM 16's executor: `filedescs=IN,OUT` or `listen=HOST:PORT`. Built on LLVM's
+// SimpleRemoteEPCServer (ORC target-process library); this file is the thin C++ glue:
+//  - binds exactly the address it is given (the stock one binds every interface);
+//  - its own transport: one writev per message, TCP_NODELAY, and TCP_QUICKACK re-armed after every
+//    read, so the controller's header-then-payload writes are never held by Nagle + delayed ACK;
+//  - wraps the memory manager's reserve/finalize/deallocate wrappers to report every allocation's
+//    segments to the hooks (jd_note_allocation: real addresses for .bss in debug objects) and to
+//    count live allocations;
+//  - ends the session itself: LLVM 16's controller closes its socket while its own reader thread is
+//    blocked in read(), so no FIN is ever sent and the stock pair hangs. Once the program's main has
+//    returned and the controller has released every allocation (or nothing arrives for a second
+//    after main returned), the executor shuts the connection down, which completes the controller's
+//    disconnect; both processes then exit, the controller with the program's status.
+// The registration symbols (llvm_orc_registerJITLoaderGDBWrapper, __jit_debug_*) come from the hooks
+// and are exported from the executable (executor.dynlist).
+
+#include "jitdebug-hooks.h"
+
+#include "llvm/ExecutionEngine/Orc/Shared/OrcRTBridge.h"
+#include "llvm/ExecutionEngine/Orc/Shared/SimpleRemoteEPCUtils.h"
+#include "llvm/ExecutionEngine/Orc/Shared/TargetProcessControlTypes.h"
+#include "llvm/ExecutionEngine/Orc/TargetProcess/ExecutorBootstrapService.h"
+#include "llvm/ExecutionEngine/Orc/TargetProcess/RegisterEHFrames.h"
+#include "llvm/ExecutionEngine/Orc/TargetProcess/SimpleExecutorMemoryManager.h"
+#include "llvm/ExecutionEngine/Orc/TargetProcess/SimpleRemoteEPCServer.h"
+#include "llvm/Support/Error.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+using namespace llvm;
+using namespace llvm::orc;
+using namespace llvm::orc::shared;
+
+namespace {
+
+constexpr uint64_t MaxMessageSize = 1ull << 30;
+constexpr auto IdleExitAfterMain = std::chrono::milliseconds(1000);
+
+// ---- session end detection ------------------------------------------------------------------
+
+struct SessionState {
+  std::mutex M;
+  std::condition_variable CV;
+  bool MainReturned = false;
+  bool Ended = false;
+  int64_t LiveAllocs = 0;
+  int InFlight = 0;                        // calls received, result not yet sent
+  std::chrono::steady_clock::time_point LastActivity = std::chrono::steady_clock::now();
+  std::function<void()> Shutdown;          // set by the transport
+};
+SessionState Session;
+
+// Called with Session.M held, after a Result was sent or state changed.
+void maybeEndLocked() {
+  if (Session.Ended || !Session.MainReturned || Session.InFlight > 0 || Session.LiveAllocs > 0)
+    return;
+  Session.Ended = true;
+  if (Session.Shutdown)
+    Session.Shutdown();
+}
+
+// ---- transport ------------------------------------------------------------------------------
+
+class JDTransport : public SimpleRemoteEPCTransport {
+public:
+  static Expected<std::unique_ptr<JDTransport>> Create(SimpleRemoteEPCTransportClient &C, int InFD,
+                                                        int OutFD) {
+    return std::unique_ptr<JDTransport>(new JDTransport(C, InFD, OutFD));
+  }
+
+  ~JDTransport() override {
+    {
+      std::lock_guard<std::mutex> Lock(Session.M);
+      Session.Shutdown = nullptr;
+    }
+    disconnect();
+    if (Listener.joinable())
+      Listener.join();
+    close(InFD);
+    if (OutFD != InFD)
+      close(OutFD);
+  }
+
+  Error start() override {
+    Listener = std::thread([this] { listenLoop(); });
+    return Error::success();
+  }
+
+  Error sendMessage(SimpleRemoteEPCOpcode OpC, uint64_t SeqNo, ExecutorAddr TagAddr,
+                    ArrayRef<char> ArgBytes) override {
+    char Hdr[32];
+    putLE64(Hdr, 32 + ArgBytes.size());
+    putLE64(Hdr + 8, static_cast<uint64_t>(OpC));
+    putLE64(Hdr + 16, SeqNo);
+    putLE64(Hdr + 24, TagAddr.getValue());
+    {
+      std::lock_guard<std::mutex> Lock(WriteMutex);
+      if (Disconnected)
+        return make_error<StringError>("jitdebug-executor: connection closed", inconvertibleErrorCode());
+      struct iovec IOV[2] = {{Hdr, sizeof(Hdr)}, {const_cast<char *>(ArgBytes.data()), ArgBytes.size()}};
+      if (Error Err = writeAll(IOV, ArgBytes.empty() ? 1 : 2))
+        return Err;
+    }
+    if (OpC == SimpleRemoteEPCOpcode::Result) {
+      std::lock_guard<std::mutex> Lock(Session.M);
+      Session.InFlight--;
+      Session.LastActivity = std::chrono::steady_clock::now();
+      maybeEndLocked();
+    }
+    return Error::success();
+  }
+
+  void disconnect() override {
+    std::lock_guard<std::mutex> Lock(WriteMutex);
+    if (Disconnected)
+      return;
+    Disconnected = true;
+    // shutdown() wakes our reader (close() would not) and sends FIN to the controller.
+    if (IsSocket) {
+      shutdown(InFD, SHUT_RDWR);
+    } else {
+      close(OutFD == InFD ? -1 : OutFD);
+    }
+  }
+
+private:
+  JDTransport(SimpleRemoteEPCTransportClient &C, int InFD, int OutFD) : C(C), InFD(InFD), OutFD(OutFD) {
+    int Type = 0;
+    socklen_t Len = sizeof(Type);
+    IsSocket = getsockopt(InFD, SOL_SOCKET, SO_TYPE, &Type, &Len) == 0 && Type == SOCK_STREAM;
+    if (IsSocket) {
+      int One = 1;
+      setsockopt(InFD, IPPROTO_TCP, TCP_NODELAY, &One, sizeof(One));
+    }
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Session.Shutdown = [this] { disconnect(); }; // lock order: Session.M, then WriteMutex
+  }
+
+  static void putLE64(char *P, uint64_t V) {
+    for (int I = 0; I < 8; ++I)
+      P[I] = static_cast<char>(V >> (8 * I));
+  }
+  static uint64_t getLE64(const char *P) {
+    uint64_t V = 0;
+    for (int I = 7; I >= 0; --I)
+      V = V << 8 | static_cast<unsigned char>(P[I]);
+    return V;
+  }
+
+  void quickAck() {
+    if (IsSocket) {
+      int One = 1;
+      setsockopt(InFD, IPPROTO_TCP, TCP_QUICKACK, &One, sizeof(One));
+    }
+  }
+
+  // 1: got all bytes; 0: clean EOF before the first byte; -1: error or EOF mid-message.
+  int readAll(char *Buf, size_t Len) {
+    size_t Done = 0;
+    while (Done < Len) {
+      ssize_t N = read(InFD, Buf + Done, Len - Done);
+      if (N < 0 && errno == EINTR)
+        continue;
+      if (N <= 0)
+        return (N == 0 && Done == 0) ? 0 : -1;
+      Done += static_cast<size_t>(N);
+      quickAck();
+    }
+    return 1;
+  }
+
+  Error writeAll(struct iovec *IOV, int N) {
+    while (N > 0) {
+      ssize_t W = writev(OutFD, IOV, N);
+      if (W < 0) {
+        if (errno == EINTR)
+          continue;
+        return errorCodeToError(std::error_code(errno, std::generic_category()));
+      }
+      size_t Left = static_cast<size_t>(W);
+      while (N > 0 && Left >= IOV->iov_len) {
+        Left -= IOV->iov_len;
+        ++IOV;
+        --N;
+      }
+      if (N > 0) {
+        IOV->iov_base = static_cast<char *>(IOV->iov_base) + Left;
+        IOV->iov_len -= Left;
+      }
+    }
+    return Error::success();
+  }
+
+  void listenLoop() {
+    Error Err = Error::success();
+    while (true) {
+      char Hdr[32];
+      int R = readAll(Hdr, sizeof(Hdr));
+      if (R == 0)
+        break; // clean end at a message boundary
+      if (R < 0) {
+        if (!Disconnected)
+          Err = make_error<StringError>("jitdebug-executor: connection lost mid-message", inconvertibleErrorCode());
+        break;
+      }
+      uint64_t Size = getLE64(Hdr), OpC = getLE64(Hdr + 8), SeqNo = getLE64(Hdr + 16), Tag = getLE64(Hdr + 24);
+      if (Size < 32 || Size - 32 > MaxMessageSize || OpC > static_cast<uint64_t>(SimpleRemoteEPCOpcode::LastOpC)) {
+        Err = make_error<StringError>("jitdebug-executor: malformed message header", inconvertibleErrorCode());
+        break;
+      }
+      SimpleRemoteEPCArgBytesVector Args;
+      Args.resize(Size - 32);
+      if (!Args.empty() && readAll(Args.data(), Args.size()) != 1) {
+        Err = make_error<StringError>("jitdebug-executor: connection lost mid-message", inconvertibleErrorCode());
+        break;
+      }
+      auto Op = static_cast<SimpleRemoteEPCOpcode>(OpC);
+      if (Op == SimpleRemoteEPCOpcode::CallWrapper) {
+        std::lock_guard<std::mutex> Lock(Session.M);
+        Session.InFlight++;
+        Session.LastActivity = std::chrono::steady_clock::now();
+      }
+      auto Action = C.handleMessage(Op, SeqNo, ExecutorAddr(Tag), std::move(Args));
+      if (!Action) {
+        Err = Action.takeError();
+        break;
+      }
+      if (*Action == SimpleRemoteEPCTransportClient::EndSession)
+        break;
+    }
+    C.handleDisconnect(std::move(Err));
+  }
+
+  SimpleRemoteEPCTransportClient &C;
+  int InFD, OutFD;
+  bool IsSocket = false;
+  std::mutex WriteMutex;
+  bool Disconnected = false;
+  std::thread Listener;
+};
+
+// ---- wrappers around the memory manager and run-as-main ------------------------------------
+
+using WrapperFn = CWrapperFunctionResult (*)(const char *, size_t);
+WrapperFn OrigReserve, OrigFinalize, OrigDeallocate, OrigRunAsMain;
+
+CWrapperFunctionResult reserveWrapper(const char *Data, size_t Size) {
+  {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Session.LiveAllocs++;
+  }
+  return OrigReserve(Data, Size);
+}
+
+CWrapperFunctionResult finalizeWrapper(const char *Data, size_t Size) {
+  SPSInputBuffer IB(Data, Size);
+  ExecutorAddr Instance;
+  tpctypes::FinalizeRequest FR;
+  if (SPSArgList<SPSExecutorAddr, SPSFinalizeRequest>::deserialize(IB, Instance, FR)) {
+    std::vector<jd_segment> Segs;
+    for (auto &S : FR.Segments) {
+      auto P = S.AG.getMemProt();
+      uint32_t Prot = ((P & MemProt::Read) != MemProt::None ? JD_PROT_R : 0) |
+                      ((P & MemProt::Write) != MemProt::None ? JD_PROT_W : 0) |
+                      ((P & MemProt::Exec) != MemProt::None ? JD_PROT_X : 0);
+      Segs.push_back({S.Addr.getValue(), S.Size, static_cast<uint64_t>(S.Content.size()), Prot});
+    }
+    if (!Segs.empty())
+      jd_note_allocation(Segs.data(), Segs.size());
+  }
+  return OrigFinalize(Data, Size);
+}
+
+CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) {
+  SPSInputBuffer IB(Data, Size);
+  ExecutorAddr Instance;
+  std::vector<ExecutorAddr> Bases;
+  bool Parsed = SPSArgList<SPSExecutorAddr, SPSSequence<SPSExecutorAddr>>::deserialize(IB, Instance, Bases);
+  for (auto &B : Bases)
+    jd_forget_allocation(B.getValue());
+  CWrapperFunctionResult R = OrigDeallocate(Data, Size);
+  if (Parsed) {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Session.LiveAllocs -= static_cast<int64_t>(Bases.size());
+  }
+  return R;
+}
+
+CWrapperFunctionResult runAsMainWrapper(const char *Data, size_t Size) {
+  CWrapperFunctionResult R = OrigRunAsMain(Data, Size);
+  std::lock_guard<std::mutex> Lock(Session.M);
+  Session.MainReturned = true;
+  Session.LastActivity = std::chrono::steady_clock::now();
+  return R;
+}
+
+// Installed after the memory manager, so its bootstrap symbols are already in the map.
+class JDBootstrapService : public ExecutorBootstrapService {
+public:
+  void addBootstrapSymbols(StringMap<ExecutorAddr> &M) override {
+    wrap(M, rt::SimpleExecutorMemoryManagerReserveWrapperName, OrigReserve, reserveWrapper);
+    wrap(M, rt::SimpleExecutorMemoryManagerFinalizeWrapperName, OrigFinalize, finalizeWrapper);
+    wrap(M, rt::SimpleExecutorMemoryManagerDeallocateWrapperName, OrigDeallocate, deallocateWrapper);
+    wrap(M, rt::RunAsMainWrapperName, OrigRunAsMain, runAsMainWrapper);
+  }
+  Error shutdown() override { return Error::success(); }
+
+private:
+  static void wrap(StringMap<ExecutorAddr> &M, const char *Name, WrapperFn &Orig, WrapperFn Ours) {
+    auto I = M.find(Name);
+    if (I == M.end())
+      return;
+    Orig = I->second.toPtr<WrapperFn>();
+    I->second = ExecutorAddr::fromPtr(Ours);
+  }
+};
+
+// ORC's controller looks these up by name (dlsym); referencing them pulls them out of the static
+// LLVM archive, and executor.dynlist exports them.
+[[gnu::used]] void *const LinkedByName[] = {
+    reinterpret_cast<void *>(&llvm_orc_registerEHFrameSectionWrapper),
+    reinterpret_cast<void *>(&llvm_orc_deregisterEHFrameSectionWrapper),
+};
+
+// ---- main -----------------------------------------------------------------------------------
+
+[[noreturn]] void usage(const char *Msg) {
+  std::fprintf(stderr,
+               "jitdebug-executor: %s\n"
+               "usage: jitdebug-executor filedescs=<infd>,<outfd>\n"
+               "       jitdebug-executor listen=<host>:<port>   (port 0 picks a free port)\n",
+               Msg);
+  std::exit(1);
+}
+
+int listenAndAccept(const std::string &Spec) {
+  auto Colon = Spec.rfind(':');
+  if (Colon == std::string::npos)
+    usage("listen= needs <host>:<port>");
+  std::string Host = Spec.substr(0, Colon), Port = Spec.substr(Colon + 1);
+  if (Host.size() > 2 && Host.front() == '[' && Host.back() == ']')
+    Host = Host.substr(1, Host.size() - 2);
+  struct addrinfo Hints = {}, *Res = nullptr;
+  Hints.ai_family = AF_UNSPEC;
+  Hints.ai_socktype = SOCK_STREAM;
+  Hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  if (int E = getaddrinfo(Host.empty() ? nullptr : Host.c_str(), Port.c_str(), &Hints, &Res)) {
+    std::fprintf(stderr, "jitdebug-executor: cannot resolve %s: %s\n", Spec.c_str(), gai_strerror(E));
+    std::exit(1);
+  }
+  int LFD = -1;
+  for (auto *A = Res; A && LFD < 0; A = A->ai_next) {
+    LFD = socket(A->ai_family, A->ai_socktype | SOCK_CLOEXEC, A->ai_protocol);
+    if (LFD < 0)
+      continue;
+    int One = 1;
+    setsockopt(LFD, SOL_SOCKET, SO_REUSEADDR, &One, sizeof(One));
+    if (bind(LFD, A->ai_addr, A->ai_addrlen) < 0 || listen(LFD, 1) < 0) {
+      close(LFD);
+      LFD = -1;
+    }
+  }
+  freeaddrinfo(Res);
+  if (LFD < 0) {
+    std::fprintf(stderr, "jitdebug-executor: cannot listen on %s: %s\n", Spec.c_str(), std::strerror(errno));
+    std::exit(1);
+  }
+  struct sockaddr_storage SA;
+  socklen_t SALen = sizeof(SA);
+  char HostBuf[NI_MAXHOST], PortBuf[NI_MAXSERV];
+  if (getsockname(LFD, reinterpret_cast<sockaddr *>(&SA), &SALen) == 0 &&
+      getnameinfo(reinterpret_cast<sockaddr *>(&SA), SALen, HostBuf, sizeof(HostBuf), PortBuf, sizeof(PortBuf),
+                  NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+    std::fprintf(stderr, "jitdebug-executor: listening on %s:%s\n", HostBuf, PortBuf);
+  int FD;
+  do
+    FD = accept4(LFD, nullptr, nullptr, SOCK_CLOEXEC);
+  while (FD < 0 && errno == EINTR);
+  close(LFD);
+  if (FD < 0) {
+    std::fprintf(stderr, "jitdebug-executor: accept: %s\n", std::strerror(errno));
+    std::exit(1);
+  }
+  return FD;
+}
+
+} // namespace
+
+int main(int argc, char *argv[]) {
+  ExitOnError ExitOnErr("jitdebug-executor: ");
+  if (argc < 2)
+    usage("missing argument");
+  std::string Arg = argv[1];
+  int InFD, OutFD;
+  if (Arg.rfind("filedescs=", 0) == 0) {
+    if (std::sscanf(Arg.c_str() + 10, "%d,%d", &InFD, &OutFD) != 2 || InFD < 0 || OutFD < 0)
+      usage("filedescs= needs <infd>,<outfd>");
+  } else if (Arg.rfind("listen=", 0) == 0) {
+    InFD = OutFD = listenAndAccept(Arg.substr(7));
+  } else {
+    usage(("unknown argument " + Arg).c_str());
+  }
+
+  auto Server = ExitOnErr(SimpleRemoteEPCServer::Create<JDTransport>(
+      [](SimpleRemoteEPCServer::Setup &S) -> Error {
+        S.setDispatcher(std::make_unique<SimpleRemoteEPCServer::ThreadDispatcher>());
+        S.bootstrapSymbols() = SimpleRemoteEPCServer::defaultBootstrapSymbols();
+        S.services().push_back(std::make_unique<rt_bootstrap::SimpleExecutorMemoryManager>());
+        S.services().push_back(std::make_unique<JDBootstrapService>());
+        return Error::success();
+      },
+      InFD, OutFD));
+
+  // Idle watchdog: a controller that never releases its allocations still ends the session once the
+  // program has returned and the connection has been quiet for a while.
+  std::thread Watchdog([] {
+    std::unique_lock<std::mutex> Lock(Session.M);
+    while (!Session.Ended) {
+      Session.CV.wait_for(Lock, std::chrono::milliseconds(100));
+      if (Session.MainReturned && Session.InFlight == 0 &&
+          std::chrono::steady_clock::now() - Session.LastActivity > IdleExitAfterMain) {
+        Session.LiveAllocs = 0;
+        maybeEndLocked();
+      }
+    }
+  });
+
+  Error Err = Server->waitForDisconnect();
+  {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Session.Ended = true;
+  }
+  Session.CV.notify_all();
+  Watchdog.join();
+  if (Err)
+    logAllUnhandledErrors(std::move(Err), errs(), "jitdebug-executor: ");
+  return 0;
+}

@@ -1,0 +1,42 @@
+/* internal.h — shared between the hooks' source files; not installed. */
+#ifndef JD_HOOKS_INTERNAL_H
+#define JD_HOOKS_INTERNAL_H
+
+#include "jitdebug-hooks.h"
+
+#include <stdint.h>
+
+struct jd_elf;
+
+/* The GDB JIT interface ABI (GDB manual, "JIT Interface"). */
+struct jit_code_entry {
+	struct jit_code_entry *next_entry;
+	struct jit_code_entry *prev_entry;
+	const char *symfile_addr;
+	uint64_t symfile_size;
+};
+
+/* Links/unlinks one entry in __jit_debug_descriptor and calls __jit_debug_register_code. The caller
+ * holds the registry lock, which is the one lock around the whole rendezvous. */
+void jd_gdb_announce_locked(struct jit_code_entry *e);
+void jd_gdb_retract_locked(struct jit_code_entry *e);
+
+/* Gives NOBITS ALLOC sections left at address 0 their load addresses, writing sh_addr into the
+ * (writable, copied) object. Returns how many it placed; *unplaced counts those it could not. */
+unsigned jd_nobits_fixup(uint8_t *obj, size_t size, const struct jd_elf *elf, unsigned *unplaced);
+/* Whether the object has NOBITS ALLOC sections at address 0 that need jd_nobits_fixup. */
+int jd_nobits_needed(const struct jd_elf *elf);
+
+/* Logging: each distinct message (by its format string's address) is printed at most once. */
+void jd_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void jd_count_rejected(void);
+
+/* Copies size bytes at addr in this process without trusting addr: -EFAULT instead of a crash. */
+int jd_read_self(uint64_t addr, void *buf, size_t size);
+
+/* jd_register_object for an address range handed over by someone else (ORC): always copied, and
+ * copied with jd_read_self. */
+int jd_register_from_address(uint64_t addr, uint64_t size, uint32_t flags, uint64_t *id);
+
+#endif

@@ -1,0 +1,149 @@
+/* jitdebug-hooks.h — what runs inside the process that executes JIT code.
+ *
+ * A JIT hands its ELF debug objects (section headers carrying load addresses) to
+ * jd_register_object. The hooks keep them in a registry that other processes and core-file readers
+ * can walk (struct jd_registry, exported as `jitdebug_registry`), and announce them to GDB and LLDB
+ * through the GDB JIT interface (__jit_debug_descriptor / __jit_debug_register_code), depending on
+ * the mode (JITDEBUG_GDB=eager|lazy|off, eager by default).
+ *
+ * LLVM ORC needs none of this API: the library exports llvm_orc_registerJITLoaderGDBWrapper and
+ * llvm_orc_registerJITLoaderGDBAllocAction, which ORC's debugger support looks up by name.
+ *
+ * Conventions: int-returning functions return 0 or a negative errno. All functions are thread-safe.
+ * Registration never blocks on a debugger, a client or the disk; with no debugger attached it costs a
+ * copy of the object, one parse of its section headers, and one short critical section.
+ */
+#ifndef JITDEBUG_HOOKS_H
+#define JITDEBUG_HOOKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JD_HOOKS_API __attribute__((visibility("default")))
+
+enum jd_gdb_mode {
+	JD_GDB_EAGER = 0, /* every object goes into GDB's JIT list as it is registered (the default) */
+	JD_GDB_LAZY = 1,  /* objects stay in the registry; jd_announce_object puts one in GDB's list */
+	JD_GDB_OFF = 2,   /* nothing is ever announced through the GDB JIT interface */
+};
+
+/* Options for jd_hooks_init. `sz` must be sizeof(struct jd_hooks_opts) as the caller knows it; fields
+ * the library does not know must be zero. */
+struct jd_hooks_opts {
+	size_t sz;
+	int gdb_mode; /* enum jd_gdb_mode, or -1 to read JITDEBUG_GDB */
+};
+
+/* Optional: the hooks initialise themselves from the environment on first use. Calling this first
+ * overrides the environment. May be called again to change the mode; objects already announced stay
+ * announced. */
+JD_HOOKS_API int jd_hooks_init(const struct jd_hooks_opts *opts);
+JD_HOOKS_API enum jd_gdb_mode jd_hooks_gdb_mode(void);
+
+/* Log callback; by default the hooks print each distinct warning once to stderr, prefixed
+ * "jitdebug: ". level: 0 error, 1 warning, 2 info. fn == NULL restores the default. */
+typedef void (*jd_log_fn)(int level, const char *msg, void *ctx);
+JD_HOOKS_API void jd_hooks_set_log(jd_log_fn fn, void *ctx);
+
+#define JD_REGISTER_BORROW      0x1u /* do not copy: the bytes stay valid and unchanged until unregistered */
+#define JD_REGISTER_NO_ANNOUNCE 0x2u /* never announce this object by itself, even in eager mode */
+
+struct jd_register_opts {
+	size_t sz;
+	uint32_t flags; /* JD_REGISTER_* */
+};
+
+/* Registers an ELF debug object. By default the bytes are copied, so the caller may free them at once
+ * and the registry never reads memory the JIT has released; with JD_REGISTER_BORROW they are not
+ * (unless an address fix-up has to be written, see docs/nobits.md). The object is validated first: a
+ * malformed one is rejected with -EINVAL and nothing is registered. *id (may be NULL) receives the
+ * object's id, never 0. */
+JD_HOOKS_API int jd_register_object(const void *obj, size_t size, const struct jd_register_opts *opts, uint64_t *id);
+/* -ENOENT if no object has that id. */
+JD_HOOKS_API int jd_unregister_object(uint64_t id);
+/* Puts a registered object into GDB's JIT list now (lazy mode, or JD_REGISTER_NO_ANNOUNCE objects).
+ * 0 if it is announced (or already was), -ENOENT, or -EPERM in mode off. */
+JD_HOOKS_API int jd_announce_object(uint64_t id);
+
+#define JD_OBJECT_ANNOUNCED 0x1u /* in GDB's JIT list */
+#define JD_OBJECT_BORROWED  0x2u
+
+struct jd_object_info {
+	uint64_t id;
+	const void *data; /* the registered bytes (the copy); valid while the object is registered */
+	uint64_t size;
+	uint64_t lo, hi;  /* lowest and highest+1 load address of its allocated sections (0, 0: none) */
+	uint32_t flags;   /* JD_OBJECT_* */
+};
+
+/* Calls fn for every live object, oldest first, under the registry lock: fn must not call back into
+ * the hooks. A non-zero return from fn stops the walk and is returned. */
+typedef int (*jd_object_fn)(const struct jd_object_info *info, void *ctx);
+JD_HOOKS_API int jd_foreach_object(jd_object_fn fn, void *ctx);
+JD_HOOKS_API size_t jd_object_count(void);
+
+/* Where a JIT memory manager placed the segments of one allocation. Memory managers that know it
+ * (jitdebug-executor does) report each allocation when it is finalized, so that NOBITS sections
+ * (.bss), which LLVM 16 leaves at address 0 in debug objects, get their real addresses. */
+#define JD_PROT_R 0x1u
+#define JD_PROT_W 0x2u
+#define JD_PROT_X 0x4u
+struct jd_segment {
+	uint64_t addr;         /* start of the segment */
+	uint64_t size;         /* whole size: content, then zero-fill */
+	uint64_t content_size; /* bytes with content; the zero-fill part follows */
+	uint32_t prot;         /* JD_PROT_* */
+};
+JD_HOOKS_API int jd_note_allocation(const struct jd_segment *segs, size_t n);
+/* Forget allocations whose first segment starts at addr (on deallocation). */
+JD_HOOKS_API void jd_forget_allocation(uint64_t addr);
+
+struct jd_hooks_stats {
+	size_t sz;
+	uint64_t registered;      /* successful registrations */
+	uint64_t unregistered;
+	uint64_t rejected;        /* malformed objects and bad ORC argument blobs */
+	uint64_t nobits_placed;   /* NOBITS sections given an address */
+	uint64_t nobits_unplaced; /* NOBITS sections left at 0 (no allocation noted, no usable relocation) */
+	uint64_t live;
+};
+JD_HOOKS_API int jd_hooks_stats(struct jd_hooks_stats *out);
+
+/* ---- The registry, as other processes and core-file readers see it ------------------------------
+ * Exported as `jitdebug_registry`. Every field is a fixed-width little-endian integer on the target
+ * (addresses are u64 whatever the pointer size), so a reader needs no ABI knowledge. A consistent
+ * read: read `generation`, walk, read `generation` again; equal and even means nothing changed
+ * (writers make it odd while they edit). Cap every walk at `count` + 1 entries. docs/registry.md. */
+#define JD_REGISTRY_MAGIC   0x3130474552444a4aull /* "JJDREG01" read as little-endian bytes */
+#define JD_REGISTRY_VERSION 1u
+
+struct jd_registry_entry {
+	uint64_t next;         /* address of the next entry, 0 at the end */
+	uint64_t prev;         /* address of the previous entry, 0 at the start */
+	uint64_t id;
+	uint64_t symfile_addr; /* the registered object's bytes */
+	uint64_t symfile_size;
+	uint64_t lo, hi;       /* allocated-section address range */
+	uint32_t flags;        /* JD_OBJECT_* */
+	uint32_t entry_size;   /* sizeof(struct jd_registry_entry), for growth */
+};
+
+struct jd_registry {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;  /* sizeof(struct jd_registry) */
+	uint64_t generation;   /* odd while a writer edits the list */
+	uint64_t count;        /* live entries */
+	uint64_t first;        /* address of the oldest entry */
+	uint64_t last;         /* address of the newest entry */
+	uint64_t gdb_mode;     /* enum jd_gdb_mode in force */
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,419 @@
+/* registry.c — the registry of live JIT objects and the registration API.
+ *
+ * One mutex (`lock`) covers the registry list, the id index, the exported `jitdebug_registry` root
+ * and the GDB JIT rendezvous. Everything that can be done without it — copying the object, parsing
+ * and validating it, fixing NOBITS addresses — is done before taking it, so the critical section is a
+ * few pointer writes (plus the call to __jit_debug_register_code in eager mode).
+ *
+ * Each object is one allocation: struct obj, followed by its copied bytes unless borrowed.
+ */
+#include "internal.h"
+
+#include "../jitdebug/jitdebug.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { JD_MAX_OBJECT_SIZE = 1u << 30 };
+
+struct obj {
+	struct jit_code_entry gdb;     /* in GDB's list when flags & JD_OBJECT_ANNOUNCED */
+	struct jd_registry_entry reg;  /* in the exported registry list */
+	struct obj *hnext;             /* id index chain */
+	const uint8_t *data;
+};
+
+JD_HOOKS_API struct jd_registry jitdebug_registry = {
+	.magic = JD_REGISTRY_MAGIC,
+	.version = JD_REGISTRY_VERSION,
+	.header_size = sizeof(struct jd_registry),
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct obj **index_buckets; /* power-of-two sized, chained */
+static size_t index_nbuckets;
+static uint64_t next_id = 1;
+static _Atomic int gdb_mode = -1; /* -1: not initialised yet */
+
+static struct {
+	_Atomic uint64_t registered, unregistered, rejected, nobits_placed, nobits_unplaced;
+} stats;
+
+static jd_log_fn log_fn;
+static void *log_ctx;
+
+/* ---- logging -------------------------------------------------------------------------------- */
+
+enum { WARN_SLOTS = 64 };
+static const char *_Atomic warned[WARN_SLOTS];
+
+void jd_warn_once(const char *fmt, ...)
+{
+	for (int i = 0; i < WARN_SLOTS; i++) {
+		const char *expected = NULL;
+		if (atomic_load(&warned[i]) == fmt)
+			return;
+		if (atomic_compare_exchange_strong(&warned[i], &expected, fmt))
+			break;
+		if (expected == fmt)
+			return;
+	}
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_fn)
+		log_fn(1, msg, log_ctx);
+	else
+		fprintf(stderr, "jitdebug: %s\n", msg);
+}
+
+void jd_hooks_set_log(jd_log_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&lock);
+	log_fn = fn;
+	log_ctx = ctx;
+	pthread_mutex_unlock(&lock);
+}
+
+void jd_count_rejected(void)
+{
+	atomic_fetch_add(&stats.rejected, 1);
+}
+
+/* ---- mode ----------------------------------------------------------------------------------- */
+
+static int mode_from_env(void)
+{
+	const char *v = getenv("JITDEBUG_GDB");
+	if (!v || !*v || strcmp(v, "eager") == 0)
+		return JD_GDB_EAGER;
+	if (strcmp(v, "lazy") == 0)
+		return JD_GDB_LAZY;
+	if (strcmp(v, "off") == 0)
+		return JD_GDB_OFF;
+	jd_warn_once("JITDEBUG_GDB=%s is not eager, lazy or off; using eager", v);
+	return JD_GDB_EAGER;
+}
+
+static int current_mode(void)
+{
+	int m = atomic_load_explicit(&gdb_mode, memory_order_relaxed);
+	if (m < 0) {
+		int expected = -1;
+		m = mode_from_env();
+		if (!atomic_compare_exchange_strong(&gdb_mode, &expected, m))
+			m = expected;
+	}
+	return m;
+}
+
+int jd_hooks_init(const struct jd_hooks_opts *opts)
+{
+	if (!opts || opts->sz < offsetof(struct jd_hooks_opts, gdb_mode) + sizeof(int))
+		return -EINVAL;
+	for (size_t i = sizeof(*opts); i < opts->sz; i++)
+		if (((const unsigned char *)opts)[i])
+			return -EINVAL; /* a field this library does not know */
+	int m = opts->gdb_mode < 0 ? mode_from_env() : opts->gdb_mode;
+	if (m > JD_GDB_OFF)
+		return -EINVAL;
+	pthread_mutex_lock(&lock);
+	atomic_store(&gdb_mode, m);
+	jitdebug_registry.gdb_mode = (uint64_t)m;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+enum jd_gdb_mode jd_hooks_gdb_mode(void)
+{
+	return (enum jd_gdb_mode)current_mode();
+}
+
+/* ---- id index (under lock) ------------------------------------------------------------------ */
+
+static size_t bucket_of(uint64_t id, size_t n)
+{
+	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 17) & (n - 1);
+}
+
+static int index_insert(struct obj *o)
+{
+	if (jitdebug_registry.count + 1 > index_nbuckets) {
+		size_t n = index_nbuckets ? index_nbuckets * 2 : 64;
+		struct obj **b = calloc(n, sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		for (size_t i = 0; i < index_nbuckets; i++) {
+			for (struct obj *x = index_buckets[i], *nx; x; x = nx) {
+				nx = x->hnext;
+				size_t k = bucket_of(x->reg.id, n);
+				x->hnext = b[k];
+				b[k] = x;
+			}
+		}
+		free(index_buckets);
+		index_buckets = b;
+		index_nbuckets = n;
+	}
+	size_t k = bucket_of(o->reg.id, index_nbuckets);
+	o->hnext = index_buckets[k];
+	index_buckets[k] = o;
+	return 0;
+}
+
+static struct obj *index_find(uint64_t id, struct obj ***link_out)
+{
+	if (!index_nbuckets)
+		return NULL;
+	struct obj **link = &index_buckets[bucket_of(id, index_nbuckets)];
+	for (; *link; link = &(*link)->hnext) {
+		if ((*link)->reg.id == id) {
+			if (link_out)
+				*link_out = link;
+			return *link;
+		}
+	}
+	return NULL;
+}
+
+/* ---- registration --------------------------------------------------------------------------- */
+
+static struct obj *obj_of_entry(uint64_t entry_addr)
+{
+	return (struct obj *)(uintptr_t)(entry_addr - offsetof(struct obj, reg));
+}
+
+static int reject_object(const struct jd_elf_diag *diag)
+{
+	if (errno == ENOMEM)
+		return -ENOMEM;
+	jd_count_rejected();
+	jd_warn_once("rejected a JIT object: %s", diag->message);
+	return -EINVAL;
+}
+
+static int register_common(const void *data, size_t size, uint32_t flags, int untrusted, uint64_t *id_out);
+
+int jd_register_object(const void *data, size_t size, const struct jd_register_opts *opts, uint64_t *id_out)
+{
+	uint32_t flags = 0;
+
+	if (opts) {
+		if (opts->sz < offsetof(struct jd_register_opts, flags) + sizeof(uint32_t))
+			return -EINVAL;
+		for (size_t i = sizeof(*opts); i < opts->sz; i++)
+			if (((const unsigned char *)opts)[i])
+				return -EINVAL;
+		flags = opts->flags;
+		if (flags & ~(JD_REGISTER_BORROW | JD_REGISTER_NO_ANNOUNCE))
+			return -EINVAL;
+	}
+	return register_common(data, size, flags, 0, id_out);
+}
+
+int jd_register_from_address(uint64_t addr, uint64_t size, uint32_t flags, uint64_t *id_out)
+{
+	return register_common((const void *)(uintptr_t)addr, size, flags & ~JD_REGISTER_BORROW, 1, id_out);
+}
+
+/* untrusted: `data` is an address someone else gave us (ORC's wrapper argument); it is copied with
+ * jd_read_self so that a bad range is an error, not a crash, and never borrowed. */
+static int register_common(const void *data, size_t size, uint32_t flags, int untrusted, uint64_t *id_out)
+{
+	if (!data || size == 0)
+		return -EINVAL;
+	if (size > JD_MAX_OBJECT_SIZE)
+		return -E2BIG;
+
+	/* Borrowed objects are parsed in place; all others (and borrowed ones that need a NOBITS fix-up,
+	 * which must write) are copied first and the copy is parsed, so the common path parses once. */
+	struct jd_elf_diag diag;
+	struct jd_elf *elf = NULL;
+	int borrow = 0;
+	if (flags & JD_REGISTER_BORROW) {
+		elf = jd_elf_open(data, size, &diag);
+		if (!elf)
+			return reject_object(&diag);
+		borrow = !jd_nobits_needed(elf);
+		if (!borrow) {
+			jd_elf_close(elf);
+			elf = NULL;
+		}
+	}
+	struct obj *o = malloc(sizeof(*o) + (borrow ? 0 : size));
+	if (!o) {
+		jd_elf_close(elf);
+		return -ENOMEM;
+	}
+	memset(o, 0, sizeof(*o));
+	if (borrow) {
+		o->data = data;
+	} else {
+		uint8_t *copy = (uint8_t *)(o + 1);
+		if (!untrusted) {
+			memcpy(copy, data, size);
+		} else if (jd_read_self((uint64_t)(uintptr_t)data, copy, size) != 0) {
+			free(o);
+			jd_count_rejected();
+			return -EFAULT;
+		}
+		o->data = copy;
+		if (!(elf = jd_elf_open(copy, size, &diag))) {
+			free(o);
+			return reject_object(&diag);
+		}
+		if (jd_nobits_needed(elf)) {
+			unsigned unplaced = 0;
+			unsigned placed = jd_nobits_fixup(copy, size, elf, &unplaced);
+			atomic_fetch_add(&stats.nobits_placed, placed);
+			atomic_fetch_add(&stats.nobits_unplaced, unplaced);
+			if (placed) { /* section addresses changed: re-read them */
+				jd_elf_close(elf);
+				if (!(elf = jd_elf_open(copy, size, &diag))) {
+					free(o);
+					return -ENOMEM; /* the same bytes parsed a moment ago */
+				}
+			}
+		}
+	}
+	uint64_t lo = 0, hi = 0;
+	jd_elf_alloc_range(elf, &lo, &hi);
+	jd_elf_close(elf);
+
+	o->gdb.symfile_addr = (const char *)o->data;
+	o->gdb.symfile_size = size;
+	o->reg.symfile_addr = (uint64_t)(uintptr_t)o->data;
+	o->reg.symfile_size = size;
+	o->reg.lo = lo;
+	o->reg.hi = hi;
+	o->reg.flags = borrow ? JD_OBJECT_BORROWED : 0;
+	o->reg.entry_size = sizeof(o->reg);
+
+	int mode = current_mode();
+	pthread_mutex_lock(&lock);
+	o->reg.id = next_id;
+	if (index_insert(o) < 0) {
+		pthread_mutex_unlock(&lock);
+		free(o);
+		return -ENOMEM;
+	}
+	next_id++;
+	jitdebug_registry.generation++; /* odd: editing */
+	o->reg.prev = jitdebug_registry.last;
+	if (jitdebug_registry.last)
+		obj_of_entry(jitdebug_registry.last)->reg.next = (uint64_t)(uintptr_t)&o->reg;
+	else
+		jitdebug_registry.first = (uint64_t)(uintptr_t)&o->reg;
+	jitdebug_registry.last = (uint64_t)(uintptr_t)&o->reg;
+	jitdebug_registry.count++;
+	jitdebug_registry.gdb_mode = (uint64_t)mode;
+	jitdebug_registry.generation++;
+	if (mode == JD_GDB_EAGER && !(flags & JD_REGISTER_NO_ANNOUNCE)) {
+		o->reg.flags |= JD_OBJECT_ANNOUNCED;
+		jd_gdb_announce_locked(&o->gdb);
+	}
+	if (id_out)
+		*id_out = o->reg.id;
+	pthread_mutex_unlock(&lock);
+	atomic_fetch_add(&stats.registered, 1);
+	return 0;
+}
+
+int jd_unregister_object(uint64_t id)
+{
+	struct obj **link;
+
+	pthread_mutex_lock(&lock);
+	struct obj *o = index_find(id, &link);
+	if (!o) {
+		pthread_mutex_unlock(&lock);
+		return -ENOENT;
+	}
+	*link = o->hnext;
+	if (o->reg.flags & JD_OBJECT_ANNOUNCED)
+		jd_gdb_retract_locked(&o->gdb);
+	jitdebug_registry.generation++;
+	if (o->reg.prev)
+		obj_of_entry(o->reg.prev)->reg.next = o->reg.next;
+	else
+		jitdebug_registry.first = o->reg.next;
+	if (o->reg.next)
+		obj_of_entry(o->reg.next)->reg.prev = o->reg.prev;
+	else
+		jitdebug_registry.last = o->reg.prev;
+	jitdebug_registry.count--;
+	jitdebug_registry.generation++;
+	pthread_mutex_unlock(&lock);
+	free(o);
+	atomic_fetch_add(&stats.unregistered, 1);
+	return 0;
+}
+
+int jd_announce_object(uint64_t id)
+{
+	int err = 0;
+
+	if (current_mode() == JD_GDB_OFF)
+		return -EPERM;
+	pthread_mutex_lock(&lock);
+	struct obj *o = index_find(id, NULL);
+	if (!o) {
+		err = -ENOENT;
+	} else if (!(o->reg.flags & JD_OBJECT_ANNOUNCED)) {
+		o->reg.flags |= JD_OBJECT_ANNOUNCED;
+		jd_gdb_announce_locked(&o->gdb);
+	}
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
+int jd_foreach_object(jd_object_fn fn, void *ctx)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&lock);
+	for (uint64_t e = jitdebug_registry.first; e && !ret;) {
+		struct obj *o = obj_of_entry(e);
+		struct jd_object_info info = {
+			.id = o->reg.id, .data = o->data, .size = o->reg.symfile_size,
+			.lo = o->reg.lo, .hi = o->reg.hi, .flags = o->reg.flags,
+		};
+		e = o->reg.next;
+		ret = fn(&info, ctx);
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+size_t jd_object_count(void)
+{
+	pthread_mutex_lock(&lock);
+	size_t n = jitdebug_registry.count;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+int jd_hooks_stats(struct jd_hooks_stats *out)
+{
+	if (!out || out->sz < sizeof(size_t))
+		return -EINVAL;
+	struct jd_hooks_stats s = {
+		.sz = out->sz,
+		.registered = atomic_load(&stats.registered),
+		.unregistered = atomic_load(&stats.unregistered),
+		.rejected = atomic_load(&stats.rejected),
+		.nobits_placed = atomic_load(&stats.nobits_placed),
+		.nobits_unplaced = atomic_load(&stats.nobits_unplaced),
+		.live = jd_object_count(),
+	};
+	memcpy(out, &s, out->sz < sizeof(s) ? out->sz : sizeof(s));
+	return 0;
+}

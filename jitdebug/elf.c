@@ -1,0 +1,482 @@
+/* elf.c — bounds-checked reader for ELF64 little-endian JIT debug objects.
+ *
+ * Contract: jd_elf_open validates the whole object up front (headers, section table, string tables,
+ * symbol table, notes) so that every accessor afterwards is infallible for in-range indices. Nothing
+ * in the input is trusted: every offset/size pair is checked with overflow-safe arithmetic before the
+ * bytes are touched, and every string is bounded by its (NUL-terminated) table. The object's bytes are
+ * borrowed for the lifetime of the struct jd_elf; the reader never writes to them.
+ */
+#include "jitdebug.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	/* More than any compiler emits for one JIT object, small enough to bound memory. */
+	JD_ELF_MAX_SECTIONS = 1u << 20,
+	EHDR_SIZE = sizeof(Elf64_Ehdr),
+	SHDR_SIZE = sizeof(Elf64_Shdr),
+	SYM_SIZE = sizeof(Elf64_Sym),
+	NOTE_HDR_SIZE = sizeof(Elf64_Nhdr),
+};
+_Static_assert(sizeof(Elf64_Ehdr) == 64, "ELF64 header is 64 bytes");
+_Static_assert(sizeof(Elf64_Shdr) == 64, "ELF64 section header is 64 bytes");
+_Static_assert(sizeof(Elf64_Sym) == 24, "ELF64 symbol is 24 bytes");
+_Static_assert(sizeof(Elf64_Nhdr) == 12, "ELF note header is 12 bytes");
+_Static_assert(sizeof(Elf64_Rela) == 24, "ELF64 RELA entry is 24 bytes");
+
+struct jd_elf {
+	const uint8_t *data;
+	size_t size;
+	uint16_t machine, type;
+	size_t shnum;
+	struct jd_elf_section *secs;
+	const uint8_t *syms; /* the symbol table's bytes, nsyms entries */
+	size_t nsyms;
+	const char *strtab;  /* the symbol string table, NUL-terminated at strtab_size - 1 */
+	size_t strtab_size;
+	const uint8_t *xindex; /* SHT_SYMTAB_SHNDX entries (u32 each), or NULL */
+	const uint8_t *build_id;
+	size_t build_id_len;
+};
+
+static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t le32(const uint8_t *p) { return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16; }
+static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+
+/* [off, off+len) lies within [0, size) without overflow. */
+static int in_bounds(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+static int reject(struct jd_elf_diag *diag, enum jd_elf_error code, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int reject(struct jd_elf_diag *diag, enum jd_elf_error code, uint64_t offset, const char *fmt, ...)
+{
+	if (diag) {
+		va_list ap;
+		diag->code = code;
+		diag->offset = offset;
+		va_start(ap, fmt);
+		vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+		va_end(ap);
+	}
+	return -(int)code;
+}
+
+static const char *const error_names[JD_ELF_E__COUNT] = {
+	[JD_ELF_OK] = "ok",
+	[JD_ELF_E_TRUNCATED_HEADER] = "truncated ELF header",
+	[JD_ELF_E_BAD_MAGIC] = "not an ELF file",
+	[JD_ELF_E_BAD_CLASS] = "not a 64-bit ELF object",
+	[JD_ELF_E_BAD_DATA] = "not a little-endian ELF object",
+	[JD_ELF_E_BAD_VERSION] = "unsupported ELF version",
+	[JD_ELF_E_BAD_EHSIZE] = "bad ELF header size",
+	[JD_ELF_E_BAD_SHENTSIZE] = "bad section header size",
+	[JD_ELF_E_NO_SECTIONS] = "no section header table",
+	[JD_ELF_E_TOO_MANY_SECTIONS] = "too many sections",
+	[JD_ELF_E_SHDRS_OUT_OF_BOUNDS] = "section header table out of bounds",
+	[JD_ELF_E_BAD_SHSTRNDX] = "bad section name table index",
+	[JD_ELF_E_SECTION_OUT_OF_BOUNDS] = "section out of bounds",
+	[JD_ELF_E_OVERLAP] = "overlapping file ranges",
+	[JD_ELF_E_BAD_STRTAB] = "bad string table",
+	[JD_ELF_E_BAD_NAME] = "name outside its string table",
+	[JD_ELF_E_BAD_SYMTAB] = "bad symbol table",
+	[JD_ELF_E_BAD_SYMBOL_SECTION] = "symbol refers to no section",
+	[JD_ELF_E_BAD_NOTE] = "malformed note",
+	[JD_ELF_E_BAD_ALIGN] = "bad section alignment",
+	[JD_ELF_E_NOMEM] = "out of memory",
+};
+
+const char *jd_elf_strerror(enum jd_elf_error code)
+{
+	if ((unsigned)code >= JD_ELF_E__COUNT || !error_names[code])
+		return "unknown error";
+	return error_names[code];
+}
+
+/* A string table is usable when it has file bytes and its last byte is NUL: then every offset below
+ * its size names a terminated string. */
+static int check_strtab(const struct jd_elf *e, const struct jd_elf_section *s, struct jd_elf_diag *diag)
+{
+	if (s->type != SHT_STRTAB || s->size == 0)
+		return reject(diag, JD_ELF_E_BAD_STRTAB, EHDR_SIZE + (uint64_t)s->index * SHDR_SIZE,
+			      "section %u is not a non-empty string table", s->index);
+	if (e->data[s->offset + s->size - 1] != '\0')
+		return reject(diag, JD_ELF_E_BAD_STRTAB, s->offset + s->size - 1,
+			      "string table in section %u is not NUL-terminated", s->index);
+	return 0;
+}
+
+struct range {
+	uint64_t off, end;
+	uint32_t what; /* section index, or UINT32_MAX-1 header, UINT32_MAX header table */
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int check_overlaps(const struct jd_elf *e, uint64_t shoff, struct jd_elf_diag *diag)
+{
+	struct range *r = calloc(e->shnum + 2, sizeof(*r));
+	size_t n = 0;
+	int err = 0;
+
+	if (!r)
+		return reject(diag, JD_ELF_E_NOMEM, 0, "out of memory checking %zu sections", e->shnum);
+	r[n++] = (struct range){0, EHDR_SIZE, UINT32_MAX - 1};
+	r[n++] = (struct range){shoff, shoff + (uint64_t)e->shnum * SHDR_SIZE, UINT32_MAX};
+	for (size_t i = 1; i < e->shnum; i++) {
+		const struct jd_elf_section *s = &e->secs[i];
+		if (s->type != SHT_NOBITS && s->size > 0)
+			r[n++] = (struct range){s->offset, s->offset + s->size, s->index};
+	}
+	qsort(r, n, sizeof(*r), cmp_range);
+	for (size_t i = 1; i < n; i++) {
+		if (r[i].off < r[i - 1].end) {
+			err = reject(diag, JD_ELF_E_OVERLAP, r[i].off,
+				     "file bytes of %s%u overlap those of %s%u at offset 0x%llx",
+				     r[i].what >= UINT32_MAX - 1 ? "header " : "section ", r[i].what >= UINT32_MAX - 1 ? 0 : r[i].what,
+				     r[i - 1].what >= UINT32_MAX - 1 ? "header " : "section ",
+				     r[i - 1].what >= UINT32_MAX - 1 ? 0 : r[i - 1].what, (unsigned long long)r[i].off);
+			break;
+		}
+	}
+	free(r);
+	return err;
+}
+
+static int parse_notes(struct jd_elf *e, const struct jd_elf_section *s, struct jd_elf_diag *diag)
+{
+	const uint8_t *p = e->data + s->offset;
+	uint64_t off = 0;
+
+	while (off < s->size) {
+		if (!in_bounds(off, NOTE_HDR_SIZE, s->size))
+			return reject(diag, JD_ELF_E_BAD_NOTE, s->offset + off, "note header in section %u truncated",
+				      s->index);
+		uint64_t namesz = le32(p + off), descsz = le32(p + off + 4);
+		uint32_t type = le32(p + off + 8);
+		uint64_t name_off = off + NOTE_HDR_SIZE;
+		uint64_t desc_off = name_off + ((namesz + 3) & ~(uint64_t)3);
+		uint64_t next = desc_off + ((descsz + 3) & ~(uint64_t)3);
+		if (!in_bounds(name_off, namesz, s->size) || !in_bounds(desc_off, descsz, s->size) || next > s->size + 3)
+			return reject(diag, JD_ELF_E_BAD_NOTE, s->offset + off,
+				      "note in section %u: sizes (name %llu, desc %llu) run past the section", s->index,
+				      (unsigned long long)namesz, (unsigned long long)descsz);
+		if (type == NT_GNU_BUILD_ID && namesz == 4 && memcmp(p + name_off, "GNU", 4) == 0 && !e->build_id) {
+			e->build_id = p + desc_off;
+			e->build_id_len = descsz;
+		}
+		off = next;
+	}
+	return 0;
+}
+
+static int parse_symtab(struct jd_elf *e, const struct jd_elf_section *s, struct jd_elf_diag *diag)
+{
+	uint64_t hdr_off = EHDR_SIZE; /* diag offset: best effort, the section's own header */
+
+	if (s->entsize != SYM_SIZE || s->size % SYM_SIZE != 0)
+		return reject(diag, JD_ELF_E_BAD_SYMTAB, hdr_off, "symbol table %u: entry size %llu, size %llu", s->index,
+			      (unsigned long long)s->entsize, (unsigned long long)s->size);
+	if (s->link == 0 || s->link >= e->shnum)
+		return reject(diag, JD_ELF_E_BAD_SYMTAB, hdr_off, "symbol table %u links to section %u of %zu", s->index,
+			      s->link, e->shnum);
+	int err = check_strtab(e, &e->secs[s->link], diag);
+	if (err)
+		return err;
+	e->syms = e->data + s->offset;
+	e->nsyms = s->size / SYM_SIZE;
+	e->strtab = (const char *)e->data + e->secs[s->link].offset;
+	e->strtab_size = e->secs[s->link].size;
+
+	for (size_t i = 1; i < e->shnum; i++) {
+		const struct jd_elf_section *x = &e->secs[i];
+		if (x->type == SHT_SYMTAB_SHNDX && x->link == s->index) {
+			if (x->size / 4 < e->nsyms)
+				return reject(diag, JD_ELF_E_BAD_SYMTAB, x->offset,
+					      "extended index table %u has %llu entries for %zu symbols", x->index,
+					      (unsigned long long)(x->size / 4), e->nsyms);
+			e->xindex = e->data + x->offset;
+		}
+	}
+
+	for (size_t i = 0; i < e->nsyms; i++) {
+		const uint8_t *sym = e->syms + i * SYM_SIZE;
+		uint64_t sym_off = s->offset + i * SYM_SIZE;
+		uint32_t name = le32(sym + offsetof(Elf64_Sym, st_name));
+		uint16_t shndx = le16(sym + offsetof(Elf64_Sym, st_shndx));
+		if (name >= e->strtab_size)
+			return reject(diag, JD_ELF_E_BAD_NAME, sym_off, "symbol %zu: name offset %u past string table (%zu)", i,
+				      name, e->strtab_size);
+		uint64_t real = shndx;
+		if (shndx == SHN_XINDEX) {
+			if (!e->xindex)
+				return reject(diag, JD_ELF_E_BAD_SYMBOL_SECTION, sym_off,
+					      "symbol %zu uses SHN_XINDEX but there is no extended index table", i);
+			real = le32(e->xindex + i * 4);
+		} else if (shndx >= SHN_LORESERVE) {
+			continue; /* SHN_ABS, SHN_COMMON, processor-specific */
+		}
+		if (real >= e->shnum)
+			return reject(diag, JD_ELF_E_BAD_SYMBOL_SECTION, sym_off, "symbol %zu: section %llu of %zu", i,
+				      (unsigned long long)real, e->shnum);
+	}
+	return 0;
+}
+
+static int parse(struct jd_elf *e, struct jd_elf_diag *diag)
+{
+	const uint8_t *d = e->data;
+
+	if (e->size < EHDR_SIZE)
+		return reject(diag, JD_ELF_E_TRUNCATED_HEADER, 0, "%zu bytes, an ELF64 header needs %d", e->size, EHDR_SIZE);
+	if (memcmp(d, ELFMAG, SELFMAG) != 0)
+		return reject(diag, JD_ELF_E_BAD_MAGIC, 0, "bad magic %02x %02x %02x %02x", d[0], d[1], d[2], d[3]);
+	if (d[EI_CLASS] != ELFCLASS64)
+		return reject(diag, JD_ELF_E_BAD_CLASS, EI_CLASS, "EI_CLASS is %u, expected ELFCLASS64", d[EI_CLASS]);
+	if (d[EI_DATA] != ELFDATA2LSB)
+		return reject(diag, JD_ELF_E_BAD_DATA, EI_DATA, "EI_DATA is %u, expected ELFDATA2LSB", d[EI_DATA]);
+	if (d[EI_VERSION] != EV_CURRENT || le32(d + offsetof(Elf64_Ehdr, e_version)) != EV_CURRENT)
+		return reject(diag, JD_ELF_E_BAD_VERSION, EI_VERSION, "ELF version is not EV_CURRENT");
+	if (le16(d + offsetof(Elf64_Ehdr, e_ehsize)) != EHDR_SIZE)
+		return reject(diag, JD_ELF_E_BAD_EHSIZE, offsetof(Elf64_Ehdr, e_ehsize), "e_ehsize is %u",
+			      le16(d + offsetof(Elf64_Ehdr, e_ehsize)));
+
+	e->type = le16(d + offsetof(Elf64_Ehdr, e_type));
+	e->machine = le16(d + offsetof(Elf64_Ehdr, e_machine));
+	uint64_t shoff = le64(d + offsetof(Elf64_Ehdr, e_shoff));
+	uint64_t shnum = le16(d + offsetof(Elf64_Ehdr, e_shnum));
+	uint32_t shstrndx = le16(d + offsetof(Elf64_Ehdr, e_shstrndx));
+
+	if (shoff == 0)
+		return reject(diag, JD_ELF_E_NO_SECTIONS, offsetof(Elf64_Ehdr, e_shoff), "e_shoff is 0");
+	if (le16(d + offsetof(Elf64_Ehdr, e_shentsize)) != SHDR_SIZE)
+		return reject(diag, JD_ELF_E_BAD_SHENTSIZE, offsetof(Elf64_Ehdr, e_shentsize), "e_shentsize is %u",
+			      le16(d + offsetof(Elf64_Ehdr, e_shentsize)));
+	if (!in_bounds(shoff, SHDR_SIZE, e->size))
+		return reject(diag, JD_ELF_E_SHDRS_OUT_OF_BOUNDS, offsetof(Elf64_Ehdr, e_shoff),
+			      "section header table at 0x%llx, file is 0x%zx bytes", (unsigned long long)shoff, e->size);
+	/* Extended numbering: the real counts live in section 0. */
+	if (shnum == 0)
+		shnum = le64(d + shoff + offsetof(Elf64_Shdr, sh_size));
+	if (shstrndx == SHN_XINDEX)
+		shstrndx = le32(d + shoff + offsetof(Elf64_Shdr, sh_link));
+	if (shnum == 0)
+		return reject(diag, JD_ELF_E_NO_SECTIONS, offsetof(Elf64_Ehdr, e_shnum), "no sections");
+	if (shnum > JD_ELF_MAX_SECTIONS)
+		return reject(diag, JD_ELF_E_TOO_MANY_SECTIONS, offsetof(Elf64_Ehdr, e_shnum), "%llu sections, at most %u",
+			      (unsigned long long)shnum, JD_ELF_MAX_SECTIONS);
+	if (!in_bounds(shoff, shnum * SHDR_SIZE, e->size))
+		return reject(diag, JD_ELF_E_SHDRS_OUT_OF_BOUNDS, offsetof(Elf64_Ehdr, e_shoff),
+			      "%llu section headers at 0x%llx run past the end (0x%zx)", (unsigned long long)shnum,
+			      (unsigned long long)shoff, e->size);
+	if (shstrndx == SHN_UNDEF || shstrndx >= shnum)
+		return reject(diag, JD_ELF_E_BAD_SHSTRNDX, offsetof(Elf64_Ehdr, e_shstrndx), "e_shstrndx %u of %llu",
+			      shstrndx, (unsigned long long)shnum);
+
+	e->shnum = shnum;
+	e->secs = calloc(shnum, sizeof(*e->secs));
+	if (!e->secs)
+		return reject(diag, JD_ELF_E_NOMEM, 0, "out of memory for %llu sections", (unsigned long long)shnum);
+
+	for (size_t i = 0; i < shnum; i++) {
+		const uint8_t *h = d + shoff + i * SHDR_SIZE;
+		uint64_t hoff = shoff + i * SHDR_SIZE;
+		struct jd_elf_section *s = &e->secs[i];
+		s->index = (uint32_t)i;
+		s->type = le32(h + offsetof(Elf64_Shdr, sh_type));
+		s->flags = le64(h + offsetof(Elf64_Shdr, sh_flags));
+		s->addr = le64(h + offsetof(Elf64_Shdr, sh_addr));
+		s->offset = le64(h + offsetof(Elf64_Shdr, sh_offset));
+		s->size = le64(h + offsetof(Elf64_Shdr, sh_size));
+		s->link = le32(h + offsetof(Elf64_Shdr, sh_link));
+		s->info = le32(h + offsetof(Elf64_Shdr, sh_info));
+		s->align = le64(h + offsetof(Elf64_Shdr, sh_addralign));
+		s->entsize = le64(h + offsetof(Elf64_Shdr, sh_entsize));
+		if (i == 0)
+			continue; /* SHN_UNDEF; may hold extended counts */
+		if (s->type != SHT_NOBITS && !in_bounds(s->offset, s->size, e->size))
+			return reject(diag, JD_ELF_E_SECTION_OUT_OF_BOUNDS, hoff,
+				      "section %zu: bytes 0x%llx+0x%llx run past the end (0x%zx)", i,
+				      (unsigned long long)s->offset, (unsigned long long)s->size, e->size);
+		if ((s->flags & SHF_ALLOC) && s->addr + s->size < s->addr)
+			return reject(diag, JD_ELF_E_SECTION_OUT_OF_BOUNDS, hoff,
+				      "section %zu: address 0x%llx + size 0x%llx wraps", i, (unsigned long long)s->addr,
+				      (unsigned long long)s->size);
+		if (s->align & (s->align - 1))
+			return reject(diag, JD_ELF_E_BAD_ALIGN, hoff, "section %zu: alignment %llu", i,
+				      (unsigned long long)s->align);
+	}
+
+	int err = check_overlaps(e, shoff, diag);
+	if (err)
+		return err;
+
+	const struct jd_elf_section *shstr = &e->secs[shstrndx];
+	if ((err = check_strtab(e, shstr, diag)))
+		return err;
+	const char *names = (const char *)d + shstr->offset;
+	for (size_t i = 0; i < shnum; i++) {
+		uint32_t n = le32(d + shoff + i * SHDR_SIZE + offsetof(Elf64_Shdr, sh_name));
+		if (n >= shstr->size)
+			return reject(diag, JD_ELF_E_BAD_NAME, shoff + i * SHDR_SIZE,
+				      "section %zu: name offset %u past the name table (%llu)", i, n,
+				      (unsigned long long)shstr->size);
+		e->secs[i].name = names + n;
+	}
+
+	for (size_t i = 1; i < shnum; i++) {
+		const struct jd_elf_section *s = &e->secs[i];
+		if (s->type == SHT_SYMTAB && !e->syms && (err = parse_symtab(e, s, diag)))
+			return err;
+		if (s->type == SHT_NOTE && (err = parse_notes(e, s, diag)))
+			return err;
+	}
+	return 0;
+}
+
+struct jd_elf *jd_elf_open(const void *data, size_t size, struct jd_elf_diag *diag)
+{
+	struct jd_elf *e;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!data && size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		reject(diag, JD_ELF_E_NOMEM, 0, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->data = data;
+	e->size = size;
+	int err = parse(e, diag);
+	if (err) {
+		jd_elf_close(e);
+		errno = err == -JD_ELF_E_NOMEM ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	return e;
+}
+
+void jd_elf_close(struct jd_elf *elf)
+{
+	if (!elf)
+		return;
+	free(elf->secs);
+	free(elf);
+}
+
+uint16_t jd_elf_machine(const struct jd_elf *elf) { return elf->machine; }
+uint16_t jd_elf_type(const struct jd_elf *elf) { return elf->type; }
+size_t jd_elf_section_count(const struct jd_elf *elf) { return elf->shnum; }
+size_t jd_elf_symbol_count(const struct jd_elf *elf) { return elf->nsyms; }
+
+int jd_elf_section(const struct jd_elf *elf, size_t index, struct jd_elf_section *out)
+{
+	if (index >= elf->shnum)
+		return -ENOENT;
+	*out = elf->secs[index];
+	return 0;
+}
+
+int jd_elf_section_by_name(const struct jd_elf *elf, const char *name, struct jd_elf_section *out)
+{
+	for (size_t i = 1; i < elf->shnum; i++) {
+		if (strcmp(elf->secs[i].name, name) == 0) {
+			*out = elf->secs[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int jd_elf_symbol(const struct jd_elf *elf, size_t index, struct jd_elf_symbol *out)
+{
+	if (index >= elf->nsyms)
+		return -ENOENT;
+	const uint8_t *sym = elf->syms + index * SYM_SIZE;
+	uint8_t info = sym[offsetof(Elf64_Sym, st_info)];
+	uint16_t shndx = le16(sym + offsetof(Elf64_Sym, st_shndx));
+	uint64_t value = le64(sym + offsetof(Elf64_Sym, st_value));
+	uint64_t real = shndx == SHN_XINDEX ? le32(elf->xindex + index * 4) : shndx;
+
+	out->name = elf->strtab + le32(sym + offsetof(Elf64_Sym, st_name));
+	out->size = le64(sym + offsetof(Elf64_Sym, st_size));
+	out->shndx = shndx;
+	out->type = ELF64_ST_TYPE(info);
+	out->bind = ELF64_ST_BIND(info);
+	if (shndx == SHN_ABS) {
+		out->addr = value;
+		out->defined = 1;
+	} else if (shndx == SHN_UNDEF || (shndx >= SHN_LORESERVE && shndx != SHN_XINDEX)) {
+		out->addr = 0;
+		out->defined = 0;
+	} else {
+		out->addr = elf->secs[real].addr + value;
+		out->defined = 1;
+	}
+	return 0;
+}
+
+int jd_elf_rela(const struct jd_elf *elf, const struct jd_elf_section *relsec, size_t index,
+		struct jd_elf_rela *out)
+{
+	if (relsec->index == 0 || relsec->index >= elf->shnum || relsec->type != SHT_RELA ||
+	    relsec->entsize != sizeof(Elf64_Rela) || !elf->syms)
+		return -EINVAL;
+	const struct jd_elf_section *s = &elf->secs[relsec->index]; /* trust our copy, not the caller's */
+	if (index >= s->size / sizeof(Elf64_Rela))
+		return -ENOENT;
+	const uint8_t *r = elf->data + s->offset + index * sizeof(Elf64_Rela);
+	uint64_t info = le64(r + offsetof(Elf64_Rela, r_info));
+	out->offset = le64(r + offsetof(Elf64_Rela, r_offset));
+	out->type = (uint32_t)ELF64_R_TYPE(info);
+	out->sym = (uint32_t)ELF64_R_SYM(info);
+	out->addend = (int64_t)le64(r + offsetof(Elf64_Rela, r_addend));
+	if (out->sym >= elf->nsyms)
+		return -EINVAL;
+	return 0;
+}
+
+int jd_elf_build_id(const struct jd_elf *elf, const uint8_t **id, size_t *len)
+{
+	if (!elf->build_id)
+		return -ENOENT;
+	*id = elf->build_id;
+	*len = elf->build_id_len;
+	return 0;
+}
+
+int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t l = UINT64_MAX, h = 0;
+	for (size_t i = 1; i < elf->shnum; i++) {
+		const struct jd_elf_section *s = &elf->secs[i];
+		if (!(s->flags & SHF_ALLOC) || s->addr == 0 || s->size == 0)
+			continue;
+		if (s->addr < l)
+			l = s->addr;
+		if (s->addr + s->size > h)
+			h = s->addr + s->size;
+	}
+	if (l == UINT64_MAX)
+		return -ENOENT;
+	*lo = l;
+	*hi = h;
+	return 0;
+}

@@ -1,0 +1,127 @@
+/* jitdebug.h — the public API of libjitdebug, the core library of jitdebug.
+ *
+ * Today: a bounds-checked reader for the ELF64 little-endian relocatable debug objects that JITs
+ * produce (LLVM ORC, MCJIT, hand-written writers): section headers whose sh_addr carry load
+ * addresses, a .symtab, and an optional GNU build-id note.
+ *
+ * Conventions (one for the whole library):
+ *  - Functions returning int return 0 on success or a negative errno.
+ *  - Functions returning a pointer return NULL and set errno on failure.
+ *  - Input is untrusted: every offset and length is checked before it is used; a malformed object is
+ *    rejected with a specific jd_elf_error code and the file offset of the offending value.
+ *  - Thread safety: a struct jd_elf is immutable after jd_elf_open and may be read from several
+ *    threads at once.
+ */
+#ifndef JITDEBUG_H
+#define JITDEBUG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JD_API __attribute__((visibility("default")))
+
+/* Why an object was rejected. Stable numbers: they appear in messages and tests. */
+enum jd_elf_error {
+	JD_ELF_OK = 0,
+	JD_ELF_E_TRUNCATED_HEADER,   /* fewer bytes than an ELF64 header */
+	JD_ELF_E_BAD_MAGIC,          /* not \x7fELF */
+	JD_ELF_E_BAD_CLASS,          /* not ELFCLASS64 */
+	JD_ELF_E_BAD_DATA,           /* not little-endian */
+	JD_ELF_E_BAD_VERSION,        /* e_ident[EI_VERSION] or e_version is not EV_CURRENT */
+	JD_ELF_E_BAD_EHSIZE,         /* e_ehsize is not 64 */
+	JD_ELF_E_BAD_SHENTSIZE,      /* e_shentsize is not 64 */
+	JD_ELF_E_NO_SECTIONS,        /* no section header table */
+	JD_ELF_E_TOO_MANY_SECTIONS,  /* more section headers than the reader accepts */
+	JD_ELF_E_SHDRS_OUT_OF_BOUNDS,/* the section header table runs past the end */
+	JD_ELF_E_BAD_SHSTRNDX,       /* e_shstrndx names no section, or not a string table */
+	JD_ELF_E_SECTION_OUT_OF_BOUNDS, /* a section's file bytes run past the end */
+	JD_ELF_E_OVERLAP,            /* two file ranges (header, header table, sections) overlap */
+	JD_ELF_E_BAD_STRTAB,         /* a string table is empty or not NUL-terminated */
+	JD_ELF_E_BAD_NAME,           /* a name offset is outside its string table */
+	JD_ELF_E_BAD_SYMTAB,         /* wrong sh_entsize, size not a multiple of it, or bad sh_link */
+	JD_ELF_E_BAD_SYMBOL_SECTION, /* a symbol's st_shndx names no section */
+	JD_ELF_E_BAD_NOTE,           /* a note's sizes run past its section */
+	JD_ELF_E_BAD_ALIGN,          /* sh_addralign is not 0 or a power of two */
+	JD_ELF_E_NOMEM,              /* out of memory while indexing */
+	JD_ELF_E__COUNT
+};
+
+/* Filled in when jd_elf_open rejects an object. */
+struct jd_elf_diag {
+	enum jd_elf_error code;
+	uint64_t offset;   /* file offset of the bad value (0 when it is about the whole file) */
+	char message[160]; /* e.g. "section 4 (.debug_info): bytes 0x40..0x9000 run past the end (0x800)" */
+};
+
+struct jd_elf_section {
+	uint32_t index;
+	const char *name;   /* valid until jd_elf_close; points into the object */
+	uint32_t type;      /* SHT_* */
+	uint64_t flags;     /* SHF_* */
+	uint64_t addr;      /* sh_addr: the load address for JIT debug objects (0 when not patched) */
+	uint64_t size;
+	uint64_t offset;    /* file offset (meaningless for SHT_NOBITS) */
+	uint64_t align;
+	uint32_t link, info;
+	uint64_t entsize;
+};
+
+struct jd_elf_symbol {
+	const char *name;   /* valid until jd_elf_close */
+	uint64_t addr;      /* absolute: section load address + st_value; st_value for SHN_ABS; 0 if undefined */
+	uint64_t size;
+	uint16_t shndx;     /* st_shndx as stored */
+	uint8_t type;       /* STT_* */
+	uint8_t bind;       /* STB_* */
+	int defined;        /* 1 for symbols defined in a section of this object or absolute */
+};
+
+struct jd_elf;
+
+/* Parses and validates an object. The bytes are borrowed, not copied: they must stay valid and
+ * unchanged until jd_elf_close. diag may be NULL. Returns NULL with errno EINVAL (rejected, see
+ * diag) or ENOMEM. */
+JD_API struct jd_elf *jd_elf_open(const void *data, size_t size, struct jd_elf_diag *diag);
+JD_API void jd_elf_close(struct jd_elf *elf);
+
+JD_API uint16_t jd_elf_machine(const struct jd_elf *elf);
+JD_API uint16_t jd_elf_type(const struct jd_elf *elf);
+
+JD_API size_t jd_elf_section_count(const struct jd_elf *elf);
+/* 0, or -ENOENT for an index past the end. */
+JD_API int jd_elf_section(const struct jd_elf *elf, size_t index, struct jd_elf_section *out);
+/* The first section with that name, or -ENOENT. */
+JD_API int jd_elf_section_by_name(const struct jd_elf *elf, const char *name, struct jd_elf_section *out);
+
+JD_API size_t jd_elf_symbol_count(const struct jd_elf *elf);
+JD_API int jd_elf_symbol(const struct jd_elf *elf, size_t index, struct jd_elf_symbol *out);
+
+struct jd_elf_rela {
+	uint64_t offset;    /* r_offset: within the section the relocation applies to */
+	uint32_t type;      /* ELF64_R_TYPE */
+	uint32_t sym;       /* ELF64_R_SYM: index into the symbol table (checked) */
+	int64_t addend;
+};
+
+/* Entry i of a SHT_RELA section. -EINVAL when the section is not a well-formed RELA table over this
+ * object's symbol table, -ENOENT past the end. */
+JD_API int jd_elf_rela(const struct jd_elf *elf, const struct jd_elf_section *relsec, size_t index,
+		       struct jd_elf_rela *out);
+
+/* The GNU build-id, or -ENOENT when the object has none. *id is valid until jd_elf_close. */
+JD_API int jd_elf_build_id(const struct jd_elf *elf, const uint8_t **id, size_t *len);
+
+/* The lowest and highest+1 load address of allocated sections with a non-zero sh_addr, or -ENOENT. */
+JD_API int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *hi);
+
+/* A short English name for the error code ("section out of bounds"). Never NULL. */
+JD_API const char *jd_elf_strerror(enum jd_elf_error code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
