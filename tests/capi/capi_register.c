@@ -1,0 +1,38 @@
+/* capi_register.c — the direct C API under GDB: registers an object file given on the command line,
+ * stops at capi_checkpoint(1), unregisters it, stops at capi_checkpoint(2). The GDB test reads
+ * `maint info jit` at both stops. */
+#include "jitdebug-hooks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+__attribute__((noinline)) void capi_checkpoint(int n)
+{
+	__asm__ volatile("" ::"r"(n) : "memory");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: capi_register OBJECT\n");
+		return 2;
+	}
+	FILE *f = fopen(argv[1], "rb");
+	if (!f) {
+		perror(argv[1]);
+		return 1;
+	}
+	static char buf[1 << 22];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	uint64_t id;
+	int err = jd_register_object(buf, n, NULL, &id);
+	printf("registered id=%llu size=%zu err=%d\n", (unsigned long long)id, n, err);
+	fflush(stdout);
+	capi_checkpoint(1);
+	err = jd_unregister_object(id);
+	printf("unregistered err=%d\n", err);
+	fflush(stdout);
+	capi_checkpoint(2);
+	return 0;
+}

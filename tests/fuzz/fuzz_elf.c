@@ -1,0 +1,47 @@
+/* fuzz_elf.c — libFuzzer target: arbitrary bytes through the ELF reader (every accessor) and through
+ * registration in the hooks (validation, NOBITS fix-up with its memory reads, GDB list, unregister). */
+#include "jitdebug-hooks.h"
+#include "jitdebug.h"
+
+#include <string.h>
+
+static void quiet(int level, const char *msg, void *ctx) { (void)level, (void)msg, (void)ctx; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int init;
+	if (!init) {
+		jd_hooks_set_log(quiet, NULL);
+		init = 1;
+	}
+	struct jd_elf_diag diag;
+	struct jd_elf *e = jd_elf_open(data, size, &diag);
+	if (e) {
+		volatile size_t sink = 0;
+		struct jd_elf_section s;
+		for (size_t i = 0; jd_elf_section(e, i, &s) == 0; i++) {
+			sink += strlen(s.name);
+			struct jd_elf_rela r;
+			for (size_t k = 0; k < 64 && jd_elf_rela(e, &s, k, &r) == 0; k++)
+				sink += r.offset;
+		}
+		for (size_t i = 0; i < jd_elf_symbol_count(e); i++) {
+			struct jd_elf_symbol sym;
+			jd_elf_symbol(e, i, &sym);
+			sink += strlen(sym.name) + sym.addr;
+		}
+		const uint8_t *id;
+		size_t len;
+		if (jd_elf_build_id(e, &id, &len) == 0 && len)
+			sink += id[len - 1];
+		uint64_t lo, hi;
+		jd_elf_alloc_range(e, &lo, &hi);
+		jd_elf_close(e);
+	} else {
+		(void)strlen(diag.message);
+	}
+	uint64_t obj;
+	if (jd_register_object(data, size, NULL, &obj) == 0)
+		jd_unregister_object(obj);
+	return 0;
+}

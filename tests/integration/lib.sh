@@ -1,0 +1,64 @@
+# lib.sh — shared by the integration tests. Every test bounds each command with `timeout`, kills the
+# processes it started (by PID) on exit, works in a private temp dir, and ends with
+# "N passed, N failed".
+set -u
+: "${JD_BUILD:?}" "${JD_FIXTURES:?}" "${JD_SRC:?}"
+LLVM_BIN=${JD_LLVM_BIN:-/usr/lib/llvm-16/bin}
+JITLINK=$LLVM_BIN/llvm-jitlink
+LLI=$LLVM_BIN/lli
+LLDB=$LLVM_BIN/lldb
+EXECUTOR=${JD_EXECUTOR:-$JD_BUILD/bin/jitdebug-executor}
+HOOKS_SO=$JD_BUILD/lib/libjitdebug-hooks.so
+FIXSRC=$JD_SRC/tests/fixtures/jitfix.c
+PASS=0
+FAIL=0
+PIDS=()
+TMP=$(mktemp -d /tmp/jitdebug-test.XXXXXX)
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { echo "ok   $1"; PASS=$((PASS + 1)); }
+fail() { echo "FAIL $1"; FAIL=$((FAIL + 1)); }
+
+# expect NAME FILE ERE — the file has a line matching the extended regex.
+expect() {
+	if grep -Eq -- "$3" "$2"; then pass "$1"; else
+		fail "$1 (no line matches /$3/ in $(basename "$2"); its tail:)"
+		tail -n 25 "$2" | sed 's/^/    | /'
+	fi
+}
+# expect_not NAME FILE ERE
+expect_not() {
+	if grep -Eq -- "$3" "$2"; then fail "$1 (unexpected /$3/)"; grep -E -- "$3" "$2" | head -3 | sed 's/^/    | /'; else pass "$1"; fi
+}
+
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
+
+line_of() { grep -n "MARK:$1" "$FIXSRC" | cut -d: -f1; }
+
+# start_executor [ENV=VAL...] — starts jitdebug-executor on 127.0.0.1:0; sets EXPID and PORT.
+start_executor() {
+	env "$@" "$EXECUTOR" listen=127.0.0.1:0 >"$TMP/executor.out" 2>"$TMP/executor.err" &
+	EXPID=$!
+	PIDS+=("$EXPID")
+	PORT=
+	for _ in $(seq 100); do
+		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/executor.err")
+		[ -n "$PORT" ] && return 0
+		sleep 0.05
+	done
+	echo "executor did not start:"; cat "$TMP/executor.err"; return 1
+}
+
+# wait_gone PID SECONDS — 0 if the process exits within the time.
+wait_gone() {
+	for _ in $(seq $(($2 * 20))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+	return 1
+}

@@ -1,0 +1,345 @@
+/* test_elf.c — the core ELF reader: valid objects (built here, and a clang-compiled fixture given as
+ * argv[1]) and one named test per rejection rule. */
+#include "check.h"
+#include "elfbuild.h"
+#include "jitdebug.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static const char *fixture_path;
+
+static enum jd_elf_error open_code(struct eb *b)
+{
+	struct jd_elf_diag d;
+	struct jd_elf *e = jd_elf_open(b->buf, b->size, &d);
+	if (e) {
+		jd_elf_close(e);
+		return JD_ELF_OK;
+	}
+	CHECK(errno == EINVAL, "errno %d", errno);
+	CHECK(d.message[0] != '\0', "no message for code %d", d.code);
+	return d.code;
+}
+
+#define EXPECT_REJECT(b, code) CHECK(open_code(b) == (code), "expected %s", jd_elf_strerror(code))
+
+static void valid_sections_and_symbols(void)
+{
+	struct eb b;
+	eb_build(&b, 0x7f0000001000);
+	struct jd_elf_diag d;
+	struct jd_elf *e = jd_elf_open(b.buf, b.size, &d);
+	CHECK(e != NULL, "%s", d.message);
+	if (!e)
+		return;
+	CHECK(jd_elf_section_count(e) == EB_NSECS, "%zu", jd_elf_section_count(e));
+	struct jd_elf_section s;
+	CHECK(jd_elf_section_by_name(e, ".text", &s) == 0 && s.addr == 0x7f0000001000 && s.size == 8, "text");
+	CHECK(jd_elf_section_by_name(e, ".bss", &s) == 0 && s.type == SHT_NOBITS && s.addr == 0, "bss");
+	CHECK(jd_elf_section(e, EB_NSECS, &s) == -ENOENT, "past end");
+	CHECK(jd_elf_symbol_count(e) == EB_NSYMS, "%zu", jd_elf_symbol_count(e));
+	struct jd_elf_symbol sym;
+	CHECK(jd_elf_symbol(e, EB_SYM_FUNC, &sym) == 0 && strcmp(sym.name, "jd_func") == 0 &&
+		      sym.addr == 0x7f0000001000 && sym.type == STT_FUNC && sym.defined, "func %s %llx", sym.name,
+	      (unsigned long long)sym.addr);
+	CHECK(jd_elf_symbol(e, EB_SYM_DATA, &sym) == 0 && sym.addr == 0x7f0000002000, "data %llx",
+	      (unsigned long long)sym.addr);
+	CHECK(jd_elf_symbol(e, EB_SYM_ABS, &sym) == 0 && sym.addr == 0x1234 && sym.defined, "abs");
+	const uint8_t *id;
+	size_t idlen;
+	CHECK(jd_elf_build_id(e, &id, &idlen) == 0 && idlen == 8 && id[0] == 1 && id[7] == 8, "build-id");
+	uint64_t lo, hi;
+	CHECK(jd_elf_alloc_range(e, &lo, &hi) == 0 && lo == 0x7f0000001000 && hi == 0x7f0000002004, "range %llx %llx",
+	      (unsigned long long)lo, (unsigned long long)hi);
+	jd_elf_close(e);
+}
+
+static void valid_unpatched_has_no_range(void)
+{
+	struct eb b;
+	eb_build(&b, 0);
+	struct jd_elf *e = jd_elf_open(b.buf, b.size, NULL);
+	uint64_t lo, hi;
+	CHECK(e && jd_elf_alloc_range(e, &lo, &hi) == -ENOENT, "range of an unpatched object");
+	jd_elf_close(e);
+}
+
+static void valid_clang_fixture(void)
+{
+	FILE *f = fopen(fixture_path, "rb");
+	CHECK(f != NULL, "open %s", fixture_path);
+	if (!f)
+		return;
+	static uint8_t buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	struct jd_elf_diag d;
+	struct jd_elf *e = jd_elf_open(buf, n, &d);
+	CHECK(e != NULL, "%s", d.message);
+	if (!e)
+		return;
+	int found_leaf = 0, found_outer = 0;
+	for (size_t i = 0; i < jd_elf_symbol_count(e); i++) {
+		struct jd_elf_symbol s;
+		jd_elf_symbol(e, i, &s);
+		found_leaf |= strcmp(s.name, "jd_leaf") == 0 && s.type == STT_FUNC;
+		found_outer |= strcmp(s.name, "jd_outer") == 0 && s.type == STT_FUNC;
+	}
+	CHECK(found_leaf && found_outer, "fixture symbols");
+	struct jd_elf_section s, rela;
+	CHECK(jd_elf_section_by_name(e, ".debug_info", &s) == 0, "debug_info");
+	CHECK(jd_elf_section_by_name(e, ".rela.text", &rela) == 0, "rela.text");
+	struct jd_elf_rela r;
+	CHECK(jd_elf_rela(e, &rela, 0, &r) == 0, "first relocation");
+	CHECK(jd_elf_rela(e, &rela, rela.size / 24, &r) == -ENOENT, "relocation past the end");
+	CHECK(jd_elf_rela(e, &s, 0, &r) == -EINVAL, "not a RELA section");
+	jd_elf_close(e);
+}
+
+/* ---- one test per rejection rule ---- */
+
+static void reject_truncated_header(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	b.size = sizeof(Elf64_Ehdr) - 1;
+	EXPECT_REJECT(&b, JD_ELF_E_TRUNCATED_HEADER);
+	CHECK(jd_elf_open(b.buf, 0, NULL) == NULL, "empty input");
+}
+
+static void reject_bad_magic(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	b.buf[1] = 'X';
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_MAGIC);
+}
+
+static void reject_bad_class(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	b.buf[EI_CLASS] = ELFCLASS32;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_CLASS);
+}
+
+static void reject_big_endian(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	b.buf[EI_DATA] = ELFDATA2MSB;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_DATA);
+}
+
+static void reject_bad_version(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_ehdr(&b)->e_version = 2;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_VERSION);
+}
+
+static void reject_bad_ehsize(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_ehdr(&b)->e_ehsize = 52;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_EHSIZE);
+}
+
+static void reject_bad_shentsize(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_ehdr(&b)->e_shentsize = 40;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_SHENTSIZE);
+}
+
+static void reject_no_section_table(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_ehdr(&b)->e_shoff = 0;
+	EXPECT_REJECT(&b, JD_ELF_E_NO_SECTIONS);
+}
+
+static void reject_huge_extended_section_count(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_ehdr(&b)->e_shnum = 0; /* extended numbering: the count is in section 0 */
+	eb_shdr(&b, 0)->sh_size = 1ull << 40;
+	EXPECT_REJECT(&b, JD_ELF_E_TOO_MANY_SECTIONS);
+}
+
+static void reject_section_table_past_end(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_ehdr(&b)->e_shnum = 60000; /* a huge count the file cannot hold */
+	EXPECT_REJECT(&b, JD_ELF_E_SHDRS_OUT_OF_BOUNDS);
+	eb_build(&b, 0x1000);
+	eb_ehdr(&b)->e_shoff = UINT64_MAX - 8; /* offset arithmetic must not wrap */
+	EXPECT_REJECT(&b, JD_ELF_E_SHDRS_OUT_OF_BOUNDS);
+}
+
+static void reject_bad_shstrndx(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_ehdr(&b)->e_shstrndx = EB_NSECS;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_SHSTRNDX);
+}
+
+static void reject_section_past_end(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_DATA)->sh_size = b.size;
+	EXPECT_REJECT(&b, JD_ELF_E_SECTION_OUT_OF_BOUNDS);
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_DATA)->sh_offset = 8;
+	eb_shdr(&b, EB_DATA)->sh_size = UINT64_MAX; /* offset + size wraps */
+	EXPECT_REJECT(&b, JD_ELF_E_SECTION_OUT_OF_BOUNDS);
+}
+
+static void reject_address_wrap(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_BSS)->sh_addr = UINT64_MAX - 4;
+	EXPECT_REJECT(&b, JD_ELF_E_SECTION_OUT_OF_BOUNDS);
+}
+
+static void reject_overlapping_sections(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_DATA)->sh_offset = b.sec_off[EB_TEXT] + 2;
+	EXPECT_REJECT(&b, JD_ELF_E_OVERLAP);
+}
+
+static void reject_section_over_header_table(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_DATA)->sh_offset = b.shoff;
+	EXPECT_REJECT(&b, JD_ELF_E_OVERLAP);
+}
+
+static void reject_unterminated_strtab(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	b.buf[b.sec_off[EB_STRTAB] + eb_shdr(&b, EB_STRTAB)->sh_size - 1] = 'x';
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_STRTAB);
+}
+
+static void reject_shstrtab_not_strtab(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_SHSTRTAB)->sh_type = SHT_PROGBITS;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_STRTAB);
+}
+
+static void reject_bad_section_name(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_TEXT)->sh_name = 100000;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_NAME);
+}
+
+static void reject_bad_symbol_name(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_sym(&b, EB_SYM_FUNC)->st_name = (uint32_t)eb_shdr(&b, EB_STRTAB)->sh_size;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_NAME);
+}
+
+static void reject_bad_symtab_entsize(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_SYMTAB)->sh_entsize = 23;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_SYMTAB);
+}
+
+static void reject_bad_symtab_link(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_SYMTAB)->sh_link = EB_NSECS + 5;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_SYMTAB);
+}
+
+static void reject_bad_symbol_section(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_sym(&b, EB_SYM_DATA)->st_shndx = EB_NSECS;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_SYMBOL_SECTION);
+	eb_build(&b, 0x1000);
+	eb_sym(&b, EB_SYM_DATA)->st_shndx = SHN_XINDEX; /* no SHT_SYMTAB_SHNDX section */
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_SYMBOL_SECTION);
+}
+
+static void reject_bad_note(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	((Elf64_Nhdr *)(b.buf + b.sec_off[EB_NOTE]))->n_descsz = 0xffffff00u;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_NOTE);
+}
+
+static void reject_bad_alignment(void)
+{
+	struct eb b;
+	eb_build(&b, 0x1000);
+	eb_shdr(&b, EB_DATA)->sh_addralign = 12;
+	EXPECT_REJECT(&b, JD_ELF_E_BAD_ALIGN);
+}
+
+static void every_error_has_a_name(void)
+{
+	for (int c = 0; c < JD_ELF_E__COUNT; c++)
+		CHECK(strcmp(jd_elf_strerror((enum jd_elf_error)c), "unknown error") != 0, "code %d", c);
+	CHECK(strcmp(jd_elf_strerror((enum jd_elf_error)999), "unknown error") == 0, "out of range");
+}
+
+int main(int argc, char **argv)
+{
+	fixture_path = argc > 1 ? argv[1] : "jitfix.o";
+	RUN(valid_sections_and_symbols);
+	RUN(valid_unpatched_has_no_range);
+	RUN(valid_clang_fixture);
+	RUN(reject_truncated_header);
+	RUN(reject_bad_magic);
+	RUN(reject_bad_class);
+	RUN(reject_big_endian);
+	RUN(reject_bad_version);
+	RUN(reject_bad_ehsize);
+	RUN(reject_bad_shentsize);
+	RUN(reject_no_section_table);
+	RUN(reject_huge_extended_section_count);
+	RUN(reject_section_table_past_end);
+	RUN(reject_bad_shstrndx);
+	RUN(reject_section_past_end);
+	RUN(reject_address_wrap);
+	RUN(reject_overlapping_sections);
+	RUN(reject_section_over_header_table);
+	RUN(reject_unterminated_strtab);
+	RUN(reject_shstrtab_not_strtab);
+	RUN(reject_bad_section_name);
+	RUN(reject_bad_symbol_name);
+	RUN(reject_bad_symtab_entsize);
+	RUN(reject_bad_symtab_link);
+	RUN(reject_bad_symbol_section);
+	RUN(reject_bad_note);
+	RUN(reject_bad_alignment);
+	RUN(every_error_has_a_name);
+	return check_report();
+}
