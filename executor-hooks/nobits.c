@@ -67,6 +67,20 @@ void jd_forget_allocation(uint64_t addr)
 	pthread_mutex_unlock(&alloc_lock);
 }
 
+int jd_range_is_jit_memory(uint64_t addr, uint64_t size)
+{
+	int found = 0;
+	pthread_mutex_lock(&alloc_lock);
+	for (size_t k = 1; k <= alloc_used && !found; k++) {
+		const struct alloc *a = &allocs[(alloc_next + MAX_ALLOCS - k) % MAX_ALLOCS];
+		for (uint32_t s = 0; s < a->nsegs && !found; s++)
+			found = addr >= a->segs[s].addr && addr - a->segs[s].addr <= a->segs[s].size &&
+				size <= a->segs[s].size - (addr - a->segs[s].addr);
+	}
+	pthread_mutex_unlock(&alloc_lock);
+	return found;
+}
+
 /* The newest noted allocation with a segment containing addr. */
 static int find_alloc(uint64_t addr, struct alloc *out)
 {
@@ -220,7 +234,7 @@ static void place_by_relocations(const struct jd_elf *elf, struct jd_elf_section
 	}
 }
 
-unsigned jd_nobits_fixup(uint8_t *obj, size_t size, const struct jd_elf *elf, unsigned *unplaced)
+unsigned jd_nobits_fixup(uint8_t *obj, size_t size, unsigned *unplaced)
 {
 	struct jd_elf_section nb[MAX_NOBITS], s;
 	uint64_t placed_at[MAX_NOBITS] = {0};
@@ -228,7 +242,13 @@ unsigned jd_nobits_fixup(uint8_t *obj, size_t size, const struct jd_elf *elf, un
 	size_t n = 0;
 	unsigned placed = 0, missing = 0;
 
-	(void)size; /* offsets come from the validated header */
+	/* The relocation method reads symbols and relocations: validate the whole object. */
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
+	if (!elf) {
+		*unplaced = 1;
+		jd_warn_once("NOBITS sections left at address 0: the object's symbol table is malformed");
+		return 0;
+	}
 	for (size_t i = 1; jd_elf_section(elf, i, &s) == 0; i++) {
 		if (needs_fixup(&s)) {
 			if (n < MAX_NOBITS)
@@ -256,6 +276,7 @@ unsigned jd_nobits_fixup(uint8_t *obj, size_t size, const struct jd_elf *elf, un
 			missing++;
 		}
 	}
+	jd_elf_close(elf);
 	if (missing)
 		jd_warn_once("%u NOBITS section(s) (.bss) left at address 0: no allocation was reported for the "
 			     "object and no code refers to them (see docs/nobits.md)", missing);

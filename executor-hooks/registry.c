@@ -233,14 +233,16 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	if (size > JD_MAX_OBJECT_SIZE)
 		return -E2BIG;
 
-	/* Borrowed objects are parsed in place; all others (and borrowed ones that need a NOBITS fix-up,
-	 * which must write) are copied first and the copy is parsed, so the common path parses once. */
+	/* Registration reads only section headers, so it validates only those (JD_ELF_SECTIONS_ONLY);
+	 * debuggers and tools parse the rest with their own checks. Borrowed objects are parsed in place;
+	 * all others (and borrowed ones that need a NOBITS fix-up, which writes) are copied first and the
+	 * copy is parsed, so the common path parses once. */
+	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
 	struct jd_elf_diag diag;
 	struct jd_elf *elf = NULL;
 	int borrow = 0;
 	if (flags & JD_REGISTER_BORROW) {
-		elf = jd_elf_open(data, size, &diag);
-		if (!elf)
+		if (!(elf = jd_elf_open(data, size, &light, &diag)))
 			return reject_object(&diag);
 		borrow = !jd_nobits_needed(elf);
 		if (!borrow) {
@@ -258,7 +260,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 		o->data = data;
 	} else {
 		uint8_t *copy = (uint8_t *)(o + 1);
-		if (!untrusted) {
+		if (!untrusted || jd_range_is_jit_memory((uint64_t)(uintptr_t)data, size)) {
 			memcpy(copy, data, size);
 		} else if (jd_read_self((uint64_t)(uintptr_t)data, copy, size) != 0) {
 			free(o);
@@ -266,18 +268,18 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 			return -EFAULT;
 		}
 		o->data = copy;
-		if (!(elf = jd_elf_open(copy, size, &diag))) {
+		if (!(elf = jd_elf_open(copy, size, &light, &diag))) {
 			free(o);
 			return reject_object(&diag);
 		}
 		if (jd_nobits_needed(elf)) {
 			unsigned unplaced = 0;
-			unsigned placed = jd_nobits_fixup(copy, size, elf, &unplaced);
+			unsigned placed = jd_nobits_fixup(copy, size, &unplaced);
 			atomic_fetch_add(&stats.nobits_placed, placed);
 			atomic_fetch_add(&stats.nobits_unplaced, unplaced);
 			if (placed) { /* section addresses changed: re-read them */
 				jd_elf_close(elf);
-				if (!(elf = jd_elf_open(copy, size, &diag))) {
+				if (!(elf = jd_elf_open(copy, size, &light, &diag))) {
 					free(o);
 					return -ENOMEM; /* the same bytes parsed a moment ago */
 				}

@@ -235,7 +235,7 @@ static int parse_symtab(struct jd_elf *e, const struct jd_elf_section *s, struct
 	return 0;
 }
 
-static int parse(struct jd_elf *e, struct jd_elf_diag *diag)
+static int parse(struct jd_elf *e, uint32_t flags, struct jd_elf_diag *diag)
 {
 	const uint8_t *d = e->data;
 
@@ -319,8 +319,8 @@ static int parse(struct jd_elf *e, struct jd_elf_diag *diag)
 				      (unsigned long long)s->align);
 	}
 
-	int err = check_overlaps(e, shoff, diag);
-	if (err)
+	int err = 0;
+	if (!(flags & JD_ELF_SECTIONS_ONLY) && (err = check_overlaps(e, shoff, diag)))
 		return err;
 
 	const struct jd_elf_section *shstr = &e->secs[shstrndx];
@@ -335,6 +335,8 @@ static int parse(struct jd_elf *e, struct jd_elf_diag *diag)
 				      (unsigned long long)shstr->size);
 		e->secs[i].name = names + n;
 	}
+	if (flags & JD_ELF_SECTIONS_ONLY)
+		return 0;
 
 	for (size_t i = 1; i < shnum; i++) {
 		const struct jd_elf_section *s = &e->secs[i];
@@ -346,12 +348,28 @@ static int parse(struct jd_elf *e, struct jd_elf_diag *diag)
 	return 0;
 }
 
-struct jd_elf *jd_elf_open(const void *data, size_t size, struct jd_elf_diag *diag)
+struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_open_opts *opts,
+			   struct jd_elf_diag *diag)
 {
 	struct jd_elf *e;
+	uint32_t flags = 0;
 
 	if (diag)
 		memset(diag, 0, sizeof(*diag));
+	if (opts) {
+		if (opts->sz < offsetof(struct jd_elf_open_opts, flags) + sizeof(uint32_t) ||
+		    (opts->flags & ~JD_ELF_SECTIONS_ONLY)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		for (size_t i = sizeof(*opts); i < opts->sz; i++) {
+			if (((const unsigned char *)opts)[i]) {
+				errno = EINVAL;
+				return NULL;
+			}
+		}
+		flags = opts->flags;
+	}
 	if (!data && size) {
 		errno = EINVAL;
 		return NULL;
@@ -364,7 +382,7 @@ struct jd_elf *jd_elf_open(const void *data, size_t size, struct jd_elf_diag *di
 	}
 	e->data = data;
 	e->size = size;
-	int err = parse(e, diag);
+	int err = parse(e, flags, diag);
 	if (err) {
 		jd_elf_close(e);
 		errno = err == -JD_ELF_E_NOMEM ? ENOMEM : EINVAL;

@@ -82,10 +82,21 @@ struct jd_elf_symbol {
 
 struct jd_elf;
 
+/* Validate only what reading the ELF header and section headers needs: bounds of the header table
+ * and of every section, names, alignment. Symbols, notes and overlap are not checked, and the object
+ * then has no symbols and no build-id. For hot paths that only need sections (registration). */
+#define JD_ELF_SECTIONS_ONLY 0x1u
+
+struct jd_elf_open_opts {
+	size_t sz;      /* sizeof(struct jd_elf_open_opts) */
+	uint32_t flags; /* JD_ELF_* */
+};
+
 /* Parses and validates an object. The bytes are borrowed, not copied: they must stay valid and
- * unchanged until jd_elf_close. diag may be NULL. Returns NULL with errno EINVAL (rejected, see
- * diag) or ENOMEM. */
-JD_API struct jd_elf *jd_elf_open(const void *data, size_t size, struct jd_elf_diag *diag);
+ * unchanged until jd_elf_close. opts and diag may be NULL. Returns NULL with errno EINVAL (rejected,
+ * see diag, or bad opts) or ENOMEM. */
+JD_API struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_open_opts *opts,
+				  struct jd_elf_diag *diag);
 JD_API void jd_elf_close(struct jd_elf *elf);
 
 JD_API uint16_t jd_elf_machine(const struct jd_elf *elf);

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init = 1;
 	}
 	struct jd_elf_diag diag;
-	struct jd_elf *e = jd_elf_open(data, size, &diag);
+	struct jd_elf *e = jd_elf_open(data, size, NULL, &diag);
 	if (e) {
 		volatile size_t sink = 0;
 		struct jd_elf_section s;

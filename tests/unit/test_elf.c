@@ -12,7 +12,7 @@ static const char *fixture_path;
 static enum jd_elf_error open_code(struct eb *b)
 {
 	struct jd_elf_diag d;
-	struct jd_elf *e = jd_elf_open(b->buf, b->size, &d);
+	struct jd_elf *e = jd_elf_open(b->buf, b->size, NULL, &d);
 	if (e) {
 		jd_elf_close(e);
 		return JD_ELF_OK;
@@ -29,7 +29,7 @@ static void valid_sections_and_symbols(void)
 	struct eb b;
 	eb_build(&b, 0x7f0000001000);
 	struct jd_elf_diag d;
-	struct jd_elf *e = jd_elf_open(b.buf, b.size, &d);
+	struct jd_elf *e = jd_elf_open(b.buf, b.size, NULL, &d);
 	CHECK(e != NULL, "%s", d.message);
 	if (!e)
 		return;
@@ -59,7 +59,7 @@ static void valid_unpatched_has_no_range(void)
 {
 	struct eb b;
 	eb_build(&b, 0);
-	struct jd_elf *e = jd_elf_open(b.buf, b.size, NULL);
+	struct jd_elf *e = jd_elf_open(b.buf, b.size, NULL, NULL);
 	uint64_t lo, hi;
 	CHECK(e && jd_elf_alloc_range(e, &lo, &hi) == -ENOENT, "range of an unpatched object");
 	jd_elf_close(e);
@@ -75,7 +75,7 @@ static void valid_clang_fixture(void)
 	size_t n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
 	struct jd_elf_diag d;
-	struct jd_elf *e = jd_elf_open(buf, n, &d);
+	struct jd_elf *e = jd_elf_open(buf, n, NULL, &d);
 	CHECK(e != NULL, "%s", d.message);
 	if (!e)
 		return;
@@ -105,7 +105,7 @@ static void reject_truncated_header(void)
 	eb_build(&b, 0x1000);
 	b.size = sizeof(Elf64_Ehdr) - 1;
 	EXPECT_REJECT(&b, JD_ELF_E_TRUNCATED_HEADER);
-	CHECK(jd_elf_open(b.buf, 0, NULL) == NULL, "empty input");
+	CHECK(jd_elf_open(b.buf, 0, NULL, NULL) == NULL, "empty input");
 }
 
 static void reject_bad_magic(void)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# demo.sh BUILD — the main job (`make demo`): JIT code debugged like normal code.
+#  1. clang-16 -g -c compiles examples/shapes.c to an object with DWARF;
+#  2. jitdebug-executor listens on 127.0.0.1 (a drop-in for llvm-jitlink-executor);
+#  3. GDB attaches to the executor and sets a breakpoint on `area`, which does not exist yet;
+#  4. Debian's llvm-jitlink-16 links the object over TCP and runs it inside the executor;
+#  5. the breakpoint resolves before the JIT code first runs: GDB shows the stop, the source line,
+#     the locals, a .bss and a .data static, and the backtrace through JIT frames.
+set -euo pipefail
+BUILD=$(cd "${1:-build}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+LLVM_BIN=/usr/lib/llvm-16/bin
+WORK=$(mktemp -d /tmp/jitdebug-demo.XXXXXX)
+EXPID=
+trap '[ -n "$EXPID" ] && kill $EXPID 2>/dev/null; rm -rf "$WORK"' EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1. Compile the JIT'd program with DWARF"
+echo "\$ clang-16 -g -O0 -c examples/shapes.c -o shapes.o"
+"$LLVM_BIN/clang" -g -O0 -c "$HERE/shapes.c" -o "$WORK/shapes.o"
+
+step "2. Start jitdebug-executor on loopback"
+"$BUILD/bin/jitdebug-executor" listen=127.0.0.1:0 > "$WORK/program.out" 2> "$WORK/executor.err" &
+EXPID=$!
+for _ in $(seq 100); do grep -q listening "$WORK/executor.err" && break; sleep 0.05; done
+cat "$WORK/executor.err"
+PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/executor.err")
+
+step "3-5. GDB attached to the executor; llvm-jitlink-16 runs the program remotely"
+cat > "$WORK/demo.gdb" <<GDB
+set pagination off
+set breakpoint pending on
+set print frame-arguments scalars
+echo (gdb) break area\n
+break area
+echo (gdb) -- llvm-jitlink-16 --oop-executor-connect=127.0.0.1:$PORT shapes.o (in the background)\n
+shell ($LLVM_BIN/llvm-jitlink --oop-executor-connect=127.0.0.1:$PORT $WORK/shapes.o; echo "llvm-jitlink-16 exited with status \$?") &
+echo (gdb) continue\n
+continue
+echo (gdb) bt 2\n
+bt 2
+echo (gdb) next\n
+next
+echo (gdb) info locals\n
+info locals
+echo (gdb) print *s\n
+print *s
+echo (gdb) print scale      -- a .data static\n
+print scale
+echo (gdb) continue; print shapes_seen   -- a .bss static\n
+continue
+print shapes_seen
+echo (gdb) delete; continue\n
+delete
+continue
+GDB
+timeout 120 gdb -q -batch -nx -p "$EXPID" -x "$WORK/demo.gdb" 2>&1 |
+	grep -vE '^\[(New|Thread|Inferior|Detaching)|libthread_db|^0x[0-9a-f]+ in accept|accept4\.c|No such file or directory\.$'
+for _ in $(seq 100); do kill -0 "$EXPID" 2>/dev/null || break; sleep 0.05; done
+EXPID=
+
+step "The program's own output (it ran inside the executor)"
+cat "$WORK/program.out"
