@@ -34,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -47,6 +48,10 @@
 using namespace llvm;
 using namespace llvm::orc;
 using namespace llvm::orc::shared;
+
+// From the hooks (orc.c); only their addresses are used here.
+extern "C" CWrapperFunctionResult llvm_orc_registerJITLoaderGDBWrapper(const char *, uint64_t);
+extern "C" CWrapperFunctionResult llvm_orc_registerJITLoaderGDBAllocAction(const char *, size_t);
 
 namespace {
 
@@ -67,14 +72,37 @@ struct SessionState {
 };
 SessionState Session;
 
-// Called with Session.M held, after a Result was sent or state changed.
-void maybeEndLocked() {
-  if (Session.Ended || !Session.MainReturned || Session.InFlight > 0 || Session.LiveAllocs > 0)
+// Called with Session.M held, after a Result was sent or state changed. Force: the idle watchdog
+// ends the session even though the controller still holds allocations.
+void maybeEndLocked(bool Force = false) {
+  if (Session.Ended || !Session.MainReturned || Session.InFlight > 0 || (Session.LiveAllocs > 0 && !Force))
     return;
   Session.Ended = true;
   if (Session.Shutdown)
     Session.Shutdown();
 }
+
+// ---- dispatch ------------------------------------------------------------------------------
+// LLVM's ThreadDispatcher starts a thread for every call: with 8 calls per linked object that is
+// most of the remote overhead. Calls to the bootstrap wrappers we know to be short (memory manager,
+// dylib lookup, memory writes, eh-frame and debug-object registration) run inline on the reader
+// thread; run-as-main/void/int (user code, which may call back into the controller) and every unknown
+// tag keep their own thread.
+
+std::set<uint64_t> InlineTags; // filled before the first message, read-only afterwards
+thread_local bool InlineNextDispatch = false;
+
+class JDDispatcher : public SimpleRemoteEPCServer::ThreadDispatcher {
+public:
+  void dispatch(unique_function<void()> Work) override {
+    if (InlineNextDispatch) {
+      InlineNextDispatch = false;
+      Work();
+      return;
+    }
+    ThreadDispatcher::dispatch(std::move(Work));
+  }
+};
 
 // ---- transport ------------------------------------------------------------------------------
 
@@ -94,7 +122,7 @@ public:
     if (Listener.joinable())
       Listener.join();
     close(InFD);
-    if (OutFD != InFD)
+    if (OutFD >= 0 && OutFD != InFD)
       close(OutFD);
   }
 
@@ -135,8 +163,9 @@ public:
     // shutdown() wakes our reader (close() would not) and sends FIN to the controller.
     if (IsSocket) {
       shutdown(InFD, SHUT_RDWR);
-    } else {
-      close(OutFD == InFD ? -1 : OutFD);
+    } else if (OutFD != InFD) {
+      close(OutFD); // the controller sees EOF on its end of the pipe
+      OutFD = -1;
     }
   }
 
@@ -171,17 +200,36 @@ private:
     }
   }
 
-  // 1: got all bytes; 0: clean EOF before the first byte; -1: error or EOF mid-message.
+  // Fills Buf with Len bytes from the read buffer, refilling it with large reads (one read usually
+  // brings a whole message or several). 1: got all; 0: clean EOF before the first byte; -1: error
+  // or EOF mid-way.
   int readAll(char *Buf, size_t Len) {
     size_t Done = 0;
     while (Done < Len) {
-      ssize_t N = read(InFD, Buf + Done, Len - Done);
-      if (N < 0 && errno == EINTR)
-        continue;
-      if (N <= 0)
-        return (N == 0 && Done == 0) ? 0 : -1;
-      Done += static_cast<size_t>(N);
-      quickAck();
+      if (RBegin == REnd) {
+        if (Len - Done >= sizeof(RBuf)) { // large payload: straight into place
+          ssize_t N = read(InFD, Buf + Done, Len - Done);
+          if (N < 0 && errno == EINTR)
+            continue;
+          if (N <= 0)
+            return (N == 0 && Done == 0) ? 0 : -1;
+          Done += static_cast<size_t>(N);
+          quickAck();
+          continue;
+        }
+        ssize_t N = read(InFD, RBuf, sizeof(RBuf));
+        if (N < 0 && errno == EINTR)
+          continue;
+        if (N <= 0)
+          return (N == 0 && Done == 0) ? 0 : -1;
+        RBegin = 0;
+        REnd = static_cast<size_t>(N);
+        quickAck();
+      }
+      size_t Take = std::min(Len - Done, REnd - RBegin);
+      std::memcpy(Buf + Done, RBuf + RBegin, Take);
+      RBegin += Take;
+      Done += Take;
     }
     return 1;
   }
@@ -237,7 +285,9 @@ private:
         Session.InFlight++;
         Session.LastActivity = std::chrono::steady_clock::now();
       }
+      InlineNextDispatch = Op == SimpleRemoteEPCOpcode::CallWrapper && InlineTags.count(Tag);
       auto Action = C.handleMessage(Op, SeqNo, ExecutorAddr(Tag), std::move(Args));
+      InlineNextDispatch = false;
       if (!Action) {
         Err = Action.takeError();
         break;
@@ -249,6 +299,8 @@ private:
   }
 
   SimpleRemoteEPCTransportClient &C;
+  char RBuf[64 * 1024];
+  size_t RBegin = 0, REnd = 0;
   int InFD, OutFD;
   bool IsSocket = false;
   std::mutex WriteMutex;
@@ -319,6 +371,21 @@ public:
     wrap(M, rt::SimpleExecutorMemoryManagerFinalizeWrapperName, OrigFinalize, finalizeWrapper);
     wrap(M, rt::SimpleExecutorMemoryManagerDeallocateWrapperName, OrigDeallocate, deallocateWrapper);
     wrap(M, rt::RunAsMainWrapperName, OrigRunAsMain, runAsMainWrapper);
+    static const char *const RunsUserCode[] = {rt::RunAsMainWrapperName, rt::RunAsVoidFunctionWrapperName,
+                                               rt::RunAsIntFunctionWrapperName};
+    for (auto &KV : M) {
+      bool User = false;
+      for (const char *N : RunsUserCode)
+        User |= KV.first() == N;
+      // Data symbols (instances, the dispatch context) are never call tags; listing them is harmless.
+      if (!User)
+        InlineTags.insert(KV.second.getValue());
+    }
+    for (void *P : {reinterpret_cast<void *>(&llvm_orc_registerJITLoaderGDBWrapper),
+                    reinterpret_cast<void *>(&llvm_orc_registerJITLoaderGDBAllocAction),
+                    reinterpret_cast<void *>(&llvm_orc_registerEHFrameSectionWrapper),
+                    reinterpret_cast<void *>(&llvm_orc_deregisterEHFrameSectionWrapper)})
+      InlineTags.insert(reinterpret_cast<uint64_t>(P));
   }
   Error shutdown() override { return Error::success(); }
 
@@ -420,7 +487,7 @@ int main(int argc, char *argv[]) {
 
   auto Server = ExitOnErr(SimpleRemoteEPCServer::Create<JDTransport>(
       [](SimpleRemoteEPCServer::Setup &S) -> Error {
-        S.setDispatcher(std::make_unique<SimpleRemoteEPCServer::ThreadDispatcher>());
+        S.setDispatcher(std::make_unique<JDDispatcher>());
         S.bootstrapSymbols() = SimpleRemoteEPCServer::defaultBootstrapSymbols();
         S.services().push_back(std::make_unique<rt_bootstrap::SimpleExecutorMemoryManager>());
         S.services().push_back(std::make_unique<JDBootstrapService>());
@@ -436,8 +503,7 @@ int main(int argc, char *argv[]) {
       Session.CV.wait_for(Lock, std::chrono::milliseconds(100));
       if (Session.MainReturned && Session.InFlight == 0 &&
           std::chrono::steady_clock::now() - Session.LastActivity > IdleExitAfterMain) {
-        Session.LiveAllocs = 0;
-        maybeEndLocked();
+        maybeEndLocked(/*Force=*/true);
       }
     }
   });

@@ -54,5 +54,6 @@ void jd_gdb_retract_locked(struct jit_code_entry *e)
 	__jit_debug_descriptor.action_flag = JIT_UNREGISTER_FN;
 	__jit_debug_register_code();
 	__jit_debug_descriptor.action_flag = JIT_NOACTION;
+	__jit_debug_descriptor.relevant_entry = NULL; /* the caller frees the entry next */
 	e->next_entry = e->prev_entry = NULL;
 }

@@ -69,8 +69,13 @@ void jd_warn_once(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (log_fn)
-		log_fn(1, msg, log_ctx);
+	/* Never called with `lock` held. */
+	pthread_mutex_lock(&lock);
+	jd_log_fn fn = log_fn;
+	void *ctx = log_ctx;
+	pthread_mutex_unlock(&lock);
+	if (fn)
+		fn(1, msg, ctx);
 	else
 		fprintf(stderr, "jitdebug: %s\n", msg);
 }
