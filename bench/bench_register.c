@@ -13,18 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "abi.h"
 #ifndef JD_BENCH_LLVM
 #include "jitdebug-hooks.h"
 #endif
 
-typedef struct {
-	union {
-		char *ValuePtr;
-		char Value[sizeof(char *)];
-	} Data;
-	size_t Size;
-} cwrapper_result;
-cwrapper_result llvm_orc_registerJITLoaderGDBWrapper(const char *data, uint64_t size);
 
 static uint64_t now_ns(void)
 {
@@ -43,6 +36,19 @@ static uint64_t median(uint64_t *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_u64);
 	return v[n / 2];
+}
+
+/* Median time of `count` calls of the ORC entry point with the blob (start, end). */
+static uint64_t time_orc_wrapper(const uint64_t blob[2], uint64_t *t, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		uint64_t t0 = now_ns();
+		cwrapper_result r = llvm_orc_registerJITLoaderGDBWrapper((const char *)blob, 2 * sizeof(uint64_t));
+		t[i] = now_ns() - t0;
+		if (r.Size > sizeof(char *))
+			free(r.Data.ValuePtr);
+	}
+	return median(t, count);
 }
 
 /* Give every allocated section a distinct fake load address, as ORC's debug object has. */
@@ -85,33 +91,21 @@ int main(int argc, char **argv)
 #else
 		"jitdebug";
 #endif
-	for (size_t i = 0; i < count; i++) {
-		uint64_t t0 = now_ns();
-		cwrapper_result r = llvm_orc_registerJITLoaderGDBWrapper((const char *)blob, sizeof(blob));
-		t[i] = now_ns() - t0;
-		if (r.Size > sizeof(char *))
-			free(r.Data.ValuePtr);
-	}
+	uint64_t m = time_orc_wrapper(blob, t, count);
 	printf("%-22s %-13s objects=%zu size=%zu median_ns=%llu\n", who,
 #ifdef JD_BENCH_LLVM
 	       "orc-wrapper",
 #else
 	       "orc-inprocess", /* no memory manager reports: fault-guarded copy */
 #endif
-	       count, size, (unsigned long long)median(t, count));
+	       count, size, (unsigned long long)m);
 #ifndef JD_BENCH_LLVM
 	/* As in jitdebug-executor: the memory manager reported the allocation holding the object. */
 	struct jd_segment seg = {(uint64_t)(uintptr_t)obj & ~0xfffull, ((size + 0x1fff) & ~0xfffull), size, JD_PROT_R};
 	jd_note_allocation(&seg, 1);
-	for (size_t i = 0; i < count; i++) {
-		uint64_t t0 = now_ns();
-		cwrapper_result r = llvm_orc_registerJITLoaderGDBWrapper((const char *)blob, sizeof(blob));
-		t[i] = now_ns() - t0;
-		if (r.Size > sizeof(char *))
-			free(r.Data.ValuePtr);
-	}
+	m = time_orc_wrapper(blob, t, count);
 	printf("%-22s %-13s objects=%zu size=%zu median_ns=%llu\n", who, "orc-executor", count, size,
-	       (unsigned long long)median(t, count));
+	       (unsigned long long)m);
 	static const struct { const char *name; uint32_t flags; } modes[] = {
 		{"capi-copy", 0}, {"capi-borrow", JD_REGISTER_BORROW}};
 	for (size_t m = 0; m < 2; m++) {

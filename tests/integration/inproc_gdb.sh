@@ -1,30 +1,19 @@
 #!/usr/bin/env bash
-# In-process ORC: Debian's lli-16 --jit-linker=jitlink with the hooks preloaded, under GDB 13.
+# In-process ORC: Debian's lli-16 --jit-linker=jitlink with the hooks preloaded, under GDB 13; the
+# same checks as remote_gdb.sh (here .bss is placed from relocations: no memory manager reports).
 . "$(dirname "$0")/lib.sh"
-LEAF=$(line_of leaf-add)
-cat > "$TMP/cmds.gdb" <<GDB
+{
+	cat <<GDB
 set pagination off
 set breakpoint pending on
 set environment LD_PRELOAD=$HOOKS_SO
 break jd_leaf
-break jitfix.c:$LEAF
+break jitfix.c:$(line_of leaf-add)
 run
-bt 3
-continue
-printf "local=%d\n", local
-printf "scale=%d\n", scale
-continue
-continue
-printf "counter=%d\n", counter
-delete
-continue
 GDB
+	gdb_fixture_stops
+} > "$TMP/cmds.gdb"
 timeout 120 gdb -q -batch -nx -x "$TMP/cmds.gdb" --args "$LLI" --jit-linker=jitlink "$JD_FIXTURES/jitfix.bc" > "$TMP/gdb.out" 2>&1
-expect "pending breakpoint by name resolves" "$TMP/gdb.out" "Breakpoint 1, jd_leaf \(x=1\) at .*jitfix\.c:[0-9]+"
-expect "pending breakpoint by file:line resolves" "$TMP/gdb.out" "Breakpoint 2, jd_leaf \(x=1\) at .*jitfix\.c:$LEAF"
-expect "backtrace frame 1 in JIT code" "$TMP/gdb.out" "^#1  0x[0-9a-f]+ in jd_outer \(n=3\) at .*jitfix\.c:$(line_of outer-call)"
-expect "local variable" "$TMP/gdb.out" "^local=7$"
-expect ".data static" "$TMP/gdb.out" "^scale=7$"
-expect ".bss static at its real address" "$TMP/gdb.out" "^counter=7$"
+expect_gdb_fixture_stops "$TMP/gdb.out"
 expect "program completed" "$TMP/gdb.out" "^jitfix: result=112 counter=42$"
 finish

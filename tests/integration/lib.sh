@@ -62,3 +62,34 @@ wait_gone() {
 	for _ in $(seq $(($2 * 20))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
 	return 1
 }
+
+# gdb_fixture_stops — the GDB commands that follow the first stop in jd_leaf (breakpoints 1 = by name,
+# 2 = by file:line): backtrace, a local and the .data static at the file:line stop, the .bss static
+# one call later, then run to the end.
+gdb_fixture_stops() {
+	cat <<'GDB'
+bt 3
+continue
+printf "local=%d\n", local
+printf "scale=%d\n", scale
+continue
+continue
+printf "counter=%d\n", counter
+delete
+continue
+GDB
+}
+
+# expect_gdb_fixture_stops FILE — what gdb_fixture_stops must have shown.
+expect_gdb_fixture_stops() {
+	local leaf
+	leaf=$(line_of leaf-add)
+	expect "pending breakpoint by name resolves" "$1" "Breakpoint 1, jd_leaf \(x=1\) at .*jitfix\.c:[0-9]+"
+	expect "pending breakpoint by file:line resolves" "$1" "Breakpoint 2, jd_leaf \(x=1\) at .*jitfix\.c:$leaf"
+	expect "source line shown" "$1" "^$leaf[[:space:]]+counter \+= local;"
+	expect "backtrace frame 0" "$1" "^#0  jd_leaf \(x=1\) at .*jitfix\.c"
+	expect "backtrace frame 1 in JIT code" "$1" "^#1  0x[0-9a-f]+ in jd_outer \(n=3\) at .*jitfix\.c:$(line_of outer-call)"
+	expect "local variable" "$1" "^local=7$"
+	expect ".data static" "$1" "^scale=7$"
+	expect ".bss static at its real address" "$1" "^counter=7$"
+}

@@ -1,6 +1,7 @@
 /* test_concurrency.c — 8 threads register and unregister 10,000 objects in total with no debugger;
  * afterwards GDB's list (walked through __jit_debug_descriptor, as GDB does) and the exported registry
  * hold exactly the objects still registered: none lost, none twice, links consistent. */
+#include "abi.h"
 #include "check.h"
 #include "elfbuild.h"
 #include "jitdebug-hooks.h"
@@ -10,16 +11,6 @@
 
 enum { THREADS = 8, PER_THREAD = 1250 };
 
-struct jit_code_entry {
-	struct jit_code_entry *next_entry, *prev_entry;
-	const char *symfile_addr;
-	uint64_t symfile_size;
-};
-struct jit_descriptor {
-	uint32_t version, action_flag;
-	struct jit_code_entry *relevant_entry, *first_entry;
-};
-extern struct jit_descriptor __jit_debug_descriptor;
 extern struct jd_registry jitdebug_registry;
 
 static struct eb proto;

@@ -1,5 +1,5 @@
-/* test_elf.c — the core ELF reader: valid objects (built here, and a clang-compiled fixture given as
- * argv[1]) and one named test per rejection rule. */
+/* test_elf.c — the core ELF reader: valid objects (built here, and the clang-compiled fixtures given
+ * as arguments) and one named test per rejection rule. */
 #include "check.h"
 #include "elfbuild.h"
 #include "jitdebug.h"
@@ -7,7 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static const char *fixture_path;
+static const char *fixture_paths[4];
+static int nfixtures;
 
 static enum jd_elf_error open_code(struct eb *b)
 {
@@ -65,7 +66,7 @@ static void valid_unpatched_has_no_range(void)
 	jd_elf_close(e);
 }
 
-static void valid_clang_fixture(void)
+static void check_clang_fixture(const char *fixture_path)
 {
 	FILE *f = fopen(fixture_path, "rb");
 	CHECK(f != NULL, "open %s", fixture_path);
@@ -95,6 +96,14 @@ static void valid_clang_fixture(void)
 	CHECK(jd_elf_rela(e, &rela, rela.size / 24, &r) == -ENOENT, "relocation past the end");
 	CHECK(jd_elf_rela(e, &s, 0, &r) == -EINVAL, "not a RELA section");
 	jd_elf_close(e);
+}
+
+/* clang-16 objects as JITs get them: DWARF 5 (the default) and DWARF 4. */
+static void valid_clang_fixtures(void)
+{
+	CHECK(nfixtures > 0, "no fixture given");
+	for (int i = 0; i < nfixtures; i++)
+		check_clang_fixture(fixture_paths[i]);
 }
 
 /* ---- one test per rejection rule ---- */
@@ -312,10 +321,11 @@ static void every_error_has_a_name(void)
 
 int main(int argc, char **argv)
 {
-	fixture_path = argc > 1 ? argv[1] : "jitfix.o";
+	for (int i = 1; i < argc && nfixtures < 4; i++)
+		fixture_paths[nfixtures++] = argv[i];
 	RUN(valid_sections_and_symbols);
 	RUN(valid_unpatched_has_no_range);
-	RUN(valid_clang_fixture);
+	RUN(valid_clang_fixtures);
 	RUN(reject_truncated_header);
 	RUN(reject_bad_magic);
 	RUN(reject_bad_class);

@@ -1,5 +1,6 @@
 /* test_hooks.c — the hooks' registration API, GDB modes, the ORC wrapper ABI and NOBITS placement,
  * checked by walking __jit_debug_descriptor and the exported registry as a debugger would. */
+#include "abi.h"
 #include "check.h"
 #include "elfbuild.h"
 #include "jitdebug-hooks.h"
@@ -8,27 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-struct jit_code_entry {
-	struct jit_code_entry *next_entry, *prev_entry;
-	const char *symfile_addr;
-	uint64_t symfile_size;
-};
-struct jit_descriptor {
-	uint32_t version, action_flag;
-	struct jit_code_entry *relevant_entry, *first_entry;
-};
-extern struct jit_descriptor __jit_debug_descriptor;
 extern struct jd_registry jitdebug_registry;
 
-typedef struct {
-	union {
-		char *ValuePtr;
-		char Value[sizeof(char *)];
-	} Data;
-	size_t Size;
-} cwrapper_result;
-cwrapper_result llvm_orc_registerJITLoaderGDBWrapper(const char *data, uint64_t size);
-cwrapper_result llvm_orc_registerJITLoaderGDBAllocAction(const char *data, size_t size);
 
 static void quiet_log(int level, const char *msg, void *ctx) { (void)level, (void)msg, (void)ctx; }
 
