@@ -9,7 +9,7 @@ echo "== Registration cost, no debugger attached (median of 100,000, ns/object)"
 "$BUILD/bin/bench_register_llvm" "$OBJ" | tee /tmp/jd-bench-llvm.txt
 "$BUILD/bin/bench_register_jd" "$OBJ" | tee /tmp/jd-bench-jd.txt
 llvm=$(sed -n 's/.*median_ns=\([0-9]*\).*/\1/p' /tmp/jd-bench-llvm.txt)
-while read -r who path _ _ m; do
+while read -r who path m; do
 	ns=${m#median_ns=}
 	awk -v p="$path" -v a="$ns" -v b="$llvm" 'BEGIN { printf "   %-14s %6d ns = %.1fx LLVM 16 JITLoaderGDB (%d ns)\n", p, a, a / b, b }'
 done < <(sed 's/objects=[0-9]* size=[0-9]* //' /tmp/jd-bench-jd.txt)

@@ -29,6 +29,15 @@ struct obj {
 	const uint8_t *data;
 };
 
+/* The layout other processes read (docs/registry.md). */
+_Static_assert(sizeof(struct jd_registry) == 56, "registry header layout");
+_Static_assert(offsetof(struct jd_registry, first) == 32 && offsetof(struct jd_registry, gdb_mode) == 48,
+	       "registry header offsets");
+_Static_assert(sizeof(struct jd_registry_entry) == 64, "registry entry layout");
+_Static_assert(offsetof(struct jd_registry_entry, symfile_addr) == 24 &&
+		       offsetof(struct jd_registry_entry, flags) == 56,
+	       "registry entry offsets");
+
 JD_HOOKS_API struct jd_registry jitdebug_registry = {
 	.magic = JD_REGISTRY_MAGIC,
 	.version = JD_REGISTRY_VERSION,
