@@ -35,13 +35,18 @@ enum jd_gdb_mode {
  * the library does not know must be zero. */
 struct jd_hooks_opts {
 	size_t sz;
-	int gdb_mode; /* enum jd_gdb_mode, or -1 to read JITDEBUG_GDB */
+	int gdb_mode;        /* enum jd_gdb_mode, or -1 to read JITDEBUG_GDB */
+	int perfmap;         /* /tmp/perf-<pid>.map: 1 on, -1 off, 0 from JITDEBUG_PERFMAP */
+	const char *jitdump; /* jit-<pid>.dump: NULL from JITDEBUG_JITDUMP, "" off, "1" in the default
+	                        directory, else the directory to write it in (docs/perf.md) */
 };
 
 /* Optional: the hooks initialise themselves from the environment on first use. Calling this first
  * overrides the environment. May be called again to change the mode; objects already announced stay
  * announced. */
 JD_HOOKS_API int jd_hooks_init(const struct jd_hooks_opts *opts);
+/* Ends the perf outputs (writes JIT_CODE_CLOSE). Also runs at exit; safe to call twice. */
+JD_HOOKS_API void jd_hooks_fini(void);
 JD_HOOKS_API enum jd_gdb_mode jd_hooks_gdb_mode(void);
 
 /* Log callback; by default the hooks print each distinct warning once to stderr, prefixed
@@ -110,6 +115,11 @@ struct jd_hooks_stats {
 	uint64_t nobits_placed;   /* NOBITS sections given an address */
 	uint64_t nobits_unplaced; /* NOBITS sections left at 0 (no allocation noted, no usable relocation) */
 	uint64_t live;
+	uint64_t perfmap_lines, perfmap_dropped;  /* perf map lines written / dropped (write failed) */
+	uint64_t jitdump_loads, jitdump_dropped;  /* CODE_LOAD records written / functions dropped */
+	uint64_t jitdump_debug_info;              /* DEBUG_INFO records written */
+	uint64_t objects_without_lines;           /* objects whose DWARF line table was missing or broken */
+	uint64_t code_salted;                     /* identical code copies salted in the dump */
 };
 JD_HOOKS_API int jd_hooks_stats(struct jd_hooks_stats *out);
 

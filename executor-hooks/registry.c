@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include "../jitdebug/jitdebug.h"
+#include "../perfmap/perf-outputs.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -139,11 +140,18 @@ int jd_hooks_init(const struct jd_hooks_opts *opts)
 	int m = opts->gdb_mode < 0 ? mode_from_env() : opts->gdb_mode;
 	if (m > JD_GDB_OFF)
 		return -EINVAL;
+	if (opts->sz >= offsetof(struct jd_hooks_opts, jitdump) + sizeof(opts->jitdump))
+		jd_perf_configure(opts->perfmap, opts->jitdump);
 	pthread_mutex_lock(&lock);
 	atomic_store(&gdb_mode, m);
 	jitdebug_registry.gdb_mode = (uint64_t)m;
 	pthread_mutex_unlock(&lock);
 	return 0;
+}
+
+void jd_hooks_fini(void)
+{
+	jd_perf_fini();
 }
 
 enum jd_gdb_mode jd_hooks_gdb_mode(void)
@@ -303,6 +311,8 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	uint64_t lo = 0, hi = 0;
 	jd_elf_alloc_range(elf, &lo, &hi);
 	jd_elf_close(elf);
+	/* Before the object is visible: nobody can unregister (free) it while the outputs read it. */
+	jd_perf_object_registered(o->data, size);
 
 	o->gdb.symfile_addr = (const char *)o->data;
 	o->gdb.symfile_size = size;
@@ -430,6 +440,15 @@ int jd_hooks_stats(struct jd_hooks_stats *out)
 		.nobits_unplaced = atomic_load(&stats.nobits_unplaced),
 		.live = jd_object_count(),
 	};
+	struct jd_perf_counters pc;
+	jd_perf_counters(&pc);
+	s.perfmap_lines = pc.perfmap_lines;
+	s.perfmap_dropped = pc.perfmap_dropped;
+	s.jitdump_loads = pc.jitdump_loads;
+	s.jitdump_dropped = pc.jitdump_dropped;
+	s.jitdump_debug_info = pc.debug_info_records;
+	s.objects_without_lines = pc.objects_without_lines;
+	s.code_salted = pc.code_salted;
 	memcpy(out, &s, out->sz < sizeof(s) ? out->sz : sizeof(s));
 	return 0;
 }

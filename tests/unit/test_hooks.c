@@ -120,7 +120,7 @@ static void bad_arguments(void)
 	jd_unregister_object(id);
 	struct jd_register_opts bad = {sizeof(bad), 0x80};
 	CHECK(jd_register_object(b.buf, b.size, &bad, NULL) == -EINVAL, "unknown flag");
-	struct jd_hooks_opts ho = {sizeof(ho), 7};
+	struct jd_hooks_opts ho = {.sz = sizeof(ho), .gdb_mode = 7};
 	CHECK(jd_hooks_init(&ho) == -EINVAL, "bad mode");
 }
 

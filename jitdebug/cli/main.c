@@ -1,0 +1,30 @@
+/* main.c — the jitdebug command-line tool: one verb per file (perf.c, jitdump_check.c). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: jitdebug perf record [-o DIR] [-e EVENT] [-g] [--no-preload] -- COMMAND [ARG...]\n"
+		   "       jitdebug perf report [DIR] [-- PERF-REPORT-OPTIONS...]\n"
+		   "       jitdebug jitdump-check FILE...\n"
+		   "See docs/cli.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "perf") == 0 && argc >= 3 && strcmp(argv[2], "record") == 0)
+		return cli_perf_record(argc - 3, argv + 3);
+	if (strcmp(argv[1], "perf") == 0 && argc >= 3 && strcmp(argv[2], "report") == 0)
+		return cli_perf_report(argc - 3, argv + 3);
+	if (strcmp(argv[1], "jitdump-check") == 0)
+		return cli_jitdump_check(argc - 2, argv + 2);
+	fprintf(stderr, "jitdebug: unknown command '%s%s%s'\n", argv[1], argc >= 3 ? " " : "", argc >= 3 ? argv[2] : "");
+	usage(stderr);
+	return 2;
+}

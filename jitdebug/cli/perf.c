@@ -1,0 +1,179 @@
+/* perf.c — `jitdebug perf record` and `jitdebug perf report`.
+ *
+ * record: runs COMMAND under `perf record -k 1` (CLOCK_MONOTONIC, which the jitdump's timestamps
+ * use) with the hooks' perf outputs on (JITDEBUG_PERFMAP=1, JITDEBUG_JITDUMP=DIR/jit) and the hooks
+ * preloaded unless the command is jitdebug-executor (which has them inside) or --no-preload; then
+ * `perf inject --jit` writes DIR/perf.jit.data. The default event is cpu-clock, which works where
+ * hardware counters are missing (VMs). Exit status: the command's.
+ * report: `perf report` on DIR/perf.jit.data, sorted by symbol and source line. */
+#include "cli.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int cli_run(char *const argv[], char *const env_add[], const char *stdout_path)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 127;
+	if (pid == 0) {
+		for (int i = 0; env_add && env_add[i]; i++)
+			putenv(env_add[i]);
+		if (stdout_path && !freopen(stdout_path, "w", stdout))
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "jitdebug: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 127;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* build/bin/jitdebug -> build/lib/libjitdebug-hooks.so */
+static int hooks_path(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	char *dir = dirname(self);
+	if (snprintf(out, len, "%s/../lib/libjitdebug-hooks.so", dir) >= (int)len || access(out, R_OK) != 0)
+		return -1;
+	return 0;
+}
+
+int cli_perf_record(int argc, char **argv)
+{
+	const char *dir = "jitdebug-perf", *event = "cpu-clock";
+	int preload = 1, callgraph = 0, i;
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc)
+			event = argv[++i];
+		else if (strcmp(argv[i], "-g") == 0)
+			callgraph = 1;
+		else if (strcmp(argv[i], "--no-preload") == 0)
+			preload = 0;
+		else {
+			fprintf(stderr, "jitdebug perf record: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (i >= argc - 1) {
+		fprintf(stderr, "usage: jitdebug perf record [-o DIR] [-e EVENT] [-g] [--no-preload] -- COMMAND [ARG...]\n");
+		return 2;
+	}
+	char **cmd = argv + i + 1;
+	int ncmd = argc - i - 1;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "jitdebug: cannot create %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	char data[PATH_MAX], jitdata[PATH_MAX], jitdir[PATH_MAX], log[PATH_MAX];
+	snprintf(data, sizeof(data), "%s/perf.data", dir);
+	snprintf(jitdata, sizeof(jitdata), "%s/perf.jit.data", dir);
+	snprintf(jitdir, sizeof(jitdir), "%s/jit", dir);
+	snprintf(log, sizeof(log), "%s/inject.log", dir);
+
+	static char env_pm[] = "JITDEBUG_PERFMAP=1";
+	char env_jd[PATH_MAX + 32], env_pre[2 * PATH_MAX + 32];
+	char abs_jitdir[PATH_MAX];
+	if (!realpath(dir, abs_jitdir)) {
+		fprintf(stderr, "jitdebug: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	snprintf(env_jd, sizeof(env_jd), "JITDEBUG_JITDUMP=%s/jit", abs_jitdir);
+	char *env[4] = {env_pm, env_jd, NULL, NULL};
+	char *base = strrchr(cmd[0], '/');
+	base = base ? base + 1 : cmd[0];
+	if (preload && strcmp(base, "jitdebug-executor") != 0) {
+		char hooks[PATH_MAX];
+		if (hooks_path(hooks, sizeof(hooks)) != 0) {
+			fprintf(stderr, "jitdebug: libjitdebug-hooks.so not found next to this program; use --no-preload\n");
+			return 1;
+		}
+		const char *old = getenv("LD_PRELOAD");
+		snprintf(env_pre, sizeof(env_pre), "LD_PRELOAD=%s%s%s", hooks, old && *old ? ":" : "", old ? old : "");
+		env[2] = env_pre;
+	}
+
+	char **perf = calloc((size_t)ncmd + 12, sizeof(*perf));
+	int k = 0;
+	perf[k++] = "perf";
+	perf[k++] = "record";
+	perf[k++] = "-k";
+	perf[k++] = "1";
+	perf[k++] = "-e";
+	perf[k++] = (char *)event;
+	if (callgraph) {
+		perf[k++] = "--call-graph";
+		perf[k++] = "dwarf";
+	}
+	perf[k++] = "-o";
+	perf[k++] = data;
+	perf[k++] = "--";
+	for (int c = 0; c < ncmd; c++)
+		perf[k++] = cmd[c];
+	int status = cli_run(perf, env, NULL);
+	free(perf);
+	if (access(data, R_OK) != 0) {
+		fprintf(stderr, "jitdebug: perf record wrote no %s (status %d)\n", data, status);
+		return status ? status : 1;
+	}
+	char *inject[] = {"perf", "inject", "--jit", "-i", data, "-o", jitdata, NULL};
+	int ist = cli_run(inject, NULL, log);
+	if (ist != 0) {
+		fprintf(stderr, "jitdebug: perf inject --jit failed (status %d); see %s\n", ist, log);
+		return 1;
+	}
+	fprintf(stderr, "jitdebug: recorded %s; with JIT symbols: %s (jitdump and jitted-*.so in %s)\n"
+			"jitdebug: next: jitdebug perf report %s\n",
+		data, jitdata, jitdir, dir);
+	return status;
+}
+
+int cli_perf_report(int argc, char **argv)
+{
+	const char *dir = "jitdebug-perf";
+	int i = 0;
+	if (i < argc && strcmp(argv[i], "--") != 0)
+		dir = argv[i++];
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	char jitdata[PATH_MAX];
+	snprintf(jitdata, sizeof(jitdata), "%s/perf.jit.data", dir);
+	if (access(jitdata, R_OK) != 0) {
+		fprintf(stderr, "jitdebug: no %s: run `jitdebug perf record -o %s -- COMMAND` first\n", jitdata, dir);
+		return 1;
+	}
+	char **rep = calloc((size_t)(argc - i) + 12, sizeof(*rep));
+	int k = 0;
+	rep[k++] = "perf";
+	rep[k++] = "report";
+	rep[k++] = "-i";
+	rep[k++] = jitdata;
+	rep[k++] = "--stdio";
+	rep[k++] = "--no-children";
+	rep[k++] = "--sort";
+	rep[k++] = "sym,srcline";
+	rep[k++] = "--percent-limit";
+	rep[k++] = "1";
+	for (; i < argc; i++)
+		rep[k++] = argv[i];
+	int st = cli_run(rep, NULL, NULL);
+	free(rep);
+	return st;
+}

@@ -1,0 +1,150 @@
+/* lines.c — the DWARF line table of a JIT debug object, with absolute addresses, via libdw.
+ *
+ * A JIT debug object is ET_REL: its .debug_* sections still hold relocations (.rela.debug_line,
+ * .rela.debug_addr, ...) against the code sections. Debuggers apply them themselves; libdw does not.
+ * So the relocations are applied to a private copy of the object, against the section addresses the
+ * JIT patched in (S + A for R_X86_64_64/32/32S), and libdw reads the copy. DWARF 4 and 5 both work:
+ * the line program's DW_LNE_set_address (v4) and .debug_addr entries (v5) are the relocated fields.
+ */
+#include "perf-outputs.h"
+
+#include "../jitdebug/jitdebug.h"
+
+#include <elf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct jd_lines {
+	uint8_t *copy;
+	Elf *elf;
+	Dwarf *dw;
+	struct jd_line *rows;
+	size_t n;
+};
+
+static void put_le(uint8_t *p, uint64_t v, int width)
+{
+	for (int i = 0; i < width; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Applies the relocations of every non-allocated section (the debug sections). Returns the number of
+ * relocations it could not apply (unknown type, out of bounds). */
+static size_t apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
+{
+	struct jd_elf_section rs, target;
+	size_t skipped = 0;
+
+	for (size_t r = 1; jd_elf_section(elf, r, &rs) == 0; r++) {
+		if (rs.type != SHT_RELA || jd_elf_section(elf, rs.info, &target) != 0 || (target.flags & SHF_ALLOC) ||
+		    target.type == SHT_NOBITS)
+			continue;
+		struct jd_elf_rela rel;
+		for (size_t k = 0; jd_elf_rela(elf, &rs, k, &rel) == 0; k++) {
+			struct jd_elf_symbol sym;
+			int width = rel.type == R_X86_64_64 ? 8 : (rel.type == R_X86_64_32 || rel.type == R_X86_64_32S) ? 4 : 0;
+			if (!width || jd_elf_symbol(elf, rel.sym, &sym) != 0 || rel.offset > target.size ||
+			    target.size - rel.offset < (uint64_t)width) {
+				skipped++;
+				continue;
+			}
+			put_le(copy + target.offset + rel.offset, sym.addr + (uint64_t)rel.addend, width);
+		}
+	}
+	return skipped;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct jd_line *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+struct jd_lines *jd_lines_read(const uint8_t *obj, size_t size)
+{
+	struct jd_lines *l = calloc(1, sizeof(*l));
+	struct jd_elf *elf = NULL;
+	int err = ENODATA;
+
+	if (!l || !(l->copy = malloc(size))) {
+		err = ENOMEM;
+		goto fail;
+	}
+	memcpy(l->copy, obj, size);
+	if (!(elf = jd_elf_open(l->copy, size, NULL, NULL))) {
+		err = EINVAL;
+		goto fail;
+	}
+	if (jd_elf_machine(elf) == EM_X86_64)
+		apply_debug_relocations(l->copy, elf);
+	jd_elf_close(elf);
+	elf = NULL;
+
+	elf_version(EV_CURRENT);
+	if (!(l->elf = elf_memory((char *)l->copy, size)) || !(l->dw = dwarf_begin_elf(l->elf, DWARF_C_READ, NULL)))
+		goto fail; /* no DWARF at all */
+
+	size_t cap = 0;
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	while (dwarf_nextcu(l->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu;
+		Dwarf_Lines *lines;
+		size_t nlines;
+		if (dwarf_offdie(l->dw, off + hsize, &cu) && dwarf_getsrclines(&cu, &lines, &nlines) == 0) {
+			for (size_t i = 0; i < nlines; i++) {
+				Dwarf_Line *ln = dwarf_onesrcline(lines, i);
+				Dwarf_Addr addr;
+				int lineno;
+				bool end;
+				const char *file;
+				if (!ln || dwarf_lineaddr(ln, &addr) || dwarf_lineno(ln, &lineno) || dwarf_lineendsequence(ln, &end) ||
+				    end || lineno <= 0 || !(file = dwarf_linesrc(ln, NULL, NULL)))
+					continue;
+				if (l->n == cap) {
+					size_t ncap = cap ? cap * 2 : 64;
+					struct jd_line *nr = realloc(l->rows, ncap * sizeof(*nr));
+					if (!nr) {
+						err = ENOMEM;
+						goto fail;
+					}
+					l->rows = nr;
+					cap = ncap;
+				}
+				l->rows[l->n++] = (struct jd_line){addr, lineno, file};
+			}
+		}
+		off = next;
+	}
+	if (l->n == 0)
+		goto fail;
+	qsort(l->rows, l->n, sizeof(*l->rows), cmp_row);
+	return l;
+fail:
+	jd_elf_close(elf);
+	jd_lines_free(l);
+	errno = err;
+	return NULL;
+}
+
+const struct jd_line *jd_lines_rows(const struct jd_lines *l, size_t *n)
+{
+	*n = l->n;
+	return l->rows;
+}
+
+void jd_lines_free(struct jd_lines *l)
+{
+	if (!l)
+		return;
+	if (l->dw)
+		dwarf_end(l->dw);
+	if (l->elf)
+		elf_end(l->elf);
+	free(l->rows);
+	free(l->copy);
+	free(l);
+}

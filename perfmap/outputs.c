@@ -1,0 +1,145 @@
+/* outputs.c — configuration and dispatch of the perf outputs (perf map, jitdump).
+ *
+ * Configuration is read once, at the first registration (or set by jd_perf_configure through the
+ * hooks' options). For each registered object, the functions are its STT_FUNC symbols with a size,
+ * defined in an executable section that has a load address. */
+#include "perf-outputs.h"
+
+#include "../jitdebug/jitdebug.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct jd_perf_atomic_counters jd_perf_ctr;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static _Atomic int perfmap_on, jitdump_on;
+static char jitdump_dir[PATH_MAX];
+static int configured_explicitly;
+
+int jd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void after_fork_child(void)
+{
+	jd_perfmap_after_fork();
+	jd_jitdump_after_fork();
+}
+
+static void set_jitdump(const char *v)
+{
+	int on = v && *v && strcmp(v, "0") != 0;
+	if (on)
+		strncpy(jitdump_dir, v, sizeof(jitdump_dir) - 1);
+	atomic_store(&jitdump_on, on);
+}
+
+static void configure_from_env(void)
+{
+	pthread_atfork(NULL, NULL, after_fork_child);
+	if (configured_explicitly)
+		return;
+	const char *pm = getenv("JITDEBUG_PERFMAP");
+	atomic_store(&perfmap_on, pm && *pm && strcmp(pm, "0") != 0);
+	set_jitdump(getenv("JITDEBUG_JITDUMP"));
+}
+
+void jd_perf_configure(int perfmap, const char *jitdump)
+{
+	configured_explicitly = 1;
+	pthread_once(&once, configure_from_env);
+	if (perfmap)
+		atomic_store(&perfmap_on, perfmap > 0);
+	else {
+		const char *pm = getenv("JITDEBUG_PERFMAP");
+		atomic_store(&perfmap_on, pm && *pm && strcmp(pm, "0") != 0);
+	}
+	set_jitdump(jitdump ? jitdump : getenv("JITDEBUG_JITDUMP"));
+}
+
+static int func_of_symbol(const struct jd_elf *elf, const struct jd_elf_symbol *sym)
+{
+	struct jd_elf_section s;
+	return sym->type == STT_FUNC && sym->defined && sym->size > 0 && sym->shndx < SHN_LORESERVE &&
+	       jd_elf_section(elf, sym->shndx, &s) == 0 && (s.flags & SHF_EXECINSTR) && s.addr != 0 && *sym->name;
+}
+
+void jd_perf_object_registered(const uint8_t *obj, size_t size)
+{
+	pthread_once(&once, configure_from_env);
+	int pm = atomic_load_explicit(&perfmap_on, memory_order_relaxed);
+	int jd = atomic_load_explicit(&jitdump_on, memory_order_relaxed);
+	if (!pm && !jd)
+		return;
+
+	struct jd_elf_diag diag;
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, &diag);
+	if (!elf) {
+		jd_warn_once("no perf output for an object whose symbol table is malformed: %s", diag.message);
+		return;
+	}
+	size_t n = 0, nsyms = jd_elf_symbol_count(elf);
+	struct jd_perf_func *f = nsyms ? malloc(nsyms * sizeof(*f)) : NULL;
+	for (size_t i = 0; f && i < nsyms; i++) {
+		struct jd_elf_symbol sym;
+		if (jd_elf_symbol(elf, i, &sym) == 0 && func_of_symbol(elf, &sym))
+			f[n++] = (struct jd_perf_func){sym.addr, sym.size, sym.name};
+	}
+	if (n && pm) {
+		if (jd_perfmap_append(f, n) == 0)
+			atomic_fetch_add(&jd_perf_ctr.perfmap_lines, n);
+		else
+			atomic_fetch_add(&jd_perf_ctr.perfmap_dropped, n);
+	}
+	if (n && jd) {
+		struct jd_lines *lines = jd_lines_read(obj, size);
+		if (!lines) {
+			atomic_fetch_add(&jd_perf_ctr.objects_without_lines, 1);
+			if (errno != ENODATA)
+				jd_warn_once("no line table for a JIT object (%s); its functions get names only",
+					     strerror(errno));
+		}
+		jd_jitdump_append(obj, size, f, n, lines, jitdump_dir);
+		jd_lines_free(lines);
+	}
+	free(f);
+	jd_elf_close(elf);
+}
+
+void jd_perf_fini(void)
+{
+	jd_jitdump_close();
+}
+
+void jd_perf_counters(struct jd_perf_counters *out)
+{
+	out->perfmap_lines = atomic_load(&jd_perf_ctr.perfmap_lines);
+	out->perfmap_dropped = atomic_load(&jd_perf_ctr.perfmap_dropped);
+	out->jitdump_loads = atomic_load(&jd_perf_ctr.jitdump_loads);
+	out->jitdump_dropped = atomic_load(&jd_perf_ctr.jitdump_dropped);
+	out->debug_info_records = atomic_load(&jd_perf_ctr.debug_info_records);
+	out->objects_without_lines = atomic_load(&jd_perf_ctr.objects_without_lines);
+	out->unwinding_records = atomic_load(&jd_perf_ctr.unwinding_records);
+	out->code_salted = atomic_load(&jd_perf_ctr.code_salted);
+}

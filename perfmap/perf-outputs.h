@@ -1,0 +1,90 @@
+/* perf-outputs.h — the hooks' perf outputs (perf map and jitdump); internal to the hooks.
+ *
+ * jd_perf_object_registered is called after every successful registration, outside the registry
+ * lock, with the registered bytes. When both outputs are off it costs one branch. Failures (no
+ * directory, full disk, an object without or with broken DWARF) warn once, are counted, and never
+ * affect the registration. Thread-safe; after fork() the child writes its own pid's files. */
+#ifndef JD_PERF_OUTPUTS_H
+#define JD_PERF_OUTPUTS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* perfmap: 1 on, -1 off, 0 from JITDEBUG_PERFMAP. jitdump: NULL from JITDEBUG_JITDUMP, "" off,
+ * "1" the default directory, anything else a directory. */
+void jd_perf_configure(int perfmap, const char *jitdump);
+void jd_perf_object_registered(const uint8_t *obj, size_t size);
+/* Writes JIT_CODE_CLOSE and closes the files; safe to call twice (also runs at exit). */
+void jd_perf_fini(void);
+
+struct jd_perf_counters {
+	uint64_t perfmap_lines, perfmap_dropped;
+	uint64_t jitdump_loads, jitdump_dropped;
+	uint64_t debug_info_records, objects_without_lines;
+	uint64_t unwinding_records;
+	uint64_t code_salted;
+};
+void jd_perf_counters(struct jd_perf_counters *out);
+
+/* The live counters (writers add to them). */
+struct jd_perf_atomic_counters {
+	_Atomic uint64_t perfmap_lines, perfmap_dropped;
+	_Atomic uint64_t jitdump_loads, jitdump_dropped;
+	_Atomic uint64_t debug_info_records, objects_without_lines;
+	_Atomic uint64_t unwinding_records;
+	_Atomic uint64_t code_salted;
+};
+extern struct jd_perf_atomic_counters jd_perf_ctr;
+/* The jitdump file in use, or "" (for tools and tests). */
+const char *jd_perf_jitdump_path(void);
+
+/* ---- pieces shared by the writers (perfmap/) ---- */
+
+struct jd_perf_func {
+	uint64_t addr, size;
+	const char *name;
+};
+
+
+/* write() until done, looping on short writes and EINTR. 0 or -errno. */
+int jd_write_all(int fd, const void *buf, size_t len);
+/* Provided by the hooks: copy memory of this process without trusting the address. */
+int jd_read_self(uint64_t addr, void *buf, size_t size);
+void jd_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* perfmap.c / jitdump.c: append one object's functions; reset after fork (child side). */
+int jd_perfmap_append(const struct jd_perf_func *f, size_t n);
+void jd_perfmap_after_fork(void);
+
+/* One line-table row, absolute address. */
+struct jd_line {
+	uint64_t addr;
+	int32_t line;
+	const char *file; /* valid while the jd_lines it came from is alive */
+};
+
+struct jd_lines;
+/* Line table of an ET_REL object whose sections carry load addresses: the object's .rela.debug_*
+ * are applied to a private copy first (x86-64), then libdw reads it. NULL with errno on failure
+ * (ENODATA: no line table). Rows are sorted by address. */
+struct jd_lines *jd_lines_read(const uint8_t *obj, size_t size);
+const struct jd_line *jd_lines_rows(const struct jd_lines *l, size_t *n);
+void jd_lines_free(struct jd_lines *l);
+
+struct jd_lines;
+int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func *f, size_t n,
+		      const struct jd_lines *lines, const char *dir);
+void jd_jitdump_close(void);
+void jd_jitdump_after_fork(void);
+
+/* Validation of a whole jitdump file (jitdebug jitdump-check, tests, fuzzing). Returns 0, or -EINVAL
+ * with the offset of the first bad record and a message. */
+struct jd_jitdump_diag {
+	uint64_t offset;
+	uint64_t records;
+	char message[160];
+};
+int jd_jitdump_check(const uint8_t *data, size_t size, struct jd_jitdump_diag *diag);
+
+#endif

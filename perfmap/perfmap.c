@@ -1,0 +1,79 @@
+/* perfmap.c — /tmp/perf-<pid>.map, the symbol map `perf report` reads for anonymous executable
+ * memory. One "START SIZE name" line per function (hex without 0x; the name is the rest of the
+ * line, so newlines in names are replaced). One object's lines go out in one write() under one lock,
+ * so lines of concurrent registrations never interleave. The file is the conventional predictable
+ * name in /tmp, so it is opened with O_NOFOLLOW and reused only if it is a regular file we own (a
+ * stale one from an earlier process with the same pid is truncated). */
+#include "perf-outputs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static int fd = -1;
+static int failed;
+
+static int open_map(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	int f = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (f < 0 && errno == EEXIST) {
+		struct stat st;
+		f = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || ftruncate(f, 0) != 0)) {
+			close(f);
+			f = -1;
+			errno = EPERM;
+		}
+	}
+	if (f < 0)
+		jd_warn_once("cannot write %s (%s); perf map output is off", path, strerror(errno));
+	return f;
+}
+
+int jd_perfmap_append(const struct jd_perf_func *f, size_t n)
+{
+	size_t cap = 0;
+	for (size_t i = 0; i < n; i++)
+		cap += 40 + strlen(f[i].name);
+	char *buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(buf + len, cap + 1 - len, "%llx %llx ", (unsigned long long)f[i].addr,
+					(unsigned long long)f[i].size);
+		for (const char *c = f[i].name; *c; c++)
+			buf[len++] = (*c == '\n' || *c == '\r') ? '?' : *c;
+		buf[len++] = '\n';
+	}
+	int err = 0;
+	pthread_mutex_lock(&mu);
+	if (fd < 0 && !failed && (fd = open_map()) < 0)
+		failed = 1;
+	if (fd < 0) {
+		err = -EIO;
+	} else if ((err = jd_write_all(fd, buf, len)) != 0) {
+		jd_warn_once("writing the perf map failed (%s); lines are dropped and counted", strerror(-err));
+	}
+	pthread_mutex_unlock(&mu);
+	free(buf);
+	return err;
+}
+
+void jd_perfmap_after_fork(void)
+{
+	/* The child has its own pid: its lines go to its own file, opened on its first registration. */
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	failed = 0;
+	pthread_mutex_init(&mu, NULL);
+}
