@@ -32,6 +32,7 @@ static int failed;
 static void *marker;
 static size_t marker_len;
 static uint64_t code_index;
+static uint64_t good_len; /* file length after the last complete write */
 static char path[PATH_MAX];
 static struct {
 	uint64_t *v;
@@ -127,6 +128,7 @@ static int open_dump(const char *spec, uint16_t machine)
 			.timestamp = now_mono(),
 		};
 		err = jd_write_all(fd, &h, sizeof(h));
+		good_len = sizeof(h);
 	}
 	if (!err) {
 		marker_len = (size_t)sysconf(_SC_PAGESIZE);
@@ -226,12 +228,12 @@ static void buf_put(struct buf *b, const void *src, size_t n)
 		memcpy(at, src, n);
 }
 
-static void put_debug_info(struct buf *b, const struct jd_perf_func *f, const struct jd_lines *lines)
+static int put_debug_info(struct buf *b, const struct jd_perf_func *f, const struct jd_lines *lines)
 {
 	size_t n;
 	const struct jd_line *rows = lines ? jd_lines_rows(lines, &n) : NULL;
 	if (!rows)
-		return;
+		return 0;
 	size_t lo = 0, hi = n; /* first row with addr >= f->addr */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -244,7 +246,7 @@ static void put_debug_info(struct buf *b, const struct jd_perf_func *f, const st
 	for (size_t i = first; i < n && rows[i].addr < f->addr + f->size; i++, count++)
 		bytes += sizeof(struct jd_jitdump_debug_entry) + strlen(rows[i].file) + 1;
 	if (!count)
-		return;
+		return 0;
 	struct jd_jitdump_debug_info rec = {
 		.p = {JD_JIT_CODE_DEBUG_INFO, (uint32_t)bytes, now_mono()},
 		.code_addr = f->addr,
@@ -256,7 +258,7 @@ static void put_debug_info(struct buf *b, const struct jd_perf_func *f, const st
 		buf_put(b, &e, sizeof(e));
 		buf_put(b, rows[i].file, strlen(rows[i].file) + 1);
 	}
-	atomic_fetch_add(&jd_perf_ctr.debug_info_records, 1);
+	return 1;
 }
 
 int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func *f, size_t n,
@@ -265,6 +267,7 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 	struct buf b = {0};
 	int err = 0;
 	uint32_t tid = (uint32_t)gettid();
+	uint64_t loads = 0, debug_infos = 0;
 
 	pthread_mutex_lock(&mu);
 	if (fd < 0 && !failed && open_dump(dir, (uint16_t)(obj[18] | obj[19] << 8)) < 0)
@@ -282,7 +285,7 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 			continue;
 		}
 		size_t mark = b.len;
-		put_debug_info(&b, &f[i], lines);
+		int with_lines = put_debug_info(&b, &f[i], lines);
 		struct jd_jitdump_code_load rec = {
 			.p = {JD_JIT_CODE_LOAD, (uint32_t)total, now_mono()},
 			.pid = (uint32_t)getpid(),
@@ -306,11 +309,23 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 			atomic_fetch_add(&jd_perf_ctr.code_salted, 1);
 		}
 		code_index++;
-		atomic_fetch_add(&jd_perf_ctr.jitdump_loads, 1);
+		loads++;
+		debug_infos += (uint64_t)with_lines;
 	}
 	if (b.len && (err = jd_write_all(fd, b.p, b.len)) != 0) {
-		jd_warn_once("writing %s failed (%s); records are dropped and counted", path, strerror(-err));
-		atomic_fetch_add(&jd_perf_ctr.jitdump_dropped, n);
+		/* Cut the partial write off so the dump stays valid up to here, and stop writing. */
+		jd_warn_once("writing %s failed (%s); the dump ends at its last complete record, and later "
+			     "records are dropped and counted", path, strerror(-err));
+		if (ftruncate(fd, (off_t)good_len) != 0)
+			jd_warn_once("cannot cut %s back to its last complete record", path);
+		close(fd);
+		fd = -1;
+		failed = 1;
+		atomic_fetch_add(&jd_perf_ctr.jitdump_dropped, loads);
+	} else {
+		good_len += b.len;
+		atomic_fetch_add(&jd_perf_ctr.jitdump_loads, loads);
+		atomic_fetch_add(&jd_perf_ctr.debug_info_records, debug_infos);
 	}
 	pthread_mutex_unlock(&mu);
 	free(b.p);
@@ -322,7 +337,8 @@ void jd_jitdump_close(void)
 	pthread_mutex_lock(&mu);
 	if (fd >= 0) {
 		struct jd_jitdump_prefix close_rec = {JD_JIT_CODE_CLOSE, sizeof(close_rec), now_mono()};
-		jd_write_all(fd, &close_rec, sizeof(close_rec));
+		if (jd_write_all(fd, &close_rec, sizeof(close_rec)) != 0 && ftruncate(fd, (off_t)good_len) != 0)
+			jd_warn_once("cannot cut %s back to its last complete record", path);
 		close(fd);
 		fd = -1;
 		failed = 1; /* nothing more after CLOSE */
@@ -341,6 +357,7 @@ void jd_jitdump_after_fork(void)
 	fd = -1;
 	failed = 0;
 	code_index = 0;
+	good_len = 0;
 	path[0] = '\0';
 	free(hashes.v);
 	hashes.v = NULL;

@@ -93,3 +93,18 @@ expect_gdb_fixture_stops() {
 	expect ".data static" "$1" "^scale=7$"
 	expect ".bss static at its real address" "$1" "^counter=7$"
 }
+
+JITDEBUG=$JD_BUILD/bin/jitdebug
+hot_line() { grep -n "MARK:$1" "$JD_SRC/tests/fixtures/hot.c" | cut -d: -f1; }
+# Perf map files this test made (by the PIDs it knows) are removed on exit.
+PERFMAPS=()
+cleanup_perfmaps() { for p in "${PERFMAPS[@]}"; do rm -f "/tmp/perf-$p.map"; done; }
+touch "$TMP/.start"
+# adopt_perfmaps SYMBOL — perf maps written since this test started that name SYMBOL (the JIT
+# process was perf's child, so its pid is not known here) are removed on exit too.
+adopt_perfmaps() {
+	for m in /tmp/perf-*.map; do
+		[ -f "$m" ] && [ "$m" -nt "$TMP/.start" ] && grep -q " $1\$" "$m" && PERFMAPS+=("$(basename "$m" .map | sed 's/^perf-//')")
+	done
+}
+trap 'cleanup_perfmaps; cleanup' EXIT

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Real perf on JIT code run remotely: `jitdebug perf record` around jitdebug-executor, Debian's
+# llvm-jitlink-16 running the hot fixture in it; after perf inject --jit, perf report attributes most
+# samples to jd_hot by name and by hot.c:line, and the identical twins stay two functions.
+. "$(dirname "$0")/lib.sh"
+REC=$TMP/rec
+"$JITDEBUG" perf record -o "$REC" -- "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/rec.out" 2> "$TMP/rec.err" &
+RECPID=$!
+PIDS+=("$RECPID")
+for _ in $(seq 200); do
+	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/rec.err")
+	[ -n "$PORT" ] && break
+	sleep 0.05
+done
+timeout 120 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/hot.o" > "$TMP/ctl.out" 2>&1
+for _ in $(seq 1200); do kill -0 "$RECPID" 2>/dev/null || break; sleep 0.1; done
+adopt_perfmaps jd_hot
+expect "the program ran in the executor" "$TMP/rec.out" "^hot: [0-9]+$"
+expect "jitdebug perf record says where the data is" "$TMP/rec.err" "with JIT symbols: .*perf\.jit\.data"
+perf report -i "$REC/perf.jit.data" --stdio --no-children --sort sym 2>/dev/null | grep -E '^ +[0-9]' > "$TMP/sym.txt"
+perf report -i "$REC/perf.jit.data" --stdio --no-children --sort srcline 2>/dev/null | grep -E '^ +[0-9]' > "$TMP/src.txt"
+head -3 "$TMP/sym.txt" | sed 's/^/    /'
+expect "most samples in jd_hot, by name" "$TMP/sym.txt" "^ +([5-9][0-9]|100)\.[0-9]+% +\[\.\] jd_hot$"
+expect "jd_twin_a has its own name" "$TMP/sym.txt" "\[\.\] jd_twin_a$"
+expect "jd_twin_b has its own name" "$TMP/sym.txt" "\[\.\] jd_twin_b$"
+expect "--sort srcline shows the fixture's hot line" "$TMP/src.txt" "hot\.c:$(hot_line hot-loop)$"
+"$JITDEBUG" jitdump-check "$REC"/jit/jit-*.dump > "$TMP/check.txt" 2>&1
+expect "the executor's jitdump is valid" "$TMP/check.txt" ": ok, [0-9]+ records"
+"$JITDEBUG" perf report "$REC" > "$TMP/report.txt" 2>&1
+expect "jitdebug perf report: jd_hot with file:line" "$TMP/report.txt" "jd_hot +hot\.c:$(hot_line hot-loop)"
+finish
