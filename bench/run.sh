@@ -16,6 +16,31 @@ done < <(sed 's/objects=[0-9]* size=[0-9]* //' /tmp/jd-bench-jd.txt)
 rm -f /tmp/jd-bench-llvm.txt /tmp/jd-bench-jd.txt
 
 echo
+echo "== Registration cost with the perf outputs (10,000 registrations of tests/fixtures/hot.c, 4 functions)"
+tmpd=$(mktemp -d)
+F=$BUILD/tests/fixtures
+for spec in "off hot.o" "perfmap hot.o" "jitdump hot-nodebug.o" "jitdump hot.o"; do
+	set -- $spec
+	rm -rf "$tmpd/dump"
+	(cd "$tmpd" && "$BUILD/bin/bench_perf" "$1" "$F/$2" "$tmpd/dump" 10000)
+done | tee "$tmpd/perf.txt"
+rm -f /tmp/perf-$$.map
+# The same workload's JIT link time per object: llvm-jitlink-16 -noexec, 101 objects vs 1 (median of 5).
+"$HERE/gen_program.sh" "$tmpd/prog" 100 3
+for c in "$tmpd"/prog/*.c; do /usr/lib/llvm-16/bin/clang -g -O0 -c "$c" -o "${c%.c}.o"; done
+echo 'int main(void) { return 0; }' > "$tmpd/empty.c"
+/usr/lib/llvm-16/bin/clang -g -O0 -c "$tmpd/empty.c" -o "$tmpd/empty.o"
+t_ms() { local xs=(); for _ in 1 2 3 4 5; do local t0; t0=$(date +%s%N); /usr/lib/llvm-16/bin/llvm-jitlink -noexec "$@" >/dev/null; xs+=($((($(date +%s%N) - t0) / 1000))); done; printf '%s\n' "${xs[@]}" | sort -n | sed -n 3p; }
+t_all=$(t_ms "$tmpd"/prog/*.o)
+t_one=$(t_ms "$tmpd/empty.o")
+link_us=$(awk -v a="$t_all" -v b="$t_one" 'BEGIN { printf "%.1f", (a - b) / 101 }')
+echo "   llvm-jitlink-16 -noexec: ${link_us} us per object (101 objects ${t_all} us, an empty main ${t_one} us)"
+awk -v L="$link_us" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	printf "   %-8s %-22s %7.2f us/object = %.3fx the JIT link time%s\n", v["mode"], (v["object_bytes"] < 3000 ? "(object without DWARF)" : ""),
+	v["us_per_object"], v["us_per_object"] / L, (v["dump_bytes_per_function"] ? sprintf(", jitdump %d bytes/function", v["dump_bytes_per_function"]) : "") }' "$tmpd/perf.txt"
+rm -rf "$tmpd"
+
+echo
 echo "== Executor size (bytes)"
 tmp=$(mktemp)
 strip -o "$tmp" "$BUILD/bin/jitdebug-executor"

@@ -9,7 +9,8 @@
  * Per function: JIT_CODE_DEBUG_INFO (before the load it describes: perf attaches it to the next
  * CODE_LOAD), then JIT_CODE_LOAD with the code bytes read from memory. perf's build-id of a synthesized DSO hashes the code bytes, so
  * identical code under two names would merge into one DSO: such a copy gets one byte salted (XOR
- * into its last byte) in the dump only — perf annotate shows that byte changed. One object's records
+ * into its last byte) in the dump only — perf annotate shows that byte changed. The same code under
+ * the same name (a function JIT'd again) is left alone. One object's records
  * go out in one write() under one lock. JIT_CODE_CLOSE at exit (jd_perf_fini). */
 #include "jitdump-format.h"
 #include "perf-outputs.h"
@@ -162,34 +163,38 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 	return h;
 }
 
-/* Open addressing set of code hashes already in the dump (under mu). 1 if h was new. */
-static int hash_insert(uint64_t h)
+/* Open addressing map: hash of code bytes -> hash of the name first written with them (under mu).
+ * Identical code under the same name needs nothing (perf merging the two DSOs is harmless); under
+ * another name it is salted. Returns 1 if the code may be written as it is (new, or same name). */
+static int code_is_distinct(uint64_t code_hash, uint64_t name_hash)
 {
-	h |= 1; /* 0 marks an empty slot */
+	code_hash |= 1; /* 0 marks an empty slot */
 	if (hashes.n * 2 >= hashes.cap) {
 		size_t ncap = hashes.cap ? hashes.cap * 2 : 1024;
-		uint64_t *nv = calloc(ncap, sizeof(*nv));
+		uint64_t *nv = calloc(ncap * 2, sizeof(*nv));
 		if (!nv)
-			return 1; /* without the set, nothing is salted: still a valid dump */
+			return 1; /* without the map, nothing is salted: still a valid dump */
 		for (size_t i = 0; i < hashes.cap; i++) {
-			if (!hashes.v[i])
+			if (!hashes.v[2 * i])
 				continue;
-			size_t k = hashes.v[i] & (ncap - 1);
-			while (nv[k])
+			size_t k = hashes.v[2 * i] & (ncap - 1);
+			while (nv[2 * k])
 				k = (k + 1) & (ncap - 1);
-			nv[k] = hashes.v[i];
+			nv[2 * k] = hashes.v[2 * i];
+			nv[2 * k + 1] = hashes.v[2 * i + 1];
 		}
 		free(hashes.v);
 		hashes.v = nv;
 		hashes.cap = ncap;
 	}
-	size_t k = h & (hashes.cap - 1);
-	while (hashes.v[k]) {
-		if (hashes.v[k] == h)
-			return 0;
+	size_t k = code_hash & (hashes.cap - 1);
+	while (hashes.v[2 * k]) {
+		if (hashes.v[2 * k] == code_hash)
+			return hashes.v[2 * k + 1] == name_hash;
 		k = (k + 1) & (hashes.cap - 1);
 	}
-	hashes.v[k] = h;
+	hashes.v[2 * k] = code_hash;
+	hashes.v[2 * k + 1] = name_hash;
 	hashes.n++;
 	return 1;
 }
@@ -304,7 +309,8 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 			atomic_fetch_add(&jd_perf_ctr.jitdump_dropped, 1);
 			continue;
 		}
-		for (uint8_t salt = 1; !hash_insert(fnv1a(code, f[i].size)) && salt; salt++) {
+		uint64_t name_hash = fnv1a((const uint8_t *)f[i].name, name_len);
+		for (uint8_t salt = 1; !code_is_distinct(fnv1a(code, f[i].size), name_hash) && salt; salt++) {
 			code[f[i].size - 1] ^= salt;
 			atomic_fetch_add(&jd_perf_ctr.code_salted, 1);
 		}

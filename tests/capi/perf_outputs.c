@@ -6,34 +6,19 @@
  *       full (writes fail: RLIMIT_FSIZE) | fork (the child registers too).
  * Prints "register=<rc>" and the counters as key=value lines. */
 #include "jitdebug-hooks.h"
+#include "place.h"
 
 #include <elf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static uint8_t obj[1 << 20];
 static size_t size;
-
-static void place(void)
-{
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)obj;
-	Elf64_Shdr *sh = (Elf64_Shdr *)(obj + eh->e_shoff);
-	for (int i = 1; i < eh->e_shnum; i++) {
-		if (!(sh[i].sh_flags & SHF_ALLOC) || sh[i].sh_type == SHT_NOBITS || sh[i].sh_size == 0)
-			continue;
-		void *mem = mmap(NULL, sh[i].sh_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		memcpy(mem, obj + sh[i].sh_offset, sh[i].sh_size);
-		if (sh[i].sh_flags & SHF_EXECINSTR)
-			mprotect(mem, sh[i].sh_size, PROT_READ | PROT_EXEC);
-		sh[i].sh_addr = (uint64_t)(uintptr_t)mem;
-	}
-}
 
 static void garble_debug_line(void)
 {
@@ -72,7 +57,7 @@ int main(int argc, char **argv)
 	}
 	size = fread(obj, 1, sizeof(obj), f);
 	fclose(f);
-	place();
+	place_object(obj);
 	if (strcmp(mode, "brokendwarf") == 0)
 		garble_debug_line();
 	struct jd_hooks_opts o = {.sz = sizeof(o), .gdb_mode = JD_GDB_EAGER, .perfmap = 1, .jitdump = argv[3]};

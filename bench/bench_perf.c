@@ -1,0 +1,66 @@
+/* bench_perf.c — registration cost with the perf outputs, µs/object over COUNT registrations of one
+ * clang-compiled object placed in memory (tests/capi/place.h). One output configuration per process
+ * (the outputs are configured once):
+ *   bench_perf MODE OBJECT DIR [COUNT]   MODE: off | perfmap | jitdump
+ * Prints the mean µs/object, and for jitdump the dump's bytes per function and the code bytes. */
+#include "jitdebug-hooks.h"
+#include "place.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint8_t obj[1 << 20];
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4) {
+		fprintf(stderr, "usage: bench_perf off|perfmap|jitdump OBJECT DIR [COUNT]\n");
+		return 2;
+	}
+	const char *mode = argv[1];
+	int count = argc > 4 ? atoi(argv[4]) : 10000;
+	FILE *f = fopen(argv[2], "rb");
+	if (!f)
+		return 2;
+	size_t size = fread(obj, 1, sizeof(obj), f);
+	fclose(f);
+	place_object(obj);
+	struct jd_hooks_opts o = {.sz = sizeof(o), .gdb_mode = JD_GDB_EAGER, .perfmap = -1, .jitdump = ""};
+	if (strcmp(mode, "perfmap") == 0)
+		o.perfmap = 1;
+	else if (strcmp(mode, "jitdump") == 0)
+		o.jitdump = argv[3];
+	jd_hooks_init(&o);
+	double t0 = now_s();
+	for (int i = 0; i < count; i++) {
+		uint64_t id;
+		jd_register_object(obj, size, NULL, &id);
+		jd_unregister_object(id); /* steady state: the registry stays small, the outputs grow */
+	}
+	double us = (now_s() - t0) * 1e6 / count;
+	struct jd_hooks_stats s = {.sz = sizeof(s)};
+	jd_hooks_stats(&s);
+	jd_hooks_fini();
+	printf("mode=%s objects=%d object_bytes=%zu us_per_object=%.2f", mode, count, size, us);
+	if (strcmp(mode, "jitdump") == 0) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/jit-%d.dump", argv[3], (int)getpid());
+		struct stat st;
+		stat(path, &st);
+		printf(" functions=%llu dump_bytes_per_function=%.0f", (unsigned long long)s.jitdump_loads,
+		       (double)st.st_size / (double)(s.jitdump_loads ? s.jitdump_loads : 1));
+	}
+	printf("\n");
+	return 0;
+}
