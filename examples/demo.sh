@@ -5,7 +5,9 @@
 #  3. GDB attaches to the executor and sets a breakpoint on `area`, which does not exist yet;
 #  4. Debian's llvm-jitlink-16 links the object over TCP and runs it inside the executor;
 #  5. the breakpoint resolves before the JIT code first runs: GDB shows the stop, the source line,
-#     the locals, a .bss and a .data static, and the backtrace through JIT frames.
+#     the locals, a .bss and a .data static, and the backtrace through JIT frames;
+#  6. perf: `jitdebug perf record` around the executor, a hot JIT'd loop, `jitdebug perf report`
+#     showing the JIT functions by name and source line.
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -62,3 +64,23 @@ EXPID=
 
 step "The program's own output (it ran inside the executor)"
 cat "$WORK/program.out"
+
+step "6. perf on JIT code: a hot loop, recorded and reported with JIT names and source lines"
+"$LLVM_BIN/clang" -g -O0 -c "$HERE/hotloop.c" -o "$WORK/hotloop.o"
+echo "\$ jitdebug perf record -o perfdata -- jitdebug-executor listen=127.0.0.1:0 &"
+echo "\$ llvm-jitlink-16 --oop-executor-connect=127.0.0.1:PORT hotloop.o"
+"$BUILD/bin/jitdebug" perf record -o "$WORK/perfdata" -- "$BUILD/bin/jitdebug-executor" listen=127.0.0.1:0 \
+	> "$WORK/hot.out" 2> "$WORK/hot.err" &
+RECPID=$!
+PORT=
+for _ in $(seq 200); do
+	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/hot.err")
+	[ -n "$PORT" ] && break
+	sleep 0.05
+done
+"$LLVM_BIN/llvm-jitlink" --oop-executor-connect=127.0.0.1:$PORT "$WORK/hotloop.o"
+wait $RECPID || true
+grep '^jitdebug:' "$WORK/hot.err" | sed "s|$WORK/||g"
+echo "\$ jitdebug perf report perfdata"
+"$BUILD/bin/jitdebug" perf report "$WORK/perfdata" 2>/dev/null | grep -E '^ +[0-9]' | head -5
+for m in /tmp/perf-*.map; do grep -q ' mandel_row$' "$m" 2>/dev/null && rm -f "$m"; done
