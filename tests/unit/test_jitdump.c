@@ -4,6 +4,7 @@
 #include "jitdump-format.h"
 #include "perf-outputs.h"
 
+#include <stddef.h>
 #include <string.h>
 
 struct dump {
@@ -11,6 +12,10 @@ struct dump {
 	size_t len;
 	size_t load_off, debug_off, close_off;
 };
+
+/* Records are packed (no alignment), so fields are written with memcpy. */
+static void set32(struct dump *d, size_t off, uint32_t v) { memcpy(d->b + off, &v, sizeof(v)); }
+static void set64(struct dump *d, size_t off, uint64_t v) { memcpy(d->b + off, &v, sizeof(v)); }
 
 static void put(struct dump *d, const void *p, size_t n)
 {
@@ -74,7 +79,7 @@ static void rejects_header_size(void)
 {
 	struct dump d;
 	build(&d);
-	((struct jd_jitdump_header *)d.b)->total_size = 48;
+	set32(&d, offsetof(struct jd_jitdump_header, total_size), 48);
 	CHECK(rejected_at(&d, 8), "header size accepted");
 	build(&d);
 	d.len = 39;
@@ -85,7 +90,7 @@ static void rejects_unknown_flags(void)
 {
 	struct dump d;
 	build(&d);
-	((struct jd_jitdump_header *)d.b)->flags = 2;
+	set64(&d, offsetof(struct jd_jitdump_header, flags), 2);
 	CHECK(rejected_at(&d, 32), "flags accepted");
 }
 
@@ -93,7 +98,7 @@ static void rejects_record_size_past_end(void)
 {
 	struct dump d;
 	build(&d);
-	((struct jd_jitdump_prefix *)(d.b + d.close_off))->total_size = 17;
+	set32(&d, d.close_off + offsetof(struct jd_jitdump_prefix, total_size), 17);
 	CHECK(rejected_at(&d, d.close_off), "record past end accepted");
 	build(&d);
 	d.len -= 3; /* a truncated prefix */
@@ -104,8 +109,7 @@ static void rejects_unterminated_name(void)
 {
 	struct dump d;
 	build(&d);
-	struct jd_jitdump_code_load *cl = (void *)(d.b + d.load_off);
-	memset(d.b + d.load_off + sizeof(*cl), 'x', 2 + 4); /* name and code without a NUL */
+	memset(d.b + d.load_off + sizeof(struct jd_jitdump_code_load), 'x', 2 + 4); /* name and code without a NUL */
 	CHECK(rejected_at(&d, d.load_off), "unterminated name accepted");
 }
 
@@ -113,7 +117,7 @@ static void rejects_wrong_code_size(void)
 {
 	struct dump d;
 	build(&d);
-	((struct jd_jitdump_code_load *)(d.b + d.load_off))->code_size = 5;
+	set64(&d, d.load_off + offsetof(struct jd_jitdump_code_load, code_size), 5);
 	CHECK(rejected_at(&d, d.load_off), "wrong code size accepted");
 }
 
@@ -121,10 +125,10 @@ static void rejects_debug_entry_overrun(void)
 {
 	struct dump d;
 	build(&d);
-	((struct jd_jitdump_debug_info *)(d.b + d.debug_off))->nr_entry = 3;
+	set64(&d, d.debug_off + offsetof(struct jd_jitdump_debug_info, nr_entry), 3);
 	CHECK(rejected_at(&d, d.debug_off + sizeof(struct jd_jitdump_debug_info) + 2 * 20), "overrun accepted");
 	build(&d);
-	((struct jd_jitdump_debug_info *)(d.b + d.debug_off))->nr_entry = UINT64_MAX; /* absurd count */
+	set64(&d, d.debug_off + offsetof(struct jd_jitdump_debug_info, nr_entry), UINT64_MAX); /* absurd count */
 	CHECK(rejected_at(&d, d.debug_off + sizeof(struct jd_jitdump_debug_info) + 2 * 20), "huge count accepted");
 }
 
@@ -132,7 +136,7 @@ static void rejects_unknown_record(void)
 {
 	struct dump d;
 	build(&d);
-	((struct jd_jitdump_prefix *)(d.b + d.close_off))->id = 9;
+	set32(&d, d.close_off + offsetof(struct jd_jitdump_prefix, id), 9);
 	CHECK(rejected_at(&d, d.close_off), "unknown id accepted");
 }
 
