@@ -6,8 +6,9 @@
  * and LLVM do. perf inject writes its jitted-*.so files next to the dump.
  * The header is exactly 40 bytes; timestamps are CLOCK_MONOTONIC (record with `perf record -k 1`);
  * one page of the file stays mapped PROT_READ|PROT_EXEC, the marker perf looks for.
- * Per function: JIT_CODE_DEBUG_INFO (before the load it describes: perf attaches it to the next
- * CODE_LOAD), then JIT_CODE_LOAD with the code bytes read from memory. perf's build-id of a synthesized DSO hashes the code bytes, so
+ * Per function: JIT_CODE_DEBUG_INFO and JIT_CODE_UNWINDING_INFO (before the load they describe: perf
+ * attaches them to the next CODE_LOAD; unwind.c), then JIT_CODE_LOAD with the code bytes read from
+ * memory. perf's build-id of a synthesized DSO hashes the code bytes, so
  * identical code under two names would merge into one DSO: such a copy gets one byte salted (XOR
  * into its last byte) in the dump only — perf annotate shows that byte changed. The same code under
  * the same name (a function JIT'd again) is left alone. One object's records
@@ -266,13 +267,33 @@ static int put_debug_info(struct buf *b, const struct jd_perf_func *f, const str
 	return 1;
 }
 
+/* UNWINDING_INFO for one function, when the object has CFI for it. mapped_size 0: the tables are
+ * not in the process's memory, only in the synthesized ELF. Returns 1 if a record was added. */
+static int put_unwinding_info(struct buf *b, const uint8_t *obj, size_t size, const struct jd_perf_func *f)
+{
+	uint8_t *unwind;
+	size_t len, hdr_len;
+	if (jd_unwind_for_function(obj, size, f->addr, f->size, &unwind, &len, &hdr_len) != 0)
+		return 0;
+	struct jd_jitdump_unwinding_info rec = {
+		.p = {JD_JIT_CODE_UNWINDING_INFO, (uint32_t)(sizeof(rec) + len), now_mono()},
+		.unwind_data_size = len,
+		.eh_frame_hdr_size = hdr_len,
+		.mapped_size = 0,
+	};
+	buf_put(b, &rec, sizeof(rec));
+	buf_put(b, unwind, len);
+	free(unwind);
+	return 1;
+}
+
 int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func *f, size_t n,
 		      const struct jd_lines *lines, const char *dir)
 {
 	struct buf b = {0};
 	int err = 0;
 	uint32_t tid = (uint32_t)gettid();
-	uint64_t loads = 0, debug_infos = 0;
+	uint64_t loads = 0, debug_infos = 0, unwinds = 0;
 
 	pthread_mutex_lock(&mu);
 	if (fd < 0 && !failed && open_dump(dir, (uint16_t)(obj[18] | obj[19] << 8)) < 0)
@@ -291,6 +312,7 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 		}
 		size_t mark = b.len;
 		int with_lines = put_debug_info(&b, &f[i], lines);
+		int with_unwind = put_unwinding_info(&b, obj, size, &f[i]);
 		struct jd_jitdump_code_load rec = {
 			.p = {JD_JIT_CODE_LOAD, (uint32_t)total, now_mono()},
 			.pid = (uint32_t)getpid(),
@@ -317,6 +339,7 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 		code_index++;
 		loads++;
 		debug_infos += (uint64_t)with_lines;
+		unwinds += (uint64_t)with_unwind;
 	}
 	if (b.len && (err = jd_write_all(fd, b.p, b.len)) != 0) {
 		/* Cut the partial write off so the dump stays valid up to here, and stop writing. */
@@ -332,6 +355,7 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 		good_len += b.len;
 		atomic_fetch_add(&jd_perf_ctr.jitdump_loads, loads);
 		atomic_fetch_add(&jd_perf_ctr.debug_info_records, debug_infos);
+		atomic_fetch_add(&jd_perf_ctr.unwinding_records, unwinds);
 	}
 	pthread_mutex_unlock(&mu);
 	free(b.p);

@@ -78,6 +78,13 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 void jd_jitdump_close(void);
 void jd_jitdump_after_fork(void);
 
+/* The unwind tables for one function (perf's UNWINDING_INFO payload): its CIE and FDE from the
+ * object's .eh_frame, re-encoded for the ELF file perf synthesizes, then a one-entry .eh_frame_hdr
+ * (its last *hdr_len bytes). 0; -ENOENT when the object has no FDE for addr; -ENOTSUP for CFI this
+ * encoder does not handle. *buf is malloc'ed. */
+int jd_unwind_for_function(const uint8_t *obj, size_t size, uint64_t addr, uint64_t code_size, uint8_t **buf,
+			   size_t *len, size_t *hdr_len);
+
 /* Validation of a whole jitdump file (jitdebug jitdump-check, tests, fuzzing). Returns 0, or -EINVAL
  * with the offset of the first bad record and a message. */
 struct jd_jitdump_diag {

@@ -28,4 +28,19 @@ expect "--sort srcline shows the fixture's hot line" "$TMP/src.txt" "hot\.c:$(ho
 expect "the executor's jitdump is valid" "$TMP/check.txt" ": ok, [0-9]+ records"
 "$JITDEBUG" perf report "$REC" > "$TMP/report.txt" 2>&1
 expect "jitdebug perf report: jd_hot with file:line" "$TMP/report.txt" "jd_hot +hot\.c:$(hot_line hot-loop)"
+
+# UNWINDING_INFO: every DSO perf inject synthesized carries .eh_frame/.eh_frame_hdr whose FDE covers
+# exactly its .text (readelf decodes perf's output, not ours).
+ok=0 bad=0
+for so in "$REC"/jit/jitted-*.so; do
+	text=$(readelf -SW "$so" | sed -n 's/.*\] \.text  *PROGBITS  *\([0-9a-f]*\) [0-9a-f]* \([0-9a-f]*\) .*/\1 \2/p')
+	fde=$(readelf --debug-dump=frames "$so" 2>/dev/null | sed -n 's/.*FDE cie=00000000 pc=\([0-9a-f]*\)\.\.\([0-9a-f]*\).*/\1 \2/p' | head -1)
+	if [ -n "$text" ] && [ -n "$fde" ] && [ "$(printf '%x %x' $((16#${text% *})) $((16#${text% *} + 16#${text#* })))" = "$(printf '%x %x' $((16#${fde% *})) $((16#${fde#* })))" ]; then
+		ok=$((ok + 1))
+	else
+		bad=$((bad + 1))
+		echo "    $so: .text [$text] FDE [$fde]"
+	fi
+done
+[ "$ok" -ge 4 ] && [ "$bad" = 0 ] && pass "unwinding info: $ok synthesized DSOs, each FDE covers its .text" || fail "unwinding info in the synthesized DSOs ($ok ok, $bad bad)"
 finish

@@ -1,0 +1,167 @@
+/* unwind.c — JIT_CODE_UNWINDING_INFO payloads: one function's CIE + FDE from the object's .eh_frame,
+ * re-encoded for the one-function ELF that `perf inject --jit` synthesizes, plus an .eh_frame_hdr.
+ *
+ * perf's genelf.c lays that ELF out as: .text (the code) at T, .eh_frame at E = ALIGN_8(T + csize)
+ * holding the payload's first (size - hdr_size) bytes, .eh_frame_hdr right after it at H holding
+ * the last hdr_size bytes. T is 0x40 or 0x80 depending on the perf version, but every value written
+ * here is relative (pcrel, datarel), and E - T = ALIGN_8(csize) either way.
+ *
+ * The object is ET_REL: an FDE's pc_begin is a relocation (R_X86_64_PC32 against the code), which is
+ * how the FDE of a function is found. Only CIEs with augmentation "zR" and FDE pointers encoded
+ * pcrel|sdata4 (what clang and GCC emit for C) are handled; anything else (personality, LSDA, 64-bit
+ * lengths) yields -ENOTSUP and the function simply gets no unwinding record. */
+#include "perf-outputs.h"
+
+#include "../jitdebug/jitdebug.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	DW_EH_PE_udata4 = 0x03,
+	DW_EH_PE_sdata4 = 0x0b,
+	DW_EH_PE_pcrel = 0x10,
+	DW_EH_PE_datarel = 0x30,
+	EH_HDR_SIZE = 4 + 4 + 4 + 8, /* version+encodings, eh_frame_ptr, fde_count, one table entry */
+};
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Reads a ULEB128 within [p, end); advances *p. -1 on overrun. */
+static int skip_leb(const uint8_t **p, const uint8_t *end)
+{
+	while (*p < end) {
+		if (!(*(*p)++ & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+/* The CIE at cie (length len, id at +4) uses augmentation "zR" with FDE encoding pcrel|sdata4. */
+static int cie_is_simple(const uint8_t *cie, uint32_t len)
+{
+	const uint8_t *p = cie + 8, *end = cie + 4 + len;
+	if (p >= end)
+		return 0;
+	uint8_t version = *p++;
+	const uint8_t *aug = p;
+	const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+	if (!nul || strcmp((const char *)aug, "zR") != 0)
+		return 0;
+	p = nul + 1;
+	if (skip_leb(&p, end) || skip_leb(&p, end)) /* code and data alignment factors */
+		return 0;
+	if (version == 1)
+		p++;
+	else if (skip_leb(&p, end)) /* return address register */
+		return 0;
+	if (skip_leb(&p, end) || p >= end) /* augmentation data length, then the R encoding */
+		return 0;
+	return *p == (DW_EH_PE_pcrel | DW_EH_PE_sdata4);
+}
+
+/* The absolute address an FDE's pc_begin field (at eh_frame offset field_off) is relocated to. */
+static int pc_begin_target(const struct jd_elf *elf, const struct jd_elf_section *rela, uint64_t field_off,
+			   uint64_t *target)
+{
+	struct jd_elf_rela r;
+	for (size_t k = 0; jd_elf_rela(elf, rela, k, &r) == 0; k++) {
+		if (r.offset != field_off)
+			continue;
+		struct jd_elf_symbol sym;
+		if ((r.type != R_X86_64_PC32 && r.type != R_X86_64_PLT32) || jd_elf_symbol(elf, r.sym, &sym) != 0 ||
+		    !sym.defined)
+			return -1;
+		*target = sym.addr + (uint64_t)r.addend;
+		return 0;
+	}
+	return -1;
+}
+
+int jd_unwind_for_function(const uint8_t *obj, size_t size, uint64_t addr, uint64_t code_size, uint8_t **out,
+			   size_t *len, size_t *hdr_len)
+{
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
+	struct jd_elf_section eh, rela;
+	int found_rela = 0, err = -ENOENT;
+
+	if (!elf)
+		return -EINVAL;
+	if (jd_elf_machine(elf) != EM_X86_64 || jd_elf_section_by_name(elf, ".eh_frame", &eh) != 0 ||
+	    eh.type == SHT_NOBITS) {
+		jd_elf_close(elf);
+		return -ENOENT;
+	}
+	for (size_t i = 1; jd_elf_section(elf, i, &rela) == 0; i++) {
+		if (rela.type == SHT_RELA && rela.info == eh.index) {
+			found_rela = 1;
+			break;
+		}
+	}
+	const uint8_t *base = obj + eh.offset;
+	for (uint64_t off = 0; found_rela && off + 8 <= eh.size;) {
+		uint32_t length = rd32(base + off);
+		if (length == 0)
+			break; /* terminator */
+		if (length == 0xffffffffu || length > eh.size - off - 4) {
+			err = -ENOTSUP;
+			break;
+		}
+		uint32_t id = rd32(base + off + 4);
+		uint64_t target;
+		if (id != 0 && length >= 12 && pc_begin_target(elf, &rela, off + 8, &target) == 0 && target == addr) {
+			uint64_t cie_off = off + 4 - id; /* id is the distance back to the CIE */
+			if (id > off + 4 || cie_off + 8 > eh.size) {
+				err = -EINVAL;
+				break;
+			}
+			uint32_t cie_len = rd32(base + cie_off);
+			if (cie_len == 0xffffffffu || cie_len > eh.size - cie_off - 4 || rd32(base + cie_off + 4) != 0 ||
+			    !cie_is_simple(base + cie_off, cie_len)) {
+				err = -ENOTSUP;
+				break;
+			}
+			/* Table: CIE, FDE, terminator, zero padding to 8 (so .eh_frame_hdr's address is aligned). */
+			size_t cie_bytes = 4 + (size_t)cie_len, fde_bytes = 4 + (size_t)length;
+			size_t table = (cie_bytes + fde_bytes + 4 + 7) & ~(size_t)7;
+			uint8_t *b = calloc(1, table + EH_HDR_SIZE);
+			if (!b) {
+				err = -ENOMEM;
+				break;
+			}
+			memcpy(b, base + cie_off, cie_bytes);
+			memcpy(b + cie_bytes, base + off, fde_bytes);
+			uint64_t fde = cie_bytes, text_to_eh = (code_size + 7) & ~7ull; /* E - T */
+			wr32(b + fde + 4, (uint32_t)(fde + 4));                             /* back to the CIE at 0 */
+			wr32(b + fde + 8, (uint32_t)(0 - (text_to_eh + fde + 8)));          /* pc_begin = T, pcrel */
+			uint8_t *h = b + table;                                             /* at H = E + table */
+			h[0] = 1;
+			h[1] = DW_EH_PE_pcrel | DW_EH_PE_sdata4;   /* eh_frame_ptr */
+			h[2] = DW_EH_PE_udata4;                    /* fde_count */
+			h[3] = DW_EH_PE_datarel | DW_EH_PE_sdata4; /* table, relative to H */
+			wr32(h + 4, (uint32_t)(0 - (table + 4)));                 /* E - (H + 4) */
+			wr32(h + 8, 1);
+			wr32(h + 12, (uint32_t)(0 - (text_to_eh + table)));       /* T - H */
+			wr32(h + 16, (uint32_t)(fde - table));                    /* (E + fde) - H */
+			*out = b;
+			*len = table + EH_HDR_SIZE;
+			*hdr_len = EH_HDR_SIZE;
+			err = 0;
+			break;
+		}
+		off += 4 + (uint64_t)length;
+	}
+	jd_elf_close(elf);
+	return err;
+}
