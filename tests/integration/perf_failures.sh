@@ -20,6 +20,11 @@ cp "/tmp/perf-$pid.map" "$TMP/basic.map" 2>/dev/null || : > "$TMP/basic.map"
 expect "basic: perf map line for jd_hot" "$TMP/basic.map" "^[0-9a-f]+ [0-9a-f]+ jd_hot$"
 expect "basic: perf map line for jd_twin_b" "$TMP/basic.map" "^[0-9a-f]+ [0-9a-f]+ jd_twin_b$"
 
+run dwarf4 basic "$JD_FIXTURES/hot-dwarf4.o" "$TMP/dwarf4"
+expect "-gdwarf-4 object: line tables too" "$TMP/dwarf4.out" "register=0 .*jitdump_loads=4 jitdump_dropped=0 debug_info=4 without_lines=0"
+"$JITDEBUG" jitdump-check "$TMP"/dwarf4/jit-*.dump > "$TMP/dwarf4.check" 2>&1
+expect "-gdwarf-4 object: dump valid" "$TMP/dwarf4.check" "ok, 13 records"
+
 run unwritable basic "$JD_FIXTURES/hot.o" /proc/jitdebug-no-such-dir
 expect "unwritable dir: still registered, jitdump dropped and counted" "$TMP/unwritable.out" "register=0 registered=1 perfmap_lines=4 .*jitdump_loads=0 jitdump_dropped=4"
 expect "unwritable dir: the process goes on" "$TMP/unwritable.out" "^status=0$"
