@@ -27,13 +27,21 @@ static long str_in(const uint8_t *p, uint64_t n)
 	return z ? (long)(z - p) : -1;
 }
 
+/* The record holds at least its fixed part (whose size is `need`). */
+static int fixed_part(struct jd_jitdump_diag *d, uint64_t off, uint64_t total, size_t need, const char *what)
+{
+	if (total >= need)
+		return 0;
+	return bad(d, off, "%s of %llu bytes, the fixed part is %zu", what, (unsigned long long)total, need);
+}
+
 static int check_record(const uint8_t *r, uint32_t id, uint64_t total, uint64_t off, struct jd_jitdump_diag *d)
 {
 	switch (id) {
 	case JD_JIT_CODE_LOAD: {
 		struct jd_jitdump_code_load h;
-		if (total < sizeof(h))
-			return bad(d, off, "CODE_LOAD of %llu bytes, the fixed part is %zu", (unsigned long long)total, sizeof(h));
+		if (fixed_part(d, off, total, sizeof(h), "CODE_LOAD"))
+			return -EINVAL;
 		memcpy(&h, r, sizeof(h));
 		long name = str_in(r + sizeof(h), total - sizeof(h));
 		if (name < 0)
@@ -47,8 +55,8 @@ static int check_record(const uint8_t *r, uint32_t id, uint64_t total, uint64_t 
 	}
 	case JD_JIT_CODE_DEBUG_INFO: {
 		struct jd_jitdump_debug_info h;
-		if (total < sizeof(h))
-			return bad(d, off, "DEBUG_INFO of %llu bytes, the fixed part is %zu", (unsigned long long)total, sizeof(h));
+		if (fixed_part(d, off, total, sizeof(h), "DEBUG_INFO"))
+			return -EINVAL;
 		memcpy(&h, r, sizeof(h));
 		uint64_t at = sizeof(h);
 		for (uint64_t i = 0; i < h.nr_entry; i++) {
@@ -72,8 +80,8 @@ static int check_record(const uint8_t *r, uint32_t id, uint64_t total, uint64_t 
 	}
 	case JD_JIT_CODE_UNWINDING_INFO: {
 		struct jd_jitdump_unwinding_info h;
-		if (total < sizeof(h))
-			return bad(d, off, "UNWINDING_INFO of %llu bytes, the fixed part is %zu", (unsigned long long)total, sizeof(h));
+		if (fixed_part(d, off, total, sizeof(h), "UNWINDING_INFO"))
+			return -EINVAL;
 		memcpy(&h, r, sizeof(h));
 		if (h.unwind_data_size != total - sizeof(h) || h.eh_frame_hdr_size > h.unwind_data_size)
 			return bad(d, off, "UNWINDING_INFO sizes (data %llu, header %llu) do not fit its %llu bytes",
