@@ -24,7 +24,6 @@ for spec in "off hot.o" "perfmap hot.o" "jitdump hot-nodebug.o" "jitdump hot.o";
 	rm -rf "$tmpd/dump"
 	(cd "$tmpd" && "$BUILD/bin/bench_perf" "$1" "$F/$2" "$tmpd/dump" 10000)
 done | tee "$tmpd/perf.txt"
-rm -f /tmp/perf-$$.map
 # The same workload's JIT link time per object: llvm-jitlink-16 -noexec, 101 objects vs 1 (median of 5).
 "$HERE/gen_program.sh" "$tmpd/prog" 100 3
 for c in "$tmpd"/prog/*.c; do /usr/lib/llvm-16/bin/clang -g -O0 -c "$c" -o "${c%.c}.o"; done
