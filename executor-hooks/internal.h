@@ -42,4 +42,29 @@ int jd_read_self(uint64_t addr, void *buf, size_t size);
  * copied with jd_read_self. */
 int jd_register_from_address(uint64_t addr, uint64_t size, uint32_t flags, uint64_t *id);
 
+
+/* ---- for the debug link server (link.c) ---- */
+
+struct jd_obj_view {
+	uint64_t id, size, lo, hi;
+	uint32_t flags;
+	const uint8_t *data;    /* valid only inside the walk callback */
+	const char *first_sym;  /* first function (else object) symbol, or ""; same lifetime */
+};
+/* Under the registry lock: fn for each live object with id > after_id, oldest first, until fn
+ * returns non-zero (which is returned). */
+int jd_registry_walk(uint64_t after_id, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx);
+/* Copies up to len bytes of object id from off into dst under the registry lock. -ENOENT, -ERANGE. */
+int jd_registry_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size);
+uint64_t jd_registry_generation(void);
+
+/* Called by the registry (link.c; cheap no-ops when the server is off). _locked ones run under the
+ * registry lock and only append to memory. */
+void jd_link_registered_locked(const struct jd_obj_view *v);
+void jd_link_unregistered_locked(uint64_t id);
+/* After a registration, outside the lock: 1 if a watch matched (then, in lazy mode, the object is
+ * announced and jitdebug_debugger_notify called before the registration returns). */
+int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id);
+void jitdebug_debugger_notify(uint64_t id);
+
 #endif

@@ -28,6 +28,7 @@ struct obj {
 	struct jd_registry_entry reg;  /* in the exported registry list */
 	struct obj *hnext;             /* id index chain */
 	const uint8_t *data;
+	uint32_t first_sym;            /* cached offset into data: 0 not computed yet, UINT32_MAX none */
 };
 
 /* The layout other processes read (docs/registry.md). */
@@ -346,10 +347,17 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 		o->reg.flags |= JD_OBJECT_ANNOUNCED;
 		jd_gdb_announce_locked(&o->gdb);
 	}
-	if (id_out)
-		*id_out = o->reg.id;
+	uint64_t id = o->reg.id;
+	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, ""});
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
+	/* Watches (debug link): in lazy mode a match is announced before the code can run. */
+	if (jd_link_match_watches(o->data, size, id) && mode == JD_GDB_LAZY) {
+		jd_announce_object(id);
+		jitdebug_debugger_notify(id);
+	}
+	if (id_out)
+		*id_out = id;
 	return 0;
 }
 
@@ -377,6 +385,7 @@ int jd_unregister_object(uint64_t id)
 		jitdebug_registry.last = o->reg.prev;
 	jitdebug_registry.count--;
 	jitdebug_registry.generation++;
+	jd_link_unregistered_locked(id);
 	pthread_mutex_unlock(&lock);
 	free(o);
 	atomic_fetch_add(&stats.unregistered, 1);
@@ -425,6 +434,75 @@ size_t jd_object_count(void)
 	size_t n = jitdebug_registry.count;
 	pthread_mutex_unlock(&lock);
 	return n;
+}
+
+/* The object's first function symbol (else object symbol), cached as an offset into its bytes. */
+static const char *first_symbol(struct obj *o)
+{
+	if (o->first_sym == 0) {
+		o->first_sym = UINT32_MAX;
+		struct jd_elf *elf = jd_elf_open(o->data, o->reg.symfile_size, NULL, NULL);
+		const char *best = NULL;
+		for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
+			struct jd_elf_symbol sym;
+			if (jd_elf_symbol(elf, i, &sym) != 0 || !sym.defined || !*sym.name)
+				continue;
+			if (sym.type == STT_FUNC) {
+				best = sym.name;
+				break;
+			}
+			if (sym.type == STT_OBJECT && !best)
+				best = sym.name;
+		}
+		if (best)
+			o->first_sym = (uint32_t)((const uint8_t *)best - o->data);
+		jd_elf_close(elf);
+	}
+	return o->first_sym == UINT32_MAX ? "" : (const char *)o->data + o->first_sym;
+}
+
+int jd_registry_walk(uint64_t after_id, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx)
+{
+	int ret = 0;
+	pthread_mutex_lock(&lock);
+	for (uint64_t e = jitdebug_registry.first; e && !ret;) {
+		struct obj *o = obj_of_entry(e);
+		e = o->reg.next;
+		if (o->reg.id <= after_id)
+			continue;
+		struct jd_obj_view v = {o->reg.id, o->reg.symfile_size, o->reg.lo, o->reg.hi, o->reg.flags, o->data,
+					first_symbol(o)};
+		ret = fn(&v, ctx);
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+int jd_registry_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size)
+{
+	int err = 0;
+	pthread_mutex_lock(&lock);
+	struct obj *o = index_find(id, NULL);
+	if (!o) {
+		err = -ENOENT;
+	} else if (off > o->reg.symfile_size || (off == o->reg.symfile_size && o->reg.symfile_size > 0 && len > 0)) {
+		err = -ERANGE;
+	} else {
+		uint64_t n = o->reg.symfile_size - off;
+		*got = n < len ? (uint32_t)n : len;
+		*size = o->reg.symfile_size;
+		memcpy(dst, o->data + off, *got);
+	}
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
+uint64_t jd_registry_generation(void)
+{
+	pthread_mutex_lock(&lock);
+	uint64_t g = jitdebug_registry.generation;
+	pthread_mutex_unlock(&lock);
+	return g;
 }
 
 int jd_hooks_stats(struct jd_hooks_stats *out)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../jitdebug/dwarf-lines.h"
+
 /* perfmap: 1 on, -1 off, 0 from JITDEBUG_PERFMAP. jitdump: NULL from JITDEBUG_JITDUMP, "" off,
  * "1" the default directory, anything else a directory. */
 void jd_perf_configure(int perfmap, const char *jitdump);
@@ -57,22 +59,7 @@ void jd_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int jd_perfmap_append(const struct jd_perf_func *f, size_t n);
 void jd_perfmap_after_fork(void);
 
-/* One line-table row, absolute address. */
-struct jd_line {
-	uint64_t addr;
-	int32_t line;
-	const char *file; /* valid while the jd_lines it came from is alive */
-};
 
-struct jd_lines;
-/* Line table of an ET_REL object whose sections carry load addresses: the object's .rela.debug_*
- * are applied to a private copy first (x86-64), then libdw reads it. NULL with errno on failure
- * (ENODATA: no line table). Rows are sorted by address. */
-struct jd_lines *jd_lines_read(const uint8_t *obj, size_t size);
-const struct jd_line *jd_lines_rows(const struct jd_lines *l, size_t *n);
-void jd_lines_free(struct jd_lines *l);
-
-struct jd_lines;
 int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func *f, size_t n,
 		      const struct jd_lines *lines, const char *dir);
 void jd_jitdump_close(void);

@@ -1,4 +1,4 @@
-/* lines.c — the DWARF line table of a JIT debug object, with absolute addresses, via libdw.
+/* dwarf_lines.c — the DWARF line table of a JIT debug object, with absolute addresses, via libdw.
  *
  * A JIT debug object is ET_REL: its .debug_* sections still hold relocations (.rela.debug_line,
  * .rela.debug_addr, ...) against the code sections. Debuggers apply them themselves; libdw does not.
@@ -6,9 +6,8 @@
  * JIT patched in (S + A for R_X86_64_64/32/32S), and libdw reads the copy. DWARF 4 and 5 both work:
  * the line program's DW_LNE_set_address (v4) and .debug_addr entries (v5) are the relocated fields.
  */
-#include "perf-outputs.h"
-
-#include "../jitdebug/jitdebug.h"
+#include "dwarf-lines.h"
+#include "jitdebug.h"
 
 #include <elf.h>
 #include <elfutils/libdw.h>
