@@ -132,6 +132,66 @@ JD_API int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *
 /* A short English name for the error code ("section out of bounds"). Never NULL. */
 JD_API const char *jd_elf_strerror(enum jd_elf_error code);
 
+/* ---- The debug link client (docs/protocol.md) ------------------------------------------------
+ * One connection to a JIT process's link server. Blocking calls, each bounded by the timeout. Not
+ * thread-safe: one thread per struct jd_client. Errors: negative errno, and jd_client_error() holds
+ * the message (the server's own for in-band errors): -ECONNREFUSED, -ETIMEDOUT, -EACCES (bad token),
+ * -EPROTONOSUPPORT (version), -ENOENT (no such object), -ERANGE, -EPROTO (malformed), -ECONNRESET. */
+
+struct jd_client;
+
+struct jd_client_opts {
+	size_t sz;         /* sizeof(struct jd_client_opts) */
+	const char *token; /* sent in HELLO; NULL or "" for none */
+	int timeout_ms;    /* per call; 0 means 10,000 */
+};
+
+struct jd_link_info {
+	uint32_t pid;
+	uint16_t version, gdb_mode, machine;
+	uint64_t generation;
+	char triple[64];
+};
+
+struct jd_link_object {
+	uint64_t id, lo, hi, size;
+	uint32_t flags; /* JD_OBJECT_* of jitdebug-hooks.h: 1 announced to GDB, 2 borrowed */
+	char first_symbol[256];
+};
+
+#define JD_LINK_EV_REGISTERED 1
+#define JD_LINK_EV_UNREGISTERED 2
+#define JD_LINK_EV_WATCH_MATCH 3
+struct jd_link_event {
+	int type; /* JD_LINK_EV_* */
+	uint64_t id, lo, hi, size;
+	uint32_t watch_id;
+	char first_symbol[256];
+};
+
+/* hostport: "HOST:PORT" or "[V6]:PORT". NULL with errno set on failure; *err (may be NULL) gets a
+ * message such as "connection refused by 127.0.0.1:4000" or "bad token". */
+JD_API struct jd_client *jd_client_connect(const char *hostport, const struct jd_client_opts *opts, char *err,
+					   size_t errlen);
+JD_API void jd_client_close(struct jd_client *c);
+JD_API const struct jd_link_info *jd_client_info(const struct jd_client *c);
+JD_API const char *jd_client_error(const struct jd_client *c);
+
+/* Every live object with id > after_id, oldest first (pages as needed). fn returning non-zero stops. */
+typedef int (*jd_link_object_fn)(const struct jd_link_object *o, void *ctx);
+JD_API int jd_client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn fn, void *ctx);
+/* The object's bytes, fetched in chunks; *data is malloc'ed (free it). */
+JD_API int jd_client_fetch(struct jd_client *c, uint64_t id, uint8_t **data, size_t *size);
+/* The object whose allocated sections cover addr (-ENOENT if none). */
+JD_API int jd_client_lookup_addr(struct jd_client *c, uint64_t addr, struct jd_link_object *out);
+/* Objects defining a function or object symbol `name`: up to max ids in ids, *n how many. */
+JD_API int jd_client_lookup_symbol(struct jd_client *c, const char *name, uint64_t *ids, size_t max, size_t *n);
+JD_API int jd_client_subscribe(struct jd_client *c, int on);
+/* kind 1: symbol name; kind 2: source file (basename or path suffix). */
+JD_API int jd_client_watch(struct jd_client *c, int kind, const char *pattern, uint32_t *watch_id);
+/* The next event (queued or from the wire), waiting up to timeout_ms (-1: forever). -ETIMEDOUT. */
+JD_API int jd_client_next_event(struct jd_client *c, int timeout_ms, struct jd_link_event *ev);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: jitdebug perf record [-o DIR] [-e EVENT] [-g] [--no-preload] -- COMMAND [ARG...]\n"
 		   "       jitdebug perf report [DIR] [-- PERF-REPORT-OPTIONS...]\n"
 		   "       jitdebug jitdump-check FILE...\n"
+		   "       jitdebug list --connect HOST:PORT [--token T] [--json]\n"
+		   "       jitdebug fetch --connect HOST:PORT ID -o FILE\n"
+		   "       jitdebug symbolize --connect HOST:PORT ADDR...\n"
+		   "       jitdebug watch --connect HOST:PORT [--symbol S] [--file F] [--count N] [--timeout SEC]\n"
 		   "See docs/cli.md.\n");
 }
 
@@ -24,6 +28,11 @@ int main(int argc, char **argv)
 		return cli_perf_report(argc - 3, argv + 3);
 	if (strcmp(argv[1], "jitdump-check") == 0)
 		return cli_jitdump_check(argc - 2, argv + 2);
+	static const struct { const char *name; int (*fn)(int, char **); } link_verbs[] = {
+		{"list", cli_list}, {"fetch", cli_fetch}, {"symbolize", cli_symbolize}, {"watch", cli_watch}};
+	for (size_t i = 0; i < sizeof(link_verbs) / sizeof(link_verbs[0]); i++)
+		if (strcmp(argv[1], link_verbs[i].name) == 0)
+			return link_verbs[i].fn(argc - 2, argv + 2);
 	fprintf(stderr, "jitdebug: unknown command '%s%s%s'\n", argv[1], argc >= 3 ? " " : "", argc >= 3 ? argv[2] : "");
 	usage(stderr);
 	return 2;

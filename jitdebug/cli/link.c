@@ -1,0 +1,278 @@
+/* link.c — the CLI verbs over the debug link: list, fetch, symbolize, watch (docs/cli.md). */
+#include "cli.h"
+#include "dwarf-lines.h"
+#include "jitdebug.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct link_args {
+	const char *connect, *token, *out, *symbol, *file;
+	int json, count, timeout_s;
+	char **rest;
+	int nrest;
+};
+
+static int parse(int argc, char **argv, struct link_args *a, const char *verb)
+{
+	memset(a, 0, sizeof(*a));
+	a->token = getenv("JITDEBUG_TOKEN");
+	a->timeout_s = -1;
+	a->rest = calloc((size_t)argc + 1, sizeof(char *));
+	for (int i = 0; i < argc; i++) {
+		const char *o = argv[i];
+		int has = i + 1 < argc;
+		if (strcmp(o, "--connect") == 0 && has)
+			a->connect = argv[++i];
+		else if (strcmp(o, "--token") == 0 && has)
+			a->token = argv[++i];
+		else if (strcmp(o, "-o") == 0 && has)
+			a->out = argv[++i];
+		else if (strcmp(o, "--symbol") == 0 && has)
+			a->symbol = argv[++i];
+		else if (strcmp(o, "--file") == 0 && has)
+			a->file = argv[++i];
+		else if (strcmp(o, "--count") == 0 && has)
+			a->count = atoi(argv[++i]);
+		else if (strcmp(o, "--timeout") == 0 && has)
+			a->timeout_s = atoi(argv[++i]);
+		else if (strcmp(o, "--json") == 0)
+			a->json = 1;
+		else if (o[0] == '-' && o[1] == '-') {
+			fprintf(stderr, "jitdebug %s: unknown option '%s'\n", verb, o);
+			return -1;
+		} else
+			a->rest[a->nrest++] = argv[i];
+	}
+	if (!a->connect) {
+		fprintf(stderr, "jitdebug %s: --connect HOST:PORT is required (the JIT process prints it: \"debug link "
+				"listening on ...\")\n", verb);
+		return -1;
+	}
+	return 0;
+}
+
+static struct jd_client *connect_or_say(const struct link_args *a, const char *verb)
+{
+	char err[256];
+	struct jd_client_opts o = {.sz = sizeof(o), .token = a->token, .timeout_ms = 10000};
+	struct jd_client *c = jd_client_connect(a->connect, &o, err, sizeof(err));
+	if (!c)
+		fprintf(stderr, "jitdebug %s: %s\n", verb, err);
+	return c;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+struct list_out {
+	int json, n;
+};
+
+static int print_object(const struct jd_link_object *o, void *p)
+{
+	struct list_out *l = p;
+	if (l->json) {
+		printf("%s{\"id\":%llu,\"lo\":\"0x%llx\",\"hi\":\"0x%llx\",\"size\":%llu,\"announced\":%s,\"first_symbol\":",
+		       l->n ? "," : "", (unsigned long long)o->id, (unsigned long long)o->lo, (unsigned long long)o->hi,
+		       (unsigned long long)o->size, (o->flags & 1) ? "true" : "false");
+		json_str(stdout, o->first_symbol);
+		printf("}");
+	} else {
+		printf("%-8llu 0x%012llx-0x%012llx %9llu %-9s %s\n", (unsigned long long)o->id, (unsigned long long)o->lo,
+		       (unsigned long long)o->hi, (unsigned long long)o->size, (o->flags & 1) ? "announced" : "-",
+		       o->first_symbol);
+	}
+	l->n++;
+	return 0;
+}
+
+int cli_list(int argc, char **argv)
+{
+	struct link_args a;
+	if (parse(argc, argv, &a, "list") < 0)
+		return 2;
+	struct jd_client *c = connect_or_say(&a, "list");
+	if (!c)
+		return 1;
+	struct list_out l = {a.json, 0};
+	if (a.json)
+		printf("{\"pid\":%u,\"generation\":%llu,\"objects\":[", jd_client_info(c)->pid,
+		       (unsigned long long)jd_client_info(c)->generation);
+	else
+		printf("%-8s %-31s %9s %-9s %s\n", "ID", "ADDRESS RANGE", "BYTES", "GDB", "FIRST SYMBOL");
+	int err = jd_client_list(c, 0, print_object, &l);
+	if (a.json)
+		printf("]}\n");
+	if (err)
+		fprintf(stderr, "jitdebug list: %s\n", jd_client_error(c));
+	jd_client_close(c);
+	return err ? 1 : 0;
+}
+
+int cli_fetch(int argc, char **argv)
+{
+	struct link_args a;
+	if (parse(argc, argv, &a, "fetch") < 0)
+		return 2;
+	if (a.nrest != 1 || !a.out) {
+		fprintf(stderr, "usage: jitdebug fetch --connect HOST:PORT ID -o FILE\n");
+		return 2;
+	}
+	char *end;
+	uint64_t id = strtoull(a.rest[0], &end, 0);
+	if (*end || !*a.rest[0]) {
+		fprintf(stderr, "jitdebug fetch: '%s' is not an object id\n", a.rest[0]);
+		return 2;
+	}
+	struct jd_client *c = connect_or_say(&a, "fetch");
+	if (!c)
+		return 1;
+	uint8_t *data;
+	size_t size;
+	int err = jd_client_fetch(c, id, &data, &size);
+	if (err) {
+		fprintf(stderr, "jitdebug fetch: object %llu: %s\n", (unsigned long long)id, jd_client_error(c));
+		jd_client_close(c);
+		return 1;
+	}
+	jd_client_close(c);
+	FILE *f = fopen(a.out, "wb");
+	int ok = f && fwrite(data, 1, size, f) == size;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	free(data);
+	if (!ok) {
+		fprintf(stderr, "jitdebug fetch: cannot write %s: %s\n", a.out, strerror(errno));
+		return 1;
+	}
+	fprintf(stderr, "jitdebug: object %llu: %zu bytes written to %s\n", (unsigned long long)id, size, a.out);
+	return 0;
+}
+
+/* function+offset and file:line of addr in the fetched object. */
+static void describe(const uint8_t *obj, size_t size, uint64_t addr, char *out, size_t len)
+{
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
+	const char *fn = NULL;
+	uint64_t fn_addr = 0;
+	for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
+		struct jd_elf_symbol s;
+		if (jd_elf_symbol(elf, i, &s) == 0 && s.type == STT_FUNC && s.defined && addr >= s.addr &&
+		    addr < s.addr + (s.size ? s.size : 1)) {
+			fn = s.name;
+			fn_addr = s.addr;
+			break;
+		}
+	}
+	int n = fn ? snprintf(out, len, "%s+0x%llx", fn, (unsigned long long)(addr - fn_addr)) : snprintf(out, len, "??");
+	struct jd_lines *lines = jd_lines_read(obj, size);
+	size_t rows_n = 0;
+	const struct jd_line *rows = lines ? jd_lines_rows(lines, &rows_n) : NULL;
+	const struct jd_line *best = NULL;
+	for (size_t i = 0; i < rows_n && rows[i].addr <= addr; i++)
+		best = &rows[i];
+	if (best && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, " at %s:%d", best->file, best->line);
+	jd_lines_free(lines);
+	jd_elf_close(elf);
+}
+
+int cli_symbolize(int argc, char **argv)
+{
+	struct link_args a;
+	if (parse(argc, argv, &a, "symbolize") < 0)
+		return 2;
+	if (a.nrest < 1) {
+		fprintf(stderr, "usage: jitdebug symbolize --connect HOST:PORT ADDR...\n");
+		return 2;
+	}
+	struct jd_client *c = connect_or_say(&a, "symbolize");
+	if (!c)
+		return 1;
+	int status = 0;
+	for (int i = 0; i < a.nrest; i++) {
+		char *end;
+		uint64_t addr = strtoull(a.rest[i], &end, 16);
+		struct jd_link_object o;
+		uint8_t *data;
+		size_t size;
+		if (*end || !*a.rest[i]) {
+			printf("%s: not a hex address\n", a.rest[i]);
+			status = 1;
+		} else if (jd_client_lookup_addr(c, addr, &o) != 0) {
+			printf("0x%llx: %s\n", (unsigned long long)addr, jd_client_error(c));
+			status = 1;
+		} else if (jd_client_fetch(c, o.id, &data, &size) != 0) {
+			printf("0x%llx: object %llu: %s\n", (unsigned long long)addr, (unsigned long long)o.id, jd_client_error(c));
+			status = 1;
+		} else {
+			char what[1024];
+			describe(data, size, addr, what, sizeof(what));
+			printf("0x%llx: %s (object %llu)\n", (unsigned long long)addr, what, (unsigned long long)o.id);
+			free(data);
+		}
+	}
+	jd_client_close(c);
+	return status;
+}
+
+int cli_watch(int argc, char **argv)
+{
+	struct link_args a;
+	if (parse(argc, argv, &a, "watch") < 0)
+		return 2;
+	struct jd_client *c = connect_or_say(&a, "watch");
+	if (!c)
+		return 1;
+	int err = jd_client_subscribe(c, 1);
+	uint32_t wid;
+	if (!err && a.symbol && (err = jd_client_watch(c, 1, a.symbol, &wid)) == 0)
+		printf("watch %u: symbol %s\n", wid, a.symbol);
+	if (!err && a.file && (err = jd_client_watch(c, 2, a.file, &wid)) == 0)
+		printf("watch %u: file %s\n", wid, a.file);
+	if (err) {
+		fprintf(stderr, "jitdebug watch: %s\n", jd_client_error(c));
+		jd_client_close(c);
+		return 1;
+	}
+	printf("watching %s (pid %u)\n", a.connect, jd_client_info(c)->pid);
+	fflush(stdout);
+	int seen = 0, status = 0;
+	while (!a.count || seen < a.count) {
+		struct jd_link_event ev;
+		err = jd_client_next_event(c, a.timeout_s < 0 ? -1 : a.timeout_s * 1000, &ev);
+		if (err) {
+			if (err != -ETIMEDOUT) {
+				fprintf(stderr, "jitdebug watch: %s\n", jd_client_error(c));
+				status = 1;
+			}
+			break;
+		}
+		if (ev.type == JD_LINK_EV_REGISTERED)
+			printf("registered %llu 0x%llx-0x%llx %llu bytes\n", (unsigned long long)ev.id, (unsigned long long)ev.lo,
+			       (unsigned long long)ev.hi, (unsigned long long)ev.size);
+		else if (ev.type == JD_LINK_EV_UNREGISTERED)
+			printf("unregistered %llu\n", (unsigned long long)ev.id);
+		else
+			printf("match watch %u object %llu\n", ev.watch_id, (unsigned long long)ev.id);
+		fflush(stdout);
+		seen++;
+	}
+	jd_client_close(c);
+	return status;
+}
