@@ -66,5 +66,7 @@ void jd_link_unregistered_locked(uint64_t id);
  * announced and jitdebug_debugger_notify called before the registration returns). */
 int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id);
 void jitdebug_debugger_notify(uint64_t id);
+/* For the fuzzer only: feeds bytes to the frame handlers as client slot 0 (see link.c). */
+int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len);
 
 #endif

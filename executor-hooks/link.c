@@ -513,13 +513,13 @@ static void drop_client(int ci)
 	c->hello_done = c->subscribed = c->closing = 0;
 }
 
-/* Reads what is there and handles every complete frame. 0, or -1 to drop the client. */
-static int service_input(int ci)
+/* Handles every complete frame in the client's input buffer. Returns how many bytes the next read
+ * should bring the buffer to (a header, or the rest of a frame), or 0 when the client is closing. */
+static size_t process_input(int ci)
 {
 	struct client *c = &clients[ci];
 	for (;;) {
 		uint32_t limit = c->hello_done ? JD_LINK_MAX_FRAME : JD_LINK_MAX_FRAME_PREAUTH;
-		size_t want = JD_LINK_HDR_SIZE;
 		struct jd_link_hdr h;
 		const char *why = NULL;
 		int st = jd_link_parse(c->in, c->in_len, limit, &h, &why);
@@ -528,17 +528,25 @@ static int service_input(int ci)
 			c->in_len = 0;
 			return 0;
 		}
-		if (st == 1) {
-			handle(ci, &h, c->in + JD_LINK_HDR_SIZE);
-			size_t used = JD_LINK_HDR_SIZE + h.size;
-			memmove(c->in, c->in + used, c->in_len - used);
-			c->in_len -= used;
-			if (c->closing)
-				return 0;
-			continue;
-		}
-		if (c->in_len >= JD_LINK_HDR_SIZE)
-			want = JD_LINK_HDR_SIZE + h.size;
+		if (st == 0)
+			return c->in_len >= JD_LINK_HDR_SIZE ? JD_LINK_HDR_SIZE + h.size : JD_LINK_HDR_SIZE;
+		handle(ci, &h, c->in + JD_LINK_HDR_SIZE);
+		size_t used = JD_LINK_HDR_SIZE + h.size;
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+		if (c->closing)
+			return 0;
+	}
+}
+
+/* Reads what is there and handles every complete frame. 0, or -1 to drop the client. */
+static int service_input(int ci)
+{
+	struct client *c = &clients[ci];
+	for (;;) {
+		size_t want = process_input(ci);
+		if (want == 0)
+			return 0;
 		if (c->in_cap < want) {
 			uint8_t *np = realloc(c->in, want);
 			if (!np)
@@ -739,6 +747,36 @@ static int link_start(const char *spec)
 	atomic_store(&running, 1);
 	fprintf(stderr, "jitdebug: debug link listening on %s\n", jitdebug_link_address);
 	return 0;
+}
+
+int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
+{
+	/* The fuzzer's entry: bytes through the same framing and handlers as a socket client's, replies
+	 * queued and dropped. Slot 0, with a descriptor the caller owns (e.g. /dev/null). */
+	struct client *c = &clients[0];
+	c->fd = fd;
+	c->accepted_ms = now_ms();
+	for (size_t off = 0; off < len && !c->closing;) {
+		size_t want = process_input(0);
+		if (want == 0)
+			break;
+		if (c->in_cap < want) {
+			uint8_t *np = realloc(c->in, want);
+			if (!np)
+				break;
+			c->in = np;
+			c->in_cap = want;
+		}
+		size_t n = want - c->in_len < len - off ? want - c->in_len : len - off;
+		memcpy(c->in + c->in_len, data + off, n);
+		c->in_len += n;
+		off += n;
+	}
+	if (!c->closing)
+		process_input(0);
+	int fd_out = dup(fd);
+	drop_client(0); /* closes fd; hand the caller a fresh one */
+	return fd_out;
 }
 
 __attribute__((constructor)) static void link_autostart(void)

@@ -6,6 +6,7 @@
  *   addr SYMBOL      -> "addr 0x..."  the placed address of a function of the object
  *   stats            -> "registered=.. live=.."
  *   storm T N        -> "done"        T threads register and unregister N objects each
+ *   save N PATH      -> "saved"       write object N's registered bytes (as the hooks hold them)
  * and exits at EOF. The link address is printed by the hooks on stderr. */
 #include "jitdebug-hooks.h"
 #include "place.h"
@@ -28,6 +29,24 @@ static void *storm(void *arg)
 			jd_unregister_object(id);
 	}
 	return NULL;
+}
+
+struct save_ctx {
+	uint64_t id;
+	const char *path;
+	int ok;
+};
+
+static int save_cb(const struct jd_object_info *info, void *p)
+{
+	struct save_ctx *s = p;
+	if (info->id != s->id)
+		return 0;
+	FILE *f = fopen(s->path, "wb");
+	s->ok = f && fwrite(info->data, 1, info->size, f) == info->size;
+	if (f)
+		fclose(f);
+	return 1;
 }
 
 static uint64_t symbol_addr(const char *name)
@@ -70,6 +89,10 @@ int main(int argc, char **argv)
 			printf("%s\n", jd_unregister_object(v) == 0 ? "ok" : "err");
 		} else if (sscanf(line, "addr %199s", arg) == 1) {
 			printf("addr 0x%llx\n", (unsigned long long)symbol_addr(arg));
+		} else if (sscanf(line, "save %llu %199s", &v, arg) == 2) {
+			struct save_ctx sc = {v, arg, 0};
+			jd_foreach_object(save_cb, &sc);
+			printf("%s\n", sc.ok ? "saved" : "err");
 		} else if (strncmp(line, "stats", 5) == 0) {
 			struct jd_hooks_stats s = {.sz = sizeof(s)};
 			jd_hooks_stats(&s);

@@ -50,7 +50,7 @@ start_executor() {
 	PIDS+=("$EXPID")
 	PORT=
 	for _ in $(seq 100); do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/executor.err")
+		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/executor.err")
 		[ -n "$PORT" ] && return 0
 		sleep 0.05
 	done

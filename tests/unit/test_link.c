@@ -1,0 +1,535 @@
+/* test_link.c — the debug link server, in-process (ctest sets JITDEBUG_LISTEN=127.0.0.1:0, and for
+ * the token run JITDEBUG_TOKEN), spoken to with raw frames: every message, every rejection rule,
+ * and hostile clients (silent, garbage, 4 GiB length, never reading) while threads register. */
+#include "check.h"
+#include "elfbuild.h"
+#include "jitdebug-hooks.h"
+#include "protocol.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern char jitdebug_link_address[128];
+static struct eb proto;
+static const char *token = "";
+
+static int dial(void)
+{
+	const char *colon = strrchr(jitdebug_link_address, ':');
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void send_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return;
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Reads one frame (2 s max). Returns its type, -1 on EOF/timeout. payload must hold 1 MiB. */
+static int recv_frame(int fd, struct jd_link_hdr *h, uint8_t *payload)
+{
+	uint8_t hdr[JD_LINK_HDR_SIZE];
+	size_t got = 0;
+	while (got < sizeof(hdr)) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 2000) <= 0)
+			return -1;
+		ssize_t r = recv(fd, hdr + got, sizeof(hdr) - got, 0);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	const char *why;
+	if (jd_link_parse(hdr, sizeof(hdr), JD_LINK_MAX_FRAME + 64, h, &why) < 0)
+		return -1;
+	for (got = 0; got < h->size;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 2000) <= 0)
+			return -1;
+		ssize_t r = recv(fd, payload + got, h->size - got, 0);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return h->type;
+}
+
+static uint8_t payload[(1 << 20) + 64];
+
+/* Sends a frame built by fill(b) and returns the reply's type. */
+static int request(int fd, uint16_t type, uint32_t seq, void (*fill)(struct jd_wbuf *, void *), void *ctx,
+		   struct jd_link_hdr *h)
+{
+	struct jd_wbuf b = {0};
+	size_t f = jd_wr_begin(&b, type, seq);
+	if (fill)
+		fill(&b, ctx);
+	jd_wr_end(&b, f);
+	send_all(fd, b.p, b.len);
+	jd_wr_free(&b);
+	int t;
+	do
+		t = recv_frame(fd, h, payload);
+	while (t >= JD_EV_REGISTERED); /* skip events */
+	return t;
+}
+
+static void fill_hello(struct jd_wbuf *b, void *ctx)
+{
+	const char *tok = ctx ? ctx : token;
+	jd_wr_u16(b, 1);
+	jd_wr_u16(b, 1);
+	jd_wr_str(b, tok, strlen(tok));
+}
+
+static int hello(void)
+{
+	int fd = dial();
+	struct jd_link_hdr h;
+	if (fd < 0 || request(fd, JD_MSG_HELLO, 1, fill_hello, NULL, &h) != JD_MSG_HELLO_OK) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint16_t error_code(const struct jd_link_hdr *h)
+{
+	struct jd_rcur r = {payload, h->size, 0, 0};
+	return jd_rd_u16(&r);
+}
+
+/* The server closes the connection (anything it still sends first, e.g. an ERROR, is drained):
+ * 1 on EOF within 3 s, 0 if it stays open. */
+static int closed_by_server(int fd)
+{
+	uint8_t sink[4096];
+	for (int waited = 0; waited < 3000;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		int pr = poll(&p, 1, 100);
+		if (pr == 0) {
+			waited += 100;
+			continue;
+		}
+		ssize_t r = recv(fd, sink, sizeof(sink), 0);
+		if (r <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+static uint64_t reg(void)
+{
+	uint64_t id = 0;
+	jd_register_object(proto.buf, proto.size, NULL, &id);
+	return id;
+}
+
+/* ---- messages ---- */
+
+static void hello_ok_reports_pid_and_version(void)
+{
+	int fd = dial();
+	struct jd_link_hdr h;
+	CHECK(request(fd, JD_MSG_HELLO, 7, fill_hello, NULL, &h) == JD_MSG_HELLO_OK && h.seq == 7, "HELLO_OK");
+	struct jd_rcur r = {payload, h.size, 0, 0};
+	uint16_t v = jd_rd_u16(&r);
+	jd_rd_u16(&r);
+	uint32_t pid = jd_rd_u32(&r);
+	CHECK(v == 1 && pid == (uint32_t)getpid() && !r.bad, "version %u pid %u", v, pid);
+	close(fd);
+}
+
+struct u64pair { uint64_t a, b; uint32_t c; };
+static void fill_list(struct jd_wbuf *b, void *ctx) { struct u64pair *p = ctx; jd_wr_u64(b, p->a); jd_wr_u32(b, p->c); }
+static void fill_fetch(struct jd_wbuf *b, void *ctx) { struct u64pair *p = ctx; jd_wr_u64(b, p->a); jd_wr_u64(b, p->b); jd_wr_u32(b, p->c); }
+static void fill_u64(struct jd_wbuf *b, void *ctx) { jd_wr_u64(b, *(uint64_t *)ctx); }
+static void fill_u32(struct jd_wbuf *b, void *ctx) { jd_wr_u32(b, *(uint32_t *)ctx); }
+static void fill_name(struct jd_wbuf *b, void *ctx) { jd_wr_str(b, ctx, strlen(ctx)); }
+static void fill_watch(struct jd_wbuf *b, void *ctx) { jd_wr_u8(b, 1); jd_wr_str(b, ctx, strlen(ctx)); }
+
+static void list_pages_by_id(void)
+{
+	uint64_t a = reg(), b = reg();
+	int fd = hello();
+	struct jd_link_hdr h;
+	struct u64pair q = {a - 1, 0, 1};
+	CHECK(request(fd, JD_MSG_LIST, 2, fill_list, &q, &h) == JD_MSG_LIST_OK, "LIST");
+	struct jd_rcur r = {payload, h.size, 0, 0};
+	jd_rd_u64(&r);
+	uint32_t count = jd_rd_u32(&r);
+	uint8_t more = jd_rd_u8(&r);
+	uint64_t first = jd_rd_u64(&r);
+	CHECK(count == 1 && more == 1 && first == a, "one entry, more: count %u more %u id %llu", count, more,
+	      (unsigned long long)first);
+	q.a = b;
+	CHECK(request(fd, JD_MSG_LIST, 3, fill_list, &q, &h) == JD_MSG_LIST_OK, "LIST after the last");
+	r = (struct jd_rcur){payload, h.size, 0, 0};
+	jd_rd_u64(&r);
+	CHECK(jd_rd_u32(&r) == 0, "nothing after the newest id");
+	jd_unregister_object(a);
+	jd_unregister_object(b);
+	close(fd);
+}
+
+static void fetch_whole_object_in_chunks(void)
+{
+	uint64_t id = reg();
+	int fd = hello();
+	struct jd_link_hdr h;
+	uint8_t got[EB_CAP];
+	size_t off = 0;
+	for (int i = 0; i < 100 && off < proto.size; i++) {
+		struct u64pair q = {id, off, 100};
+		if (request(fd, JD_MSG_FETCH, 4, fill_fetch, &q, &h) != JD_MSG_FETCH_OK)
+			break;
+		struct jd_rcur r = {payload, h.size, 0, 0};
+		jd_rd_u64(&r);
+		uint64_t size = jd_rd_u64(&r);
+		jd_rd_u64(&r);
+		uint32_t len = jd_rd_u32(&r);
+		const uint8_t *bytes = jd_rd_bytes(&r, len);
+		if (!bytes || size != proto.size)
+			break;
+		memcpy(got + off, bytes, len);
+		off += len;
+	}
+	/* The hooks copied and fixed up the object: compare with what they hold. */
+	CHECK(off == proto.size, "fetched %zu of %zu", off, proto.size);
+	CHECK(memcmp(got, proto.buf, 64) == 0, "ELF header identical");
+	jd_unregister_object(id);
+	close(fd);
+}
+
+static void fetch_past_end_and_unregistered_id(void)
+{
+	uint64_t id = reg();
+	int fd = hello();
+	struct jd_link_hdr h;
+	struct u64pair q = {id, proto.size + 1, 10};
+	CHECK(request(fd, JD_MSG_FETCH, 5, fill_fetch, &q, &h) == JD_MSG_ERROR && error_code(&h) == JD_LINK_E_RANGE, "past end");
+	jd_unregister_object(id);
+	q = (struct u64pair){id, 0, 10};
+	CHECK(request(fd, JD_MSG_FETCH, 6, fill_fetch, &q, &h) == JD_MSG_ERROR && error_code(&h) == JD_LINK_E_NO_OBJECT,
+	      "unregistered id");
+	q.a = 999999999;
+	CHECK(request(fd, JD_MSG_FETCH, 7, fill_fetch, &q, &h) == JD_MSG_ERROR && error_code(&h) == JD_LINK_E_NO_OBJECT,
+	      "never registered id");
+	uint32_t on = 1; /* semantic errors keep the connection */
+	CHECK(request(fd, JD_MSG_SUBSCRIBE, 8, fill_u32, &on, &h) == JD_MSG_OK, "still connected");
+	close(fd);
+}
+
+static void lookups_by_address_and_symbol(void)
+{
+	uint64_t id = reg();
+	int fd = hello();
+	struct jd_link_hdr h;
+	uint64_t addr = 0x7f0000001004; /* inside .text of the built object */
+	CHECK(request(fd, JD_MSG_LOOKUP_ADDR, 9, fill_u64, &addr, &h) == JD_MSG_LOOKUP_OK, "LOOKUP_ADDR");
+	struct jd_rcur r = {payload, h.size, 0, 0};
+	CHECK(jd_rd_u32(&r) >= 1 && jd_rd_u64(&r) > 0, "an object covers it");
+	addr = 0x10;
+	request(fd, JD_MSG_LOOKUP_ADDR, 10, fill_u64, &addr, &h);
+	r = (struct jd_rcur){payload, h.size, 0, 0};
+	CHECK(jd_rd_u32(&r) == 0, "nothing covers 0x10");
+	CHECK(request(fd, JD_MSG_LOOKUP_SYMBOL, 11, fill_name, "jd_func", &h) == JD_MSG_LOOKUP_OK, "LOOKUP_SYMBOL");
+	r = (struct jd_rcur){payload, h.size, 0, 0};
+	CHECK(jd_rd_u32(&r) >= 1, "jd_func found");
+	request(fd, JD_MSG_LOOKUP_SYMBOL, 12, fill_name, "no_such_symbol", &h);
+	r = (struct jd_rcur){payload, h.size, 0, 0};
+	CHECK(jd_rd_u32(&r) == 0, "unknown symbol");
+	jd_unregister_object(id);
+	close(fd);
+}
+
+static void subscribe_and_watch_events(void)
+{
+	int fd = hello();
+	struct jd_link_hdr h;
+	uint32_t on = 1;
+	CHECK(request(fd, JD_MSG_SUBSCRIBE, 13, fill_u32, &on, &h) == JD_MSG_OK, "SUBSCRIBE");
+	CHECK(request(fd, JD_MSG_WATCH, 14, fill_watch, "jd_data", &h) == JD_MSG_OK, "WATCH");
+	uint64_t id = reg();
+	int got_reg = 0, got_match = 0, got_unreg = 0;
+	jd_unregister_object(id);
+	for (int i = 0; i < 3; i++) {
+		int t = recv_frame(fd, &h, payload);
+		struct jd_rcur r = {payload, h.size, 0, 0};
+		if (t == JD_EV_REGISTERED)
+			got_reg = jd_rd_u64(&r) == id;
+		else if (t == JD_EV_WATCH_MATCH)
+			got_match = (jd_rd_u32(&r), jd_rd_u64(&r) == id);
+		else if (t == JD_EV_UNREGISTERED)
+			got_unreg = jd_rd_u64(&r) == id;
+	}
+	CHECK(got_reg && got_match && got_unreg, "events: registered %d match %d unregistered %d", got_reg, got_match,
+	      got_unreg);
+	close(fd);
+}
+
+/* ---- rejections ---- */
+
+static void reject_request_before_hello(void)
+{
+	int fd = dial();
+	struct jd_link_hdr h;
+	struct u64pair q = {0, 0, 1};
+	CHECK(request(fd, JD_MSG_LIST, 1, fill_list, &q, &h) == JD_MSG_ERROR && error_code(&h) == JD_LINK_E_PROTOCOL, "error");
+	CHECK(closed_by_server(fd), "closed");
+	close(fd);
+}
+
+static void reject_bad_version(void)
+{
+	int fd = dial();
+	struct jd_link_hdr h;
+	struct jd_wbuf b = {0};
+	size_t f = jd_wr_begin(&b, JD_MSG_HELLO, 1);
+	jd_wr_u16(&b, 2);
+	jd_wr_u16(&b, 9);
+	jd_wr_str(&b, "", 0);
+	jd_wr_end(&b, f);
+	send_all(fd, b.p, b.len);
+	jd_wr_free(&b);
+	CHECK(recv_frame(fd, &h, payload) == JD_MSG_ERROR && error_code(&h) == JD_LINK_E_VERSION, "version error");
+	CHECK(closed_by_server(fd), "closed");
+	close(fd);
+}
+
+static void reject_unknown_request(void)
+{
+	int fd = hello();
+	struct jd_link_hdr h;
+	CHECK(request(fd, 0x33, 2, NULL, NULL, &h) == JD_MSG_ERROR && error_code(&h) == JD_LINK_E_UNKNOWN, "unknown");
+	CHECK(closed_by_server(fd), "closed");
+	close(fd);
+}
+
+static void reject_frame_over_limit(void)
+{
+	int fd = dial();
+	uint8_t hdr[JD_LINK_HDR_SIZE];
+	jd_link_put_hdr(hdr, JD_MSG_HELLO, 1, JD_LINK_MAX_FRAME_PREAUTH + 1); /* before HELLO: 4 KiB */
+	send_all(fd, hdr, sizeof(hdr));
+	struct jd_link_hdr h;
+	CHECK(recv_frame(fd, &h, payload) == JD_MSG_ERROR && error_code(&h) == JD_LINK_E_PROTOCOL, "error");
+	CHECK(closed_by_server(fd), "closed");
+	close(fd);
+	fd = hello();
+	jd_link_put_hdr(hdr, JD_MSG_LIST, 2, 0xffffffffu); /* a 4 GiB length after HELLO */
+	send_all(fd, hdr, sizeof(hdr));
+	CHECK(recv_frame(fd, &h, payload) == JD_MSG_ERROR, "4 GiB length refused");
+	CHECK(closed_by_server(fd), "closed");
+	close(fd);
+}
+
+static void reject_nonzero_reserved_fields(void)
+{
+	int fd = hello();
+	uint8_t hdr[JD_LINK_HDR_SIZE];
+	jd_link_put_hdr(hdr, JD_MSG_LIST, 2, 0);
+	hdr[6] = 1; /* flags */
+	send_all(fd, hdr, sizeof(hdr));
+	struct jd_link_hdr h;
+	CHECK(recv_frame(fd, &h, payload) == JD_MSG_ERROR, "flags refused");
+	close(fd);
+}
+
+static void short_frame_waits_for_the_rest(void)
+{
+	int fd = dial();
+	struct jd_wbuf b = {0};
+	size_t f = jd_wr_begin(&b, JD_MSG_HELLO, 1);
+	fill_hello(&b, NULL);
+	jd_wr_end(&b, f);
+	send_all(fd, b.p, 10); /* part of the header */
+	struct jd_link_hdr h;
+	struct pollfd p = {fd, POLLIN, 0};
+	CHECK(poll(&p, 1, 300) == 0, "no answer to a partial frame");
+	send_all(fd, b.p + 10, b.len - 10);
+	CHECK(recv_frame(fd, &h, payload) == JD_MSG_HELLO_OK, "completed frame answered");
+	jd_wr_free(&b);
+	close(fd);
+}
+
+static void reject_malformed_payload(void)
+{
+	int fd = hello();
+	struct jd_link_hdr h;
+	CHECK(request(fd, JD_MSG_FETCH, 3, fill_u32, &(uint32_t){1}, &h) == JD_MSG_ERROR, "short FETCH payload");
+	CHECK(closed_by_server(fd), "closed");
+	close(fd);
+}
+
+static void token_is_required_when_set(void)
+{
+	if (!*token)
+		return;
+	int fd = dial();
+	struct jd_link_hdr h;
+	CHECK(request(fd, JD_MSG_HELLO, 1, fill_hello, "wrong-token", &h) == JD_MSG_ERROR && error_code(&h) == JD_LINK_E_TOKEN,
+	      "wrong token refused");
+	CHECK(closed_by_server(fd), "closed");
+	close(fd);
+	fd = dial();
+	CHECK(request(fd, JD_MSG_HELLO, 1, fill_hello, "", &h) == JD_MSG_ERROR, "missing token refused");
+	close(fd);
+	fd = hello();
+	CHECK(fd >= 0, "right token accepted");
+	close(fd);
+}
+
+/* ---- hostile clients ---- */
+
+static volatile int stop_threads;
+static int fetch_errors, fetches;
+
+static void *registrar(void *arg)
+{
+	(void)arg;
+	while (!stop_threads) {
+		uint64_t id = reg();
+		jd_unregister_object(id);
+	}
+	return NULL;
+}
+
+static void *fetcher(void *arg)
+{
+	(void)arg;
+	int fd = hello();
+	uint8_t *buf = malloc((1 << 20) + 64);
+	for (int i = 0; fd >= 0 && i < 50; i++) {
+		uint64_t id = reg();
+		struct jd_wbuf b = {0};
+		size_t f = jd_wr_begin(&b, JD_MSG_FETCH, 1);
+		jd_wr_u64(&b, id);
+		jd_wr_u64(&b, 0);
+		jd_wr_u32(&b, 1 << 20);
+		jd_wr_end(&b, f);
+		send_all(fd, b.p, b.len);
+		jd_wr_free(&b);
+		struct jd_link_hdr h;
+		int t = recv_frame(fd, &h, buf);
+		__atomic_add_fetch(t == JD_MSG_FETCH_OK ? &fetches : &fetch_errors, 1, __ATOMIC_RELAXED);
+		jd_unregister_object(id);
+	}
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static void hostile_clients_do_not_stop_registration(void)
+{
+	long rss0 = rss_kb();
+	struct jd_hooks_stats s0 = {.sz = sizeof(s0)}, s1 = {.sz = sizeof(s1)};
+	jd_hooks_stats(&s0);
+	/* silent, garbage, 4 GiB length, and a subscriber that never reads */
+	int silent = dial(), garbage = dial(), huge = dial(), deaf = hello();
+	send_all(garbage, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+	uint8_t hdr[JD_LINK_HDR_SIZE];
+	jd_link_put_hdr(hdr, JD_MSG_HELLO, 1, 0xffffffffu);
+	send_all(huge, hdr, sizeof(hdr));
+	struct jd_wbuf b = {0};
+	size_t f = jd_wr_begin(&b, JD_MSG_SUBSCRIBE, 2);
+	jd_wr_u32(&b, 1);
+	jd_wr_end(&b, f);
+	send_all(deaf, b.p, b.len);
+	jd_wr_free(&b);
+	int rcv = 4096;
+	setsockopt(deaf, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+
+	pthread_t reg_th[4], fetch_th[64];
+	stop_threads = 0;
+	for (int i = 0; i < 4; i++)
+		pthread_create(&reg_th[i], NULL, registrar, NULL);
+	for (int i = 0; i < 64; i++)
+		pthread_create(&fetch_th[i], NULL, fetcher, NULL);
+	for (int i = 0; i < 64; i++)
+		pthread_join(fetch_th[i], NULL);
+	stop_threads = 1;
+	for (int i = 0; i < 4; i++)
+		pthread_join(reg_th[i], NULL);
+	jd_hooks_stats(&s1);
+	CHECK(fetches >= 60 * 50 && fetch_errors <= 4 * 50, "fetches %d, errors %d", fetches, fetch_errors);
+	CHECK(s1.registered - s0.registered > 64 * 50, "registration went on: %llu",
+	      (unsigned long long)(s1.registered - s0.registered));
+	CHECK(closed_by_server(garbage) && closed_by_server(huge), "garbage and 4 GiB clients dropped");
+	long rss1 = rss_kb();
+	CHECK(rss1 - rss0 < 200 * 1024, "memory bounded: RSS grew %ld kB", rss1 - rss0);
+	int fd = hello();
+	CHECK(fd >= 0, "the server still answers");
+	close(fd);
+	close(silent);
+	close(garbage);
+	close(huge);
+	close(deaf);
+}
+
+int main(void)
+{
+	const char *t = getenv("JITDEBUG_TOKEN");
+	if (t)
+		token = t;
+	if (!jitdebug_link_address[0]) {
+		printf("the link server did not start (JITDEBUG_LISTEN unset?)\n0 passed, 1 failed\n");
+		return 1;
+	}
+	eb_build(&proto, 0x7f0000001000);
+	eb_shdr(&proto, EB_BSS)->sh_size = 0;
+	RUN(hello_ok_reports_pid_and_version);
+	RUN(token_is_required_when_set);
+	if (*token)
+		return check_report(); /* the token run checks the handshake only */
+	RUN(list_pages_by_id);
+	RUN(fetch_whole_object_in_chunks);
+	RUN(fetch_past_end_and_unregistered_id);
+	RUN(lookups_by_address_and_symbol);
+	RUN(subscribe_and_watch_events);
+	RUN(reject_request_before_hello);
+	RUN(reject_bad_version);
+	RUN(reject_unknown_request);
+	RUN(reject_frame_over_limit);
+	RUN(reject_nonzero_reserved_fields);
+	RUN(short_frame_waits_for_the_rest);
+	RUN(reject_malformed_payload);
+	RUN(hostile_clients_do_not_stop_registration);
+	return check_report();
+}
