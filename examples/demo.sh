@@ -7,7 +7,9 @@
 #  5. the breakpoint resolves before the JIT code first runs: GDB shows the stop, the source line,
 #     the locals, a .bss and a .data static, and the backtrace through JIT frames;
 #  6. perf: `jitdebug perf record` around the executor, a hot JIT'd loop, `jitdebug perf report`
-#     showing the JIT functions by name and source line.
+#     showing the JIT functions by name and source line;
+#  7. the debug link: the executor serves its JIT objects over TCP; `jitdebug list` and
+#     `jitdebug symbolize` query a running JIT'd service.
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -84,3 +86,26 @@ grep '^jitdebug:' "$WORK/hot.err" | sed "s|$WORK/||g"
 echo "\$ jitdebug perf report perfdata"
 "$BUILD/bin/jitdebug" perf report "$WORK/perfdata" 2>/dev/null | grep -E '^ +[0-9]' | head -5
 for m in /tmp/perf-*.map; do grep -q ' mandel_row$' "$m" 2>/dev/null && rm -f "$m"; done
+
+step "7. The debug link: list and symbolize JIT code in a running process"
+"$LLVM_BIN/clang" -g -O0 -c "$HERE/service.c" -o "$WORK/service.o"
+JITDEBUG_LISTEN=127.0.0.1:0 DEMO_STOP="$WORK/stop" "$BUILD/bin/jitdebug-executor" listen=127.0.0.1:0 \
+	> "$WORK/service.out" 2> "$WORK/service.err" &
+EXPID=$!
+for _ in $(seq 100); do grep -q 'jitdebug-executor: listening' "$WORK/service.err" && break; sleep 0.05; done
+cat "$WORK/service.err"
+PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/service.err")
+LINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$WORK/service.err")
+"$LLVM_BIN/llvm-jitlink" --oop-executor-connect=127.0.0.1:$PORT "$WORK/service.o" &
+CTL=$!
+for _ in $(seq 200); do grep -q 'handle_request at' "$WORK/service.out" && break; sleep 0.05; done
+cat "$WORK/service.out"
+ADDR=$(sed -n 's/.*handle_request at \(0x[0-9a-f]*\).*/\1/p' "$WORK/service.out")
+echo "\$ jitdebug list --connect $LINK"
+"$BUILD/bin/jitdebug" list --connect "$LINK"
+echo "\$ jitdebug symbolize --connect $LINK $ADDR"
+"$BUILD/bin/jitdebug" symbolize --connect "$LINK" "$ADDR" | sed "s|$HERE/|examples/|"
+touch "$WORK/stop"
+wait $CTL || true
+for _ in $(seq 100); do kill -0 "$EXPID" 2>/dev/null || break; sleep 0.05; done
+EXPID=
