@@ -51,3 +51,7 @@ awk -v a="$ours" -v b="$stock" 'BEGIN { printf "   jitdebug-executor (stripped) 
 echo
 echo "== llvm-jitlink-16: link and run, in-process vs remote over loopback TCP (median of 5)"
 "$HERE/remote_link.sh" "$BUILD"
+
+echo
+echo "== The debug link"
+"$HERE/link_bench.sh" "$BUILD"

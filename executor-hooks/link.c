@@ -67,6 +67,7 @@ static struct client clients[MAX_CLIENTS];
 static struct watch watches[MAX_WATCHES];
 static uint32_t next_watch_id = 1;
 static _Atomic int running, n_subscribed, n_watches;
+static _Atomic int wake_pending; /* an eventfd write is on its way: later events need no syscall */
 static int lfd = -1, wfd = -1;
 static char token[256];
 static size_t token_len;
@@ -81,7 +82,7 @@ static uint64_t now_ms(void)
 static void wake(void)
 {
 	uint64_t one = 1;
-	if (wfd >= 0 && write(wfd, &one, sizeof(one)) < 0) {
+	if (wfd >= 0 && !atomic_exchange(&wake_pending, 1) && write(wfd, &one, sizeof(one)) < 0) {
 		/* the counter is saturated: the server is awake anyway */
 	}
 }
@@ -617,6 +618,7 @@ static void *server_main(void *arg)
 			continue;
 		if (pfd[1].revents & POLLIN) {
 			uint64_t v;
+			atomic_store(&wake_pending, 0); /* before draining: a later event wakes us again */
 			if (read(wfd, &v, sizeof(v)) < 0) {
 				/* nothing to drain */
 			}

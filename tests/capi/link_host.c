@@ -7,6 +7,9 @@
  *   stats            -> "registered=.. live=.."
  *   storm T N        -> "done"        T threads register and unregister N objects each
  *   save N PATH      -> "saved"       write object N's registered bytes (as the hooks hold them)
+ *   regn N           -> "done"        register N more copies (benchmarks)
+ *   addrs PATH       -> "written"     "id address size" of every live object's bytes, one per line
+ *   time N           -> "us=X"        mean µs of N register+unregister pairs (benchmarks)
  * and exits at EOF. The link address is printed by the hooks on stderr. */
 #include "jitdebug-hooks.h"
 #include "place.h"
@@ -16,8 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-static uint8_t obj[1 << 20];
+static uint8_t *obj;
 static size_t size;
 
 static void *storm(void *arg)
@@ -29,6 +33,13 @@ static void *storm(void *arg)
 			jd_unregister_object(id);
 	}
 	return NULL;
+}
+
+static int addr_cb(const struct jd_object_info *info, void *p)
+{
+	fprintf(p, "%llu 0x%llx %llu\n", (unsigned long long)info->id, (unsigned long long)(uintptr_t)info->data,
+		(unsigned long long)info->size);
+	return 0;
 }
 
 struct save_ctx {
@@ -70,10 +81,15 @@ int main(int argc, char **argv)
 	if (argc != 2)
 		return 2;
 	FILE *f = fopen(argv[1], "rb");
-	if (!f)
+	if (!f || fseek(f, 0, SEEK_END) != 0)
 		return 2;
-	size = fread(obj, 1, sizeof(obj), f);
+	long fsize = ftell(f);
+	rewind(f);
+	obj = malloc((size_t)fsize);
+	size = obj ? fread(obj, 1, (size_t)fsize, f) : 0;
 	fclose(f);
+	if (!size)
+		return 2;
 	place_object(obj);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	char line[256];
@@ -87,12 +103,33 @@ int main(int argc, char **argv)
 			printf("id %llu rc %d\n", (unsigned long long)id, rc);
 		} else if (sscanf(line, "unreg %llu", &v) == 1) {
 			printf("%s\n", jd_unregister_object(v) == 0 ? "ok" : "err");
+		} else if (sscanf(line, "addrs %199s", arg) == 1) {
+			FILE *out = fopen(arg, "w");
+			if (out) {
+				jd_foreach_object(addr_cb, out);
+				fclose(out);
+			}
+			printf("%s\n", out ? "written" : "err");
 		} else if (sscanf(line, "addr %199s", arg) == 1) {
 			printf("addr 0x%llx\n", (unsigned long long)symbol_addr(arg));
 		} else if (sscanf(line, "save %llu %199s", &v, arg) == 2) {
 			struct save_ctx sc = {v, arg, 0};
 			jd_foreach_object(save_cb, &sc);
 			printf("%s\n", sc.ok ? "saved" : "err");
+		} else if (sscanf(line, "regn %ld", &n) == 1 && n > 0) {
+			for (long i = 0; i < n; i++)
+				jd_register_object(obj, size, NULL, NULL);
+			printf("done\n");
+		} else if (sscanf(line, "time %ld", &n) == 1 && n > 0) {
+			struct timespec a, b;
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			for (long i = 0; i < n; i++) {
+				uint64_t id;
+				if (jd_register_object(obj, size, NULL, &id) == 0)
+					jd_unregister_object(id);
+			}
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			printf("us=%.3f\n", ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 1e3 / (double)n);
 		} else if (strncmp(line, "stats", 5) == 0) {
 			struct jd_hooks_stats s = {.sz = sizeof(s)};
 			jd_hooks_stats(&s);
