@@ -127,6 +127,18 @@ static void send_error(int ci, uint32_t seq, uint16_t code, const char *msg, int
 
 /* ---- events from registration threads -------------------------------------------------------- */
 
+/* Queues the frame to every subscribed client, wakes the server, frees the frame. */
+static void broadcast(struct jd_wbuf *b)
+{
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0 && clients[i].subscribed)
+			queue_locked(i, b);
+	pthread_mutex_unlock(&mu);
+	jd_wr_free(b);
+	wake();
+}
+
 void jd_link_registered_locked(const struct jd_obj_view *v)
 {
 	if (!atomic_load_explicit(&n_subscribed, memory_order_relaxed))
@@ -139,13 +151,7 @@ void jd_link_registered_locked(const struct jd_obj_view *v)
 	jd_wr_u64(&b, v->size);
 	jd_wr_str(&b, v->first_sym, strlen(v->first_sym));
 	jd_wr_end(&b, f);
-	pthread_mutex_lock(&mu);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (clients[i].fd >= 0 && clients[i].subscribed)
-			queue_locked(i, &b);
-	pthread_mutex_unlock(&mu);
-	jd_wr_free(&b);
-	wake();
+	broadcast(&b);
 }
 
 void jd_link_unregistered_locked(uint64_t id)
@@ -156,13 +162,7 @@ void jd_link_unregistered_locked(uint64_t id)
 	size_t f = jd_wr_begin(&b, JD_EV_UNREGISTERED, 0);
 	jd_wr_u64(&b, id);
 	jd_wr_end(&b, f);
-	pthread_mutex_lock(&mu);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (clients[i].fd >= 0 && clients[i].subscribed)
-			queue_locked(i, &b);
-	pthread_mutex_unlock(&mu);
-	jd_wr_free(&b);
-	wake();
+	broadcast(&b);
 }
 
 /* pattern equals path, or is a suffix of it starting after a '/'. */

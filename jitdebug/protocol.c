@@ -63,7 +63,7 @@ const char *jd_rd_str(struct jd_rcur *c, uint16_t *len)
 	return (const char *)take(c, *len);
 }
 
-static uint8_t *reserve(struct jd_wbuf *b, size_t n)
+uint8_t *jd_wr_reserve(struct jd_wbuf *b, size_t n)
 {
 	if (b->oom)
 		return NULL;
@@ -86,7 +86,7 @@ static uint8_t *reserve(struct jd_wbuf *b, size_t n)
 
 static void put_le(struct jd_wbuf *b, uint64_t v, int n)
 {
-	uint8_t *p = reserve(b, (size_t)n);
+	uint8_t *p = jd_wr_reserve(b, (size_t)n);
 	for (int i = 0; p && i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
@@ -98,7 +98,7 @@ void jd_wr_u64(struct jd_wbuf *b, uint64_t v) { put_le(b, v, 8); }
 
 void jd_wr_bytes(struct jd_wbuf *b, const void *src, size_t n)
 {
-	uint8_t *p = reserve(b, n);
+	uint8_t *p = jd_wr_reserve(b, n);
 	if (p && n)
 		memcpy(p, src, n);
 }
@@ -114,7 +114,7 @@ void jd_wr_str(struct jd_wbuf *b, const char *s, size_t len)
 size_t jd_wr_begin(struct jd_wbuf *b, uint16_t type, uint32_t seq)
 {
 	size_t start = b->len;
-	uint8_t *h = reserve(b, JD_LINK_HDR_SIZE);
+	uint8_t *h = jd_wr_reserve(b, JD_LINK_HDR_SIZE);
 	if (h)
 		jd_link_put_hdr(h, type, seq, 0);
 	return start;

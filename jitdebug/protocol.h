@@ -74,6 +74,8 @@ struct jd_wbuf {
 	size_t len, cap;
 	int oom;
 };
+/* Appends n bytes of room and returns it (NULL, and b->oom set, when out of memory). */
+uint8_t *jd_wr_reserve(struct jd_wbuf *b, size_t n);
 void jd_wr_u8(struct jd_wbuf *b, uint8_t v);
 void jd_wr_u16(struct jd_wbuf *b, uint16_t v);
 void jd_wr_u32(struct jd_wbuf *b, uint32_t v);

@@ -16,6 +16,8 @@
 #include "jitdump-format.h"
 #include "perf-outputs.h"
 
+#include "../jitdebug/protocol.h" /* struct jd_wbuf: the one growable buffer */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -200,41 +202,7 @@ static int code_is_distinct(uint64_t code_hash, uint64_t name_hash)
 	return 1;
 }
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void *buf_reserve(struct buf *b, size_t n)
-{
-	if (b->oom)
-		return NULL;
-	if (b->cap - b->len < n) {
-		size_t ncap = b->cap ? b->cap : 4096;
-		while (ncap - b->len < n)
-			ncap *= 2;
-		uint8_t *np = realloc(b->p, ncap);
-		if (!np) {
-			b->oom = 1;
-			return NULL;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	void *at = b->p + b->len;
-	b->len += n;
-	return at;
-}
-
-static void buf_put(struct buf *b, const void *src, size_t n)
-{
-	void *at = buf_reserve(b, n);
-	if (at)
-		memcpy(at, src, n);
-}
-
-static int put_debug_info(struct buf *b, const struct jd_perf_func *f, const struct jd_lines *lines)
+static int put_debug_info(struct jd_wbuf *b, const struct jd_perf_func *f, const struct jd_lines *lines)
 {
 	size_t n;
 	const struct jd_line *rows = lines ? jd_lines_rows(lines, &n) : NULL;
@@ -258,18 +226,18 @@ static int put_debug_info(struct buf *b, const struct jd_perf_func *f, const str
 		.code_addr = f->addr,
 		.nr_entry = count,
 	};
-	buf_put(b, &rec, sizeof(rec));
+	jd_wr_bytes(b, &rec, sizeof(rec));
 	for (size_t i = first; i < first + count; i++) {
 		struct jd_jitdump_debug_entry e = {rows[i].addr, rows[i].line, 0};
-		buf_put(b, &e, sizeof(e));
-		buf_put(b, rows[i].file, strlen(rows[i].file) + 1);
+		jd_wr_bytes(b, &e, sizeof(e));
+		jd_wr_bytes(b, rows[i].file, strlen(rows[i].file) + 1);
 	}
 	return 1;
 }
 
 /* UNWINDING_INFO for one function, when the object has CFI for it. mapped_size 0: the tables are
  * not in the process's memory, only in the synthesized ELF. Returns 1 if a record was added. */
-static int put_unwinding_info(struct buf *b, const uint8_t *obj, size_t size, const struct jd_perf_func *f)
+static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, size_t size, const struct jd_perf_func *f)
 {
 	uint8_t *unwind;
 	size_t len, hdr_len;
@@ -281,8 +249,8 @@ static int put_unwinding_info(struct buf *b, const uint8_t *obj, size_t size, co
 		.eh_frame_hdr_size = hdr_len,
 		.mapped_size = 0,
 	};
-	buf_put(b, &rec, sizeof(rec));
-	buf_put(b, unwind, len);
+	jd_wr_bytes(b, &rec, sizeof(rec));
+	jd_wr_bytes(b, unwind, len);
 	free(unwind);
 	return 1;
 }
@@ -290,7 +258,7 @@ static int put_unwinding_info(struct buf *b, const uint8_t *obj, size_t size, co
 int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func *f, size_t n,
 		      const struct jd_lines *lines, const char *dir)
 {
-	struct buf b = {0};
+	struct jd_wbuf b = {0};
 	int err = 0;
 	uint32_t tid = (uint32_t)gettid();
 	uint64_t loads = 0, debug_infos = 0, unwinds = 0;
@@ -322,9 +290,9 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 			.code_size = f[i].size,
 			.code_index = code_index,
 		};
-		buf_put(&b, &rec, sizeof(rec));
-		buf_put(&b, f[i].name, name_len);
-		uint8_t *code = buf_reserve(&b, f[i].size);
+		jd_wr_bytes(&b, &rec, sizeof(rec));
+		jd_wr_bytes(&b, f[i].name, name_len);
+		uint8_t *code = jd_wr_reserve(&b, f[i].size);
 		if (!code || jd_read_self(f[i].addr, code, f[i].size) != 0) {
 			b.len = mark; /* drop this function's records, keep the others */
 			b.oom = 0;
@@ -358,7 +326,7 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 		atomic_fetch_add(&jd_perf_ctr.unwinding_records, unwinds);
 	}
 	pthread_mutex_unlock(&mu);
-	free(b.p);
+	jd_wr_free(&b);
 	return err;
 }
 
