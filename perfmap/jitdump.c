@@ -235,9 +235,16 @@ static int put_debug_info(struct jd_wbuf *b, const struct jd_perf_func *f, const
 	return 1;
 }
 
-/* UNWINDING_INFO for one function, when the object has CFI for it. mapped_size 0: the tables are
- * not in the process's memory, only in the synthesized ELF. Returns 1 if a record was added. */
-static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, size_t size, const struct jd_perf_func *f)
+/* UNWINDING_INFO for one function, when the object has CFI for it. Returns 1 if a record was added.
+ *
+ * perf (libunwind) reads the tables through the process mapping of the synthesized DSO, which covers
+ * only the code unless mapped_size extends it to ALIGN_8(code_size) + mapped_size. An extended
+ * mapping that reaches into the next function's code would shadow that function in perf, so the
+ * tables are mapped only when the bytes up to `room` (the next function of the object, or the end
+ * of the code section's last page) are free; otherwise mapped_size stays 0 and perf cannot use them
+ * for this function (JITs that want call graphs through frame-pointer-less code leave that room). */
+static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, size_t size, const struct jd_perf_func *f,
+			      uint64_t room)
 {
 	uint8_t *unwind;
 	size_t len, hdr_len;
@@ -247,8 +254,10 @@ static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, size_t size
 		.p = {JD_JIT_CODE_UNWINDING_INFO, (uint32_t)(sizeof(rec) + len), now_mono()},
 		.unwind_data_size = len,
 		.eh_frame_hdr_size = hdr_len,
-		.mapped_size = 0,
+		.mapped_size = f->addr + ((f->size + 7) & ~7ull) + len <= room ? len : 0,
 	};
+	if (!rec.mapped_size)
+		atomic_fetch_add(&jd_perf_ctr.unwind_unmapped, 1);
 	jd_wr_bytes(b, &rec, sizeof(rec));
 	jd_wr_bytes(b, unwind, len);
 	free(unwind);
@@ -280,7 +289,7 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 		}
 		size_t mark = b.len;
 		int with_lines = put_debug_info(&b, &f[i], lines);
-		int with_unwind = put_unwinding_info(&b, obj, size, &f[i]);
+		int with_unwind = put_unwinding_info(&b, obj, size, &f[i], f[i].room);
 		struct jd_jitdump_code_load rec = {
 			.p = {JD_JIT_CODE_LOAD, (uint32_t)total, now_mono()},
 			.pid = (uint32_t)getpid(),

@@ -103,9 +103,15 @@ void jd_perf_object_registered(const uint8_t *obj, size_t size)
 	struct jd_perf_func *f = nsyms ? malloc(nsyms * sizeof(*f)) : NULL;
 	for (size_t i = 0; f && i < nsyms; i++) {
 		struct jd_elf_symbol sym;
-		if (jd_elf_symbol(elf, i, &sym) == 0 && func_of_symbol(elf, &sym))
-			f[n++] = (struct jd_perf_func){sym.addr, sym.size, sym.name};
+		struct jd_elf_section sec;
+		if (jd_elf_symbol(elf, i, &sym) == 0 && func_of_symbol(elf, &sym) && jd_elf_section(elf, sym.shndx, &sec) == 0)
+			f[n++] = (struct jd_perf_func){sym.addr, sym.size, sym.name, (sec.addr + sec.size + 4095) & ~4095ull};
 	}
+	/* Room after each function: up to the next function of the object, at most its section's page end. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < n; k++)
+			if (f[k].addr > f[i].addr && f[k].addr < f[i].room)
+				f[i].room = f[k].addr;
 	if (n && pm) {
 		if (jd_perfmap_append(f, n) == 0)
 			atomic_fetch_add(&jd_perf_ctr.perfmap_lines, n);

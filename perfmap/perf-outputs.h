@@ -36,6 +36,7 @@ struct jd_perf_atomic_counters {
 	_Atomic uint64_t debug_info_records, objects_without_lines;
 	_Atomic uint64_t unwinding_records;
 	_Atomic uint64_t code_salted;
+	_Atomic uint64_t unwind_unmapped; /* unwind tables perf cannot map (no room after the code) */
 };
 extern struct jd_perf_atomic_counters jd_perf_ctr;
 /* The jitdump file in use, or "" (for tools and tests). */
@@ -46,6 +47,7 @@ const char *jd_perf_jitdump_path(void);
 struct jd_perf_func {
 	uint64_t addr, size;
 	const char *name;
+	uint64_t room; /* first address after the function that may hold other code (outputs.c) */
 };
 
 
