@@ -41,6 +41,7 @@ enum {
 	MAX_WATCHES = 256,
 	MAX_LIST = 20000,
 	WRITE_SLICE = 256u << 10,
+	WALK_CHUNK = 128, /* objects handled per registry-lock hold while serving LIST or LOOKUP_SYMBOL */
 };
 
 struct client {
@@ -237,8 +238,9 @@ int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 
 struct list_ctx {
 	struct jd_wbuf entries;
-	uint32_t count, max;
-	int more;
+	uint32_t count, max, in_chunk;
+	uint64_t last_id;
+	int more, chunk_full;
 };
 
 static int list_cb(const struct jd_obj_view *v, void *p)
@@ -248,6 +250,12 @@ static int list_cb(const struct jd_obj_view *v, void *p)
 		l->more = 1;
 		return 1;
 	}
+	if (l->in_chunk == WALK_CHUNK) { /* let registrations in, then go on from last_id */
+		l->chunk_full = 1;
+		return 1;
+	}
+	l->in_chunk++;
+	l->last_id = v->id;
 	jd_wr_u64(&l->entries, v->id);
 	jd_wr_u64(&l->entries, v->lo);
 	jd_wr_u64(&l->entries, v->hi);
@@ -260,10 +268,11 @@ static int list_cb(const struct jd_obj_view *v, void *p)
 
 struct lookup_ctx {
 	struct jd_wbuf entries;
-	uint32_t count;
-	uint64_t addr;
+	uint32_t count, in_chunk;
+	uint64_t addr, last_id;
 	const char *name;
 	size_t name_len;
+	int chunk_full;
 };
 
 static int lookup_addr_cb(const struct jd_obj_view *v, void *p)
@@ -282,6 +291,12 @@ static int lookup_addr_cb(const struct jd_obj_view *v, void *p)
 static int lookup_symbol_cb(const struct jd_obj_view *v, void *p)
 {
 	struct lookup_ctx *l = p;
+	if (l->in_chunk == WALK_CHUNK) {
+		l->chunk_full = 1;
+		return 1;
+	}
+	l->in_chunk++;
+	l->last_id = v->id;
 	struct jd_elf *elf = jd_elf_open(v->data, v->size, NULL, NULL);
 	for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
 		struct jd_elf_symbol s;
@@ -359,7 +374,12 @@ static void handle(int ci, const struct jd_link_hdr *h, const uint8_t *payload)
 		if (l.max == 0 || l.max > MAX_LIST)
 			l.max = MAX_LIST;
 		uint64_t gen = jd_registry_generation();
-		jd_registry_walk(after, list_cb, &l);
+		l.last_id = after;
+		do {
+			l.chunk_full = 0;
+			l.in_chunk = 0;
+			jd_registry_walk(l.last_id, list_cb, &l);
+		} while (l.chunk_full && !l.more);
 		f = jd_wr_begin(&b, JD_MSG_LIST_OK, h->seq);
 		jd_wr_u64(&b, gen);
 		jd_wr_u32(&b, l.count);
@@ -429,7 +449,15 @@ static void handle(int ci, const struct jd_link_hdr *h, const uint8_t *payload)
 			send_error(ci, h->seq, JD_LINK_E_PROTOCOL, "malformed LOOKUP", 1);
 			return;
 		}
-		jd_registry_walk(0, h->type == JD_MSG_LOOKUP_ADDR ? lookup_addr_cb : lookup_symbol_cb, &l);
+		if (h->type == JD_MSG_LOOKUP_ADDR) {
+			jd_registry_walk(0, lookup_addr_cb, &l);
+		} else {
+			do { /* a parse per object: in chunks, the registry lock released in between */
+				l.chunk_full = 0;
+				l.in_chunk = 0;
+				jd_registry_walk(l.last_id, lookup_symbol_cb, &l);
+			} while (l.chunk_full && l.count < 10000);
+		}
 		f = jd_wr_begin(&b, JD_MSG_LOOKUP_OK, h->seq);
 		jd_wr_u32(&b, l.count);
 		jd_wr_bytes(&b, l.entries.p, l.entries.len);

@@ -465,7 +465,9 @@ int jd_registry_walk(uint64_t after_id, int (*fn)(const struct jd_obj_view *v, v
 {
 	int ret = 0;
 	pthread_mutex_lock(&lock);
-	for (uint64_t e = jitdebug_registry.first; e && !ret;) {
+	/* The list is in id order: start after after_id directly when it is still registered. */
+	struct obj *from = after_id ? index_find(after_id, NULL) : NULL;
+	for (uint64_t e = from ? from->reg.next : jitdebug_registry.first; e && !ret;) {
 		struct obj *o = obj_of_entry(e);
 		e = o->reg.next;
 		if (o->reg.id <= after_id)
