@@ -49,12 +49,13 @@ struct jd_obj_view {
 	uint64_t id, size, lo, hi;
 	uint32_t flags;
 	const uint8_t *data;    /* valid only inside the walk callback */
-	const char *first_sym;  /* first function (else object) symbol, or ""; same lifetime */
+	const char *first_sym;  /* with JD_WALK_FIRST_SYMBOL: first function (else object) symbol, or "" */
 };
 /* Under the registry lock: fn for each live object with id > after_id, oldest first, until fn
  * returns non-zero (which is returned). Callers that do real work per object stop after a few (see
  * link.c) and walk again from the last id, so the lock is never held for long. */
-int jd_registry_walk(uint64_t after_id, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx);
+#define JD_WALK_FIRST_SYMBOL 0x1u /* fill first_sym (parses the object once, then cached) */
+int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx);
 /* Copies up to len bytes of object id from off into dst under the registry lock. -ENOENT, -ERANGE. */
 int jd_registry_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size);
 uint64_t jd_registry_generation(void);

@@ -378,7 +378,7 @@ static void handle(int ci, const struct jd_link_hdr *h, const uint8_t *payload)
 		do {
 			l.chunk_full = 0;
 			l.in_chunk = 0;
-			jd_registry_walk(l.last_id, list_cb, &l);
+			jd_registry_walk(l.last_id, JD_WALK_FIRST_SYMBOL, list_cb, &l);
 		} while (l.chunk_full && !l.more);
 		f = jd_wr_begin(&b, JD_MSG_LIST_OK, h->seq);
 		jd_wr_u64(&b, gen);
@@ -450,12 +450,12 @@ static void handle(int ci, const struct jd_link_hdr *h, const uint8_t *payload)
 			return;
 		}
 		if (h->type == JD_MSG_LOOKUP_ADDR) {
-			jd_registry_walk(0, lookup_addr_cb, &l);
+			jd_registry_walk(0, 0, lookup_addr_cb, &l);
 		} else {
 			do { /* a parse per object: in chunks, the registry lock released in between */
 				l.chunk_full = 0;
 				l.in_chunk = 0;
-				jd_registry_walk(l.last_id, lookup_symbol_cb, &l);
+				jd_registry_walk(l.last_id, 0, lookup_symbol_cb, &l);
 			} while (l.chunk_full && l.count < 10000);
 		}
 		f = jd_wr_begin(&b, JD_MSG_LOOKUP_OK, h->seq);

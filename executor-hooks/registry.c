@@ -410,22 +410,24 @@ int jd_announce_object(uint64_t id)
 	return err;
 }
 
+struct foreach_ctx {
+	jd_object_fn fn;
+	void *ctx;
+};
+
+static int foreach_cb(const struct jd_obj_view *v, void *p)
+{
+	struct foreach_ctx *f = p;
+	struct jd_object_info info = {
+		.id = v->id, .data = v->data, .size = v->size, .lo = v->lo, .hi = v->hi, .flags = v->flags,
+	};
+	return f->fn(&info, f->ctx);
+}
+
 int jd_foreach_object(jd_object_fn fn, void *ctx)
 {
-	int ret = 0;
-
-	pthread_mutex_lock(&lock);
-	for (uint64_t e = jitdebug_registry.first; e && !ret;) {
-		struct obj *o = obj_of_entry(e);
-		struct jd_object_info info = {
-			.id = o->reg.id, .data = o->data, .size = o->reg.symfile_size,
-			.lo = o->reg.lo, .hi = o->reg.hi, .flags = o->reg.flags,
-		};
-		e = o->reg.next;
-		ret = fn(&info, ctx);
-	}
-	pthread_mutex_unlock(&lock);
-	return ret;
+	struct foreach_ctx f = {fn, ctx};
+	return jd_registry_walk(0, 0, foreach_cb, &f);
 }
 
 size_t jd_object_count(void)
@@ -461,7 +463,7 @@ static const char *first_symbol(struct obj *o)
 	return o->first_sym == UINT32_MAX ? "" : (const char *)o->data + o->first_sym;
 }
 
-int jd_registry_walk(uint64_t after_id, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx)
+int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx)
 {
 	int ret = 0;
 	pthread_mutex_lock(&lock);
@@ -473,7 +475,7 @@ int jd_registry_walk(uint64_t after_id, int (*fn)(const struct jd_obj_view *v, v
 		if (o->reg.id <= after_id)
 			continue;
 		struct jd_obj_view v = {o->reg.id, o->reg.symfile_size, o->reg.lo, o->reg.hi, o->reg.flags, o->data,
-					first_symbol(o)};
+					(flags & JD_WALK_FIRST_SYMBOL) ? first_symbol(o) : ""};
 		ret = fn(&v, ctx);
 	}
 	pthread_mutex_unlock(&lock);

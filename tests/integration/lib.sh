@@ -108,3 +108,20 @@ adopt_perfmaps() {
 	done
 }
 trap 'cleanup_perfmaps; cleanup' EXIT
+
+# start_perf_executor REC — `jitdebug perf record -o REC [-g]` around jitdebug-executor on 127.0.0.1:0;
+# sets RECPID and PORT. Extra arguments go to perf record (e.g. -g).
+start_perf_executor() {
+	local rec=$1
+	shift
+	"$JITDEBUG" perf record "$@" -o "$rec" -- "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/rec.out" 2> "$TMP/rec.err" &
+	RECPID=$!
+	PIDS+=("$RECPID")
+	PORT=
+	for _ in $(seq 200); do
+		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/rec.err")
+		[ -n "$PORT" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}

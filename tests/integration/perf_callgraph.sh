@@ -4,14 +4,7 @@
 # jd_caller, main and the executor's own frames.
 . "$(dirname "$0")/lib.sh"
 REC=$TMP/rec
-"$JITDEBUG" perf record -g -o "$REC" -- "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/rec.out" 2> "$TMP/rec.err" &
-RECPID=$!
-PIDS+=("$RECPID")
-for _ in $(seq 200); do
-	PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/rec.err")
-	[ -n "$PORT" ] && break
-	sleep 0.05
-done
+start_perf_executor "$REC" -g
 timeout 120 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/callgraph.o" > "$TMP/ctl.out" 2>&1
 for _ in $(seq 1200); do kill -0 "$RECPID" 2>/dev/null || break; sleep 0.1; done
 adopt_perfmaps jd_spin

@@ -4,14 +4,7 @@
 # samples to jd_hot by name and by hot.c:line, and the identical twins stay two functions.
 . "$(dirname "$0")/lib.sh"
 REC=$TMP/rec
-"$JITDEBUG" perf record -o "$REC" -- "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/rec.out" 2> "$TMP/rec.err" &
-RECPID=$!
-PIDS+=("$RECPID")
-for _ in $(seq 200); do
-	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/rec.err")
-	[ -n "$PORT" ] && break
-	sleep 0.05
-done
+start_perf_executor "$REC"
 timeout 120 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/hot.o" > "$TMP/ctl.out" 2>&1
 for _ in $(seq 1200); do kill -0 "$RECPID" 2>/dev/null || break; sleep 0.1; done
 adopt_perfmaps jd_hot
