@@ -4,6 +4,7 @@
  *   bench_perf MODE OBJECT DIR [COUNT]   MODE: off | perfmap | jitdump
  * Prints the mean µs/object, and for jitdump the dump's bytes per function and the code bytes. */
 #include "jitdebug-hooks.h"
+#include "objfile.h"
 #include "place.h"
 
 #include <stdio.h>
@@ -13,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint8_t obj[1 << 20];
 
 static double now_s(void)
 {
@@ -30,11 +30,10 @@ int main(int argc, char **argv)
 	}
 	const char *mode = argv[1];
 	int count = argc > 4 ? atoi(argv[4]) : 10000;
-	FILE *f = fopen(argv[2], "rb");
-	if (!f)
+	size_t size;
+	uint8_t *obj = read_object(argv[2], &size);
+	if (!obj)
 		return 2;
-	size_t size = fread(obj, 1, sizeof(obj), f);
-	fclose(f);
 	place_object(obj);
 	struct jd_hooks_opts o = {.sz = sizeof(o), .gdb_mode = JD_GDB_EAGER, .perfmap = -1, .jitdump = ""};
 	if (strcmp(mode, "perfmap") == 0)

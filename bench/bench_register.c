@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "abi.h"
+#include "objfile.h"
 #ifndef JD_BENCH_LLVM
 #include "jitdebug-hooks.h"
 #endif
@@ -74,14 +75,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size_t count = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
-	FILE *f = fopen(argv[1], "rb");
-	if (!f) {
-		perror(argv[1]);
+	size_t size;
+	uint8_t *obj = read_object(argv[1], &size);
+	if (!obj)
 		return 1;
-	}
-	static uint8_t obj[1 << 20];
-	size_t size = fread(obj, 1, sizeof(obj), f);
-	fclose(f);
 	patch_addresses(obj, size);
 	uint64_t *t = malloc(count * sizeof(*t));
 	uint64_t blob[2] = {(uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)obj + size};

@@ -406,21 +406,8 @@ static void handle(int ci, const struct jd_link_hdr *h, const uint8_t *payload)
 		size_t len_at = b.len;
 		jd_wr_u32(&b, 0);
 		size_t data_at = b.len;
-		jd_wr_bytes(&b, NULL, 0);
-		if (!b.oom) { /* make room, then copy straight into the frame under the registry lock */
-			size_t need = b.len + len;
-			if (b.cap < need) {
-				uint8_t *np = realloc(b.p, need);
-				if (!np) {
-					jd_wr_free(&b);
-					send_error(ci, h->seq, JD_LINK_E_INTERNAL, "out of memory", 0);
-					return;
-				}
-				b.p = np;
-				b.cap = need;
-			}
-		}
-		int err = b.oom ? -ENOMEM : jd_registry_read(id, off, len, b.p + data_at, &got, &size);
+		uint8_t *dst = jd_wr_reserve(&b, len); /* copied straight into the frame, under the registry lock */
+		int err = dst ? jd_registry_read(id, off, len, dst, &got, &size) : -ENOMEM;
 		if (err) {
 			jd_wr_free(&b);
 			send_error(ci, h->seq, err == -ENOENT ? JD_LINK_E_NO_OBJECT : err == -ERANGE ? JD_LINK_E_RANGE : JD_LINK_E_INTERNAL,

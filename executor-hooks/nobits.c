@@ -234,7 +234,8 @@ static void place_by_relocations(const struct jd_elf *elf, struct jd_elf_section
 	}
 }
 
-unsigned jd_nobits_fixup(uint8_t *obj, size_t size, unsigned *unplaced)
+unsigned jd_nobits_fixup(uint8_t *obj, size_t size, const struct jd_elf *sections, unsigned *unplaced,
+			 uint64_t *lo, uint64_t *hi)
 {
 	struct jd_elf_section nb[MAX_NOBITS], s;
 	uint64_t placed_at[MAX_NOBITS] = {0};
@@ -242,14 +243,7 @@ unsigned jd_nobits_fixup(uint8_t *obj, size_t size, unsigned *unplaced)
 	size_t n = 0;
 	unsigned placed = 0, missing = 0;
 
-	/* The relocation method reads symbols and relocations: validate the whole object. */
-	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
-	if (!elf) {
-		*unplaced = 1;
-		jd_warn_once("NOBITS sections left at address 0: the object's symbol table is malformed");
-		return 0;
-	}
-	for (size_t i = 1; jd_elf_section(elf, i, &s) == 0; i++) {
+	for (size_t i = 1; jd_elf_section(sections, i, &s) == 0; i++) {
 		if (needs_fixup(&s)) {
 			if (n < MAX_NOBITS)
 				nb[n++] = s;
@@ -263,20 +257,29 @@ unsigned jd_nobits_fixup(uint8_t *obj, size_t size, unsigned *unplaced)
 	if (anchor && find_alloc(anchor, &a))
 		place_by_segments(&a, nb, n, placed_at);
 	for (size_t i = 0; i < n; i++) {
-		if (!placed_at[i]) {
-			place_by_relocations(elf, nb, n, placed_at);
-			break;
-		}
+		if (placed_at[i])
+			continue;
+		/* The relocation method reads symbols and relocations: only now validate the whole object. */
+		struct jd_elf *full = jd_elf_open(obj, size, NULL, NULL);
+		if (full)
+			place_by_relocations(full, nb, n, placed_at);
+		else
+			jd_warn_once("NOBITS sections left at address 0: the object's symbol table is malformed");
+		jd_elf_close(full);
+		break;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (placed_at[i]) {
-			write_sh_addr(obj, nb[i].index, placed_at[i]);
-			placed++;
-		} else {
+		if (!placed_at[i]) {
 			missing++;
+			continue;
 		}
+		write_sh_addr(obj, nb[i].index, placed_at[i]);
+		placed++;
+		if (!*lo || placed_at[i] < *lo)
+			*lo = placed_at[i];
+		if (placed_at[i] + nb[i].size > *hi)
+			*hi = placed_at[i] + nb[i].size;
 	}
-	jd_elf_close(elf);
 	if (missing)
 		jd_warn_once("%u NOBITS section(s) (.bss) left at address 0: no allocation was reported for the "
 			     "object and no code refers to them (see docs/nobits.md)", missing);

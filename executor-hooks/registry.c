@@ -295,22 +295,15 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 			free(o);
 			return reject_object(&diag);
 		}
-		if (jd_nobits_needed(elf)) {
-			unsigned unplaced = 0;
-			unsigned placed = jd_nobits_fixup(copy, size, &unplaced);
-			atomic_fetch_add(&stats.nobits_placed, placed);
-			atomic_fetch_add(&stats.nobits_unplaced, unplaced);
-			if (placed) { /* section addresses changed: re-read them */
-				jd_elf_close(elf);
-				if (!(elf = jd_elf_open(copy, size, &light, &diag))) {
-					free(o);
-					return -ENOMEM; /* the same bytes parsed a moment ago */
-				}
-			}
-		}
 	}
 	uint64_t lo = 0, hi = 0;
 	jd_elf_alloc_range(elf, &lo, &hi);
+	if (!borrow && jd_nobits_needed(elf)) {
+		unsigned unplaced = 0;
+		unsigned placed = jd_nobits_fixup((uint8_t *)(o + 1), size, elf, &unplaced, &lo, &hi);
+		atomic_fetch_add(&stats.nobits_placed, placed);
+		atomic_fetch_add(&stats.nobits_unplaced, unplaced);
+	}
 	jd_elf_close(elf);
 	/* Before the object is visible: nobody can unregister (free) it while the outputs read it. */
 	jd_perf_object_registered(o->data, size);

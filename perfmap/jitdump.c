@@ -243,12 +243,12 @@ static int put_debug_info(struct jd_wbuf *b, const struct jd_perf_func *f, const
  * tables are mapped only when the bytes up to `room` (the next function of the object, or the end
  * of the code section's last page) are free; otherwise mapped_size stays 0 and perf cannot use them
  * for this function (JITs that want call graphs through frame-pointer-less code leave that room). */
-static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, size_t size, const struct jd_perf_func *f,
-			      uint64_t room)
+static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, const struct jd_elf *elf,
+			      const struct jd_perf_func *f, uint64_t room)
 {
 	uint8_t *unwind;
 	size_t len, hdr_len;
-	if (jd_unwind_for_function(obj, size, f->addr, f->size, &unwind, &len, &hdr_len) != 0)
+	if (jd_unwind_for_function(obj, elf, f->addr, f->size, &unwind, &len, &hdr_len) != 0)
 		return 0;
 	struct jd_jitdump_unwinding_info rec = {
 		.p = {JD_JIT_CODE_UNWINDING_INFO, (uint32_t)(sizeof(rec) + len), now_mono()},
@@ -264,7 +264,7 @@ static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, size_t size
 	return 1;
 }
 
-int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func *f, size_t n,
+int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct jd_perf_func *f, size_t n,
 		      const struct jd_lines *lines, const char *dir)
 {
 	struct jd_wbuf b = {0};
@@ -289,7 +289,7 @@ int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func
 		}
 		size_t mark = b.len;
 		int with_lines = put_debug_info(&b, &f[i], lines);
-		int with_unwind = put_unwinding_info(&b, obj, size, &f[i], f[i].room);
+		int with_unwind = put_unwinding_info(&b, obj, elf, &f[i], f[i].room);
 		struct jd_jitdump_code_load rec = {
 			.p = {JD_JIT_CODE_LOAD, (uint32_t)total, now_mono()},
 			.pid = (uint32_t)getpid(),

@@ -85,6 +85,12 @@ static int func_of_symbol(const struct jd_elf *elf, const struct jd_elf_symbol *
 	       jd_elf_section(elf, sym->shndx, &s) == 0 && (s.flags & SHF_EXECINSTR) && s.addr != 0 && *sym->name;
 }
 
+static int cmp_func_addr(const void *a, const void *b)
+{
+	const struct jd_perf_func *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
 void jd_perf_object_registered(const uint8_t *obj, size_t size)
 {
 	pthread_once(&once, configure_from_env);
@@ -107,11 +113,17 @@ void jd_perf_object_registered(const uint8_t *obj, size_t size)
 		if (jd_elf_symbol(elf, i, &sym) == 0 && func_of_symbol(elf, &sym) && jd_elf_section(elf, sym.shndx, &sec) == 0)
 			f[n++] = (struct jd_perf_func){sym.addr, sym.size, sym.name, (sec.addr + sec.size + 4095) & ~4095ull};
 	}
-	/* Room after each function: up to the next function of the object, at most its section's page end. */
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < n; k++)
-			if (f[k].addr > f[i].addr && f[k].addr < f[i].room)
-				f[i].room = f[k].addr;
+	/* Room after each function: up to the next function of the object (in address order), at most
+	 * its section's page end. */
+	if (n > 1)
+		qsort(f, n, sizeof(*f), cmp_func_addr);
+	for (size_t i = 0; i + 1 < n; i++)
+		for (size_t k = i + 1; k < n; k++)
+			if (f[k].addr > f[i].addr) {
+				if (f[k].addr < f[i].room)
+					f[i].room = f[k].addr;
+				break;
+			}
 	if (n && pm) {
 		if (jd_perfmap_append(f, n) == 0)
 			atomic_fetch_add(&jd_perf_ctr.perfmap_lines, n);
@@ -126,7 +138,7 @@ void jd_perf_object_registered(const uint8_t *obj, size_t size)
 				jd_warn_once("no line table for a JIT object (%s); its functions get names only",
 					     strerror(errno));
 		}
-		jd_jitdump_append(obj, size, f, n, lines, jitdump_dir);
+		jd_jitdump_append(obj, elf, f, n, lines, jitdump_dir);
 		jd_lines_free(lines);
 	}
 	free(f);

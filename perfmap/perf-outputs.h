@@ -62,7 +62,9 @@ int jd_perfmap_append(const struct jd_perf_func *f, size_t n);
 void jd_perfmap_after_fork(void);
 
 
-int jd_jitdump_append(const uint8_t *obj, size_t size, const struct jd_perf_func *f, size_t n,
+struct jd_elf;
+/* elf: the caller's full parse of obj (read for the unwind tables; never parsed again here). */
+int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct jd_perf_func *f, size_t n,
 		      const struct jd_lines *lines, const char *dir);
 void jd_jitdump_close(void);
 void jd_jitdump_after_fork(void);
@@ -71,8 +73,8 @@ void jd_jitdump_after_fork(void);
  * object's .eh_frame, re-encoded for the ELF file perf synthesizes, then a one-entry .eh_frame_hdr
  * (its last *hdr_len bytes). 0; -ENOENT when the object has no FDE for addr; -ENOTSUP for CFI this
  * encoder does not handle. *buf is malloc'ed. */
-int jd_unwind_for_function(const uint8_t *obj, size_t size, uint64_t addr, uint64_t code_size, uint8_t **buf,
-			   size_t *len, size_t *hdr_len);
+int jd_unwind_for_function(const uint8_t *obj, const struct jd_elf *elf, uint64_t addr, uint64_t code_size,
+			   uint8_t **buf, size_t *len, size_t *hdr_len);
 
 /* Validation of a whole jitdump file (jitdebug jitdump-check, tests, fuzzing). Returns 0, or -EINVAL
  * with the offset of the first bad record and a message. */

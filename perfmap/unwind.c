@@ -89,20 +89,15 @@ static int pc_begin_target(const struct jd_elf *elf, const struct jd_elf_section
 	return -1;
 }
 
-int jd_unwind_for_function(const uint8_t *obj, size_t size, uint64_t addr, uint64_t code_size, uint8_t **out,
-			   size_t *len, size_t *hdr_len)
+int jd_unwind_for_function(const uint8_t *obj, const struct jd_elf *elf, uint64_t addr, uint64_t code_size,
+			   uint8_t **out, size_t *len, size_t *hdr_len)
 {
-	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
 	struct jd_elf_section eh, rela;
 	int found_rela = 0, err = -ENOENT;
 
-	if (!elf)
-		return -EINVAL;
 	if (jd_elf_machine(elf) != EM_X86_64 || jd_elf_section_by_name(elf, ".eh_frame", &eh) != 0 ||
-	    eh.type == SHT_NOBITS) {
-		jd_elf_close(elf);
+	    eh.type == SHT_NOBITS)
 		return -ENOENT;
-	}
 	for (size_t i = 1; jd_elf_section(elf, i, &rela) == 0; i++) {
 		if (rela.type == SHT_RELA && rela.info == eh.index) {
 			found_rela = 1;
@@ -162,6 +157,5 @@ int jd_unwind_for_function(const uint8_t *obj, size_t size, uint64_t addr, uint6
 		}
 		off += 4 + (uint64_t)length;
 	}
-	jd_elf_close(elf);
 	return err;
 }

@@ -2,6 +2,7 @@
  * stops at capi_checkpoint(1), unregisters it, stops at capi_checkpoint(2). The GDB test reads
  * `maint info jit` at both stops. */
 #include "jitdebug-hooks.h"
+#include "objfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +18,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: capi_register OBJECT\n");
 		return 2;
 	}
-	FILE *f = fopen(argv[1], "rb");
-	if (!f) {
-		perror(argv[1]);
+	size_t n;
+	uint8_t *buf = read_object(argv[1], &n);
+	if (!buf)
 		return 1;
-	}
-	static char buf[1 << 22];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
 	uint64_t id;
 	int err = jd_register_object(buf, n, NULL, &id);
 	printf("registered id=%llu size=%zu err=%d\n", (unsigned long long)id, n, err);

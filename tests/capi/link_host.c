@@ -12,6 +12,7 @@
  *   time N           -> "us=X"        mean µs of N register+unregister pairs (benchmarks)
  * and exits at EOF. The link address is printed by the hooks on stderr. */
 #include "jitdebug-hooks.h"
+#include "objfile.h"
 #include "place.h"
 
 #include <elf.h>
@@ -80,15 +81,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 2)
 		return 2;
-	FILE *f = fopen(argv[1], "rb");
-	if (!f || fseek(f, 0, SEEK_END) != 0)
-		return 2;
-	long fsize = ftell(f);
-	rewind(f);
-	obj = malloc((size_t)fsize);
-	size = obj ? fread(obj, 1, (size_t)fsize, f) : 0;
-	fclose(f);
-	if (!size)
+	if (!(obj = read_object(argv[1], &size)))
 		return 2;
 	place_object(obj);
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -6,6 +6,7 @@
  *       full (writes fail: RLIMIT_FSIZE) | fork (the child registers too).
  * Prints "register=<rc>" and the counters as key=value lines. */
 #include "jitdebug-hooks.h"
+#include "objfile.h"
 #include "place.h"
 
 #include <elf.h>
@@ -17,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static uint8_t obj[1 << 20];
+static uint8_t *obj;
 static size_t size;
 
 static void garble_debug_line(void)
@@ -50,13 +51,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *mode = argv[1];
-	FILE *f = fopen(argv[2], "rb");
-	if (!f) {
-		perror(argv[2]);
+	if (!(obj = read_object(argv[2], &size)))
 		return 2;
-	}
-	size = fread(obj, 1, sizeof(obj), f);
-	fclose(f);
 	place_object(obj);
 	if (strcmp(mode, "brokendwarf") == 0)
 		garble_debug_line();

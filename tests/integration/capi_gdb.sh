@@ -21,5 +21,6 @@ sed -n '/==after-unregister==/,$p' "$TMP/gdb.out" > "$TMP/unreg.txt"
 expect "registration succeeded" "$TMP/gdb.out" "^registered id=1 size=$SIZE err=0$"
 expect "maint info jit lists the object with its size" "$TMP/reg.txt" "^0x[0-9a-f]+ +0x[0-9a-f]+ +$SIZE *$"
 expect "unregistration succeeded" "$TMP/gdb.out" "^unregistered err=0$"
+expect "the second stop (after unregistration) was reached" "$TMP/unreg.txt" "^==after-unregister==$"
 expect_not "maint info jit no longer lists it" "$TMP/unreg.txt" "^0x[0-9a-f]+ +0x[0-9a-f]+ +$SIZE *$"
 finish

@@ -43,18 +43,23 @@ finish() {
 
 line_of() { grep -n "MARK:$1" "$FIXSRC" | cut -d: -f1; }
 
+# wait_executor_port ERRFILE — sets PORT from jitdebug-executor's "listening on" line (10 s at most).
+wait_executor_port() {
+	PORT=
+	for _ in $(seq 200); do
+		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1")
+		[ -n "$PORT" ] && return 0
+		sleep 0.05
+	done
+	echo "executor did not start:"; cat "$1"; return 1
+}
+
 # start_executor [ENV=VAL...] — starts jitdebug-executor on 127.0.0.1:0; sets EXPID and PORT.
 start_executor() {
 	env "$@" "$EXECUTOR" listen=127.0.0.1:0 >"$TMP/executor.out" 2>"$TMP/executor.err" &
 	EXPID=$!
 	PIDS+=("$EXPID")
-	PORT=
-	for _ in $(seq 100); do
-		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/executor.err")
-		[ -n "$PORT" ] && return 0
-		sleep 0.05
-	done
-	echo "executor did not start:"; cat "$TMP/executor.err"; return 1
+	wait_executor_port "$TMP/executor.err"
 }
 
 # wait_gone PID SECONDS — 0 if the process exits within the time.
@@ -117,11 +122,5 @@ start_perf_executor() {
 	"$JITDEBUG" perf record "$@" -o "$rec" -- "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/rec.out" 2> "$TMP/rec.err" &
 	RECPID=$!
 	PIDS+=("$RECPID")
-	PORT=
-	for _ in $(seq 200); do
-		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/rec.err")
-		[ -n "$PORT" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_executor_port "$TMP/rec.err"
 }

@@ -12,6 +12,7 @@ set environment JITDEBUG_GDB=$1
 break jd_leaf
 break exit
 run
+echo ==jit-list==\n
 maint info jit
 delete
 continue
@@ -19,6 +20,10 @@ GDB
 	timeout 120 gdb -q -batch -nx -x "$TMP/cmds-$1.gdb" --args "$LLI" --jit-linker=jitlink "$JD_FIXTURES/jitfix.bc" > "$TMP/gdb-$1.out" 2>&1
 }
 for m in off lazy eager; do run_mode $m; done
+# The empty-list checks below mean something only if GDB stopped at exit and listed the JIT list.
+expect "off: stopped at exit and listed the JIT list" "$TMP/gdb-off.out" "^==jit-list==$"
+expect "lazy: stopped at exit and listed the JIT list" "$TMP/gdb-lazy.out" "^==jit-list==$"
+expect "off: the stop was the exit breakpoint" "$TMP/gdb-off.out" "Breakpoint 2, .*exit"
 expect_not "off: breakpoint never resolves" "$TMP/gdb-off.out" "Breakpoint 1, jd_leaf"
 expect "off: program still runs" "$TMP/gdb-off.out" "^jitfix: result=112 counter=42$"
 expect_not "off: GDB's JIT list is empty" "$TMP/gdb-off.out" "^0x[0-9a-f]+ +0x[0-9a-f]+ +[0-9]+"

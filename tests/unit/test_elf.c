@@ -2,6 +2,7 @@
  * as arguments) and one named test per rejection rule. */
 #include "check.h"
 #include "elfbuild.h"
+#include "objfile.h"
 #include "jitdebug.h"
 
 #include <errno.h>
@@ -68,18 +69,18 @@ static void valid_unpatched_has_no_range(void)
 
 static void check_clang_fixture(const char *fixture_path)
 {
-	FILE *f = fopen(fixture_path, "rb");
-	CHECK(f != NULL, "open %s", fixture_path);
-	if (!f)
+	size_t n;
+	uint8_t *buf = read_object(fixture_path, &n);
+	CHECK(buf != NULL, "read %s", fixture_path);
+	if (!buf)
 		return;
-	static uint8_t buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
 	struct jd_elf_diag d;
 	struct jd_elf *e = jd_elf_open(buf, n, NULL, &d);
 	CHECK(e != NULL, "%s", d.message);
-	if (!e)
+	if (!e) {
+		free(buf);
 		return;
+	}
 	int found_leaf = 0, found_outer = 0;
 	for (size_t i = 0; i < jd_elf_symbol_count(e); i++) {
 		struct jd_elf_symbol s;
@@ -96,6 +97,7 @@ static void check_clang_fixture(const char *fixture_path)
 	CHECK(jd_elf_rela(e, &rela, rela.size / 24, &r) == -ENOENT, "relocation past the end");
 	CHECK(jd_elf_rela(e, &s, 0, &r) == -EINVAL, "not a RELA section");
 	jd_elf_close(e);
+	free(buf);
 }
 
 /* clang-16 objects as JITs get them: DWARF 5 (the default) and DWARF 4. */
