@@ -55,3 +55,7 @@ echo "== llvm-jitlink-16: link and run, in-process vs remote over loopback TCP (
 echo
 echo "== The debug link"
 "$HERE/link_bench.sh" "$BUILD"
+
+echo
+echo "== Light JITs: jd_register_function(s), no debugger attached, perf outputs off (median of 100,000; batches of 1,000)"
+"$BUILD/bin/bench_functions" 100000

@@ -107,6 +107,57 @@ JD_HOOKS_API int jd_note_allocation(const struct jd_segment *segs, size_t n);
 /* Forget allocations whose first segment starts at addr (on deallocation). */
 JD_HOOKS_API void jd_forget_allocation(uint64_t addr);
 
+/* ---- Light JITs: functions without an ELF object ------------------------------------------------
+ * A JIT that has only machine code, a name and perhaps a line table registers the function here; the
+ * hooks write a small ELF object for it (.text as NOBITS at the code's address — the code is not
+ * copied — a symbol table, DWARF when a line table is given, .debug_frame when a frame rule is given)
+ * and register that object like any other: GDB JIT interface, registry, debug link, perf map and
+ * jitdump. Unregister with jd_unregister_object(id). docs/light-jit.md. */
+
+/* One line-table row: the instructions from `offset` (bytes from the function's start) up to the
+ * next row's offset come from source line `line`. */
+struct jd_function_line {
+	uint32_t offset;
+	uint32_t line;
+};
+
+enum jd_frame_kind {
+	JD_FRAME_UNKNOWN = 0, /* no call-frame information: debuggers analyse the code themselves */
+	JD_FRAME_RBP = 1,     /* x86-64 `push %rbp; mov %rsp,%rbp` prologue, %rbp kept to the end */
+	JD_FRAME_LEAF = 2,    /* x86-64: nothing pushed, the return address stays at (%rsp) */
+};
+
+struct jd_function {
+	const char *name;                     /* required, non-empty, at most 4,096 bytes */
+	uint64_t addr;                        /* first byte of the machine code (non-zero) */
+	uint64_t size;                        /* bytes of machine code (non-zero) */
+	const char *file;                     /* source file of the line table (required with lines) */
+	const struct jd_function_line *lines; /* strictly increasing offsets, each < size; lines >= 1 */
+	size_t n_lines;
+	uint32_t frame;                       /* enum jd_frame_kind */
+	uint32_t frame_push_end;              /* JD_FRAME_RBP: offset just after `push %rbp` (0: 1) */
+	uint32_t frame_setup_end;             /* JD_FRAME_RBP: offset just after `mov %rsp,%rbp` (0: 4) */
+	uint32_t reserved;                    /* must be 0 */
+};
+
+struct jd_functions_opts {
+	size_t sz;
+	uint32_t flags;        /* JD_REGISTER_NO_ANNOUNCE only (the object is always the hooks' own) */
+	uint32_t function_sz;  /* sizeof(struct jd_function) as the caller knows it; 0: this header's */
+	const char *comp_dir;  /* DW_AT_comp_dir for relative file names (NULL: none) */
+	const char *producer;  /* DW_AT_producer (NULL: "jitdebug") */
+	char *err;             /* if non-NULL, receives why a call was rejected (NUL-terminated) */
+	size_t err_size;
+};
+
+/* Registers one function, or n functions as one object (the cheaper way: one object for the
+ * debuggers to load). The input is validated first — empty name, zero size, overlapping functions,
+ * a line table that is unsorted or runs past the function, absurd counts: -EINVAL, the reason in
+ * opts->err, and nothing registered. *id receives the object's id. */
+JD_HOOKS_API int jd_register_function(const struct jd_function *fn, const struct jd_functions_opts *opts, uint64_t *id);
+JD_HOOKS_API int jd_register_functions(const struct jd_function *fns, size_t n, const struct jd_functions_opts *opts,
+				       uint64_t *id);
+
 struct jd_hooks_stats {
 	size_t sz;
 	uint64_t registered;      /* successful registrations */

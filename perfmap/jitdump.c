@@ -221,16 +221,21 @@ static int put_debug_info(struct jd_wbuf *b, const struct jd_perf_func *f, const
 		bytes += sizeof(struct jd_jitdump_debug_entry) + strlen(rows[i].file) + 1;
 	if (!count)
 		return 0;
+	/* perf's genelf ends the line sequence at the last entry's address, so the last row would cover
+	 * nothing: one more entry at the function's end closes it (same line and file). */
+	const struct jd_line *last = &rows[first + count - 1];
+	bytes += sizeof(struct jd_jitdump_debug_entry) + strlen(last->file) + 1;
 	struct jd_jitdump_debug_info rec = {
 		.p = {JD_JIT_CODE_DEBUG_INFO, (uint32_t)bytes, now_mono()},
 		.code_addr = f->addr,
-		.nr_entry = count,
+		.nr_entry = count + 1,
 	};
 	jd_wr_bytes(b, &rec, sizeof(rec));
-	for (size_t i = first; i < first + count; i++) {
-		struct jd_jitdump_debug_entry e = {rows[i].addr, rows[i].line, 0};
+	for (size_t i = first; i <= first + count; i++) {
+		const struct jd_line *r = i < first + count ? &rows[i] : last;
+		struct jd_jitdump_debug_entry e = {i < first + count ? r->addr : f->addr + f->size, r->line, 0};
 		jd_wr_bytes(b, &e, sizeof(e));
-		jd_wr_bytes(b, rows[i].file, strlen(rows[i].file) + 1);
+		jd_wr_bytes(b, r->file, strlen(r->file) + 1);
 	}
 	return 1;
 }

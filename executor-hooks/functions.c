@@ -1,0 +1,80 @@
+/* functions.c — jd_register_function(s): light JITs register functions, not objects.
+ *
+ * The caller's array is read with the stride it declares (opts->function_sz), so a JIT built against
+ * an older or newer header keeps working: fields it does not know are zero, and fields this library
+ * does not know must be zero. The object written by jitdebug/synth.c is then registered like any
+ * other (copied; the writer's buffer is freed here). */
+#include "internal.h"
+#include "../jitdebug/synth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int bad_opts(const struct jd_functions_opts *o)
+{
+	if (o->sz < offsetof(struct jd_functions_opts, flags) + sizeof(o->flags))
+		return 1;
+	for (size_t i = sizeof(*o); i < o->sz; i++)
+		if (((const unsigned char *)o)[i])
+			return 1;
+	return (o->flags & ~JD_REGISTER_NO_ANNOUNCE) != 0;
+}
+
+int jd_register_functions(const struct jd_function *fns, size_t n, const struct jd_functions_opts *opts,
+			  uint64_t *id)
+{
+	struct jd_functions_opts o = {0};
+	char scratch[160];
+	if (opts) {
+		if (bad_opts(opts))
+			return -EINVAL;
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	}
+	char *err = o.err && o.err_size ? o.err : scratch;
+	size_t err_size = o.err && o.err_size ? o.err_size : sizeof(scratch);
+	size_t stride = o.function_sz ? o.function_sz : sizeof(struct jd_function);
+	if (stride < offsetof(struct jd_function, size) + sizeof(uint64_t)) {
+		snprintf(err, err_size, "function_sz %zu is too small", stride);
+		return -EINVAL;
+	}
+
+	/* The caller's layout, converted to this library's when it differs. */
+	struct jd_function *copy = NULL;
+	if (fns && n && stride != sizeof(struct jd_function) && n <= JD_SYNTH_MAX_FUNCTIONS) {
+		if (!(copy = calloc(n, sizeof(*copy))))
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *src = (const unsigned char *)fns + i * stride;
+			memcpy(&copy[i], src, stride < sizeof(*copy) ? stride : sizeof(*copy));
+			for (size_t b = sizeof(*copy); b < stride; b++)
+				if (src[b]) {
+					free(copy);
+					snprintf(err, err_size, "function %zu: fields unknown to this library are set", i);
+					return -EINVAL;
+				}
+		}
+		fns = copy;
+	}
+
+	uint8_t *obj = NULL;
+	size_t size = 0;
+	struct jd_synth_opts so = {o.comp_dir, o.producer};
+	int rc = jd_synth_object(fns, n, &so, &obj, &size, err, err_size);
+	free(copy);
+	if (rc != 0) {
+		jd_count_rejected();
+		jd_warn_once("rejected light-JIT functions: %s", err);
+		return rc;
+	}
+	struct jd_register_opts ro = {sizeof(ro), o.flags & JD_REGISTER_NO_ANNOUNCE};
+	rc = jd_register_object(obj, size, &ro, id);
+	free(obj);
+	return rc;
+}
+
+int jd_register_function(const struct jd_function *fn, const struct jd_functions_opts *opts, uint64_t *id)
+{
+	return jd_register_functions(fn, 1, opts, id);
+}
