@@ -204,6 +204,34 @@ struct jd_registry {
 	uint64_t gdb_mode;     /* enum jd_gdb_mode in force */
 };
 
+/* ---- Watches a debugger writes into the process while it is stopped ------------------------------
+ * Exported as `jitdebug_watches`. In all-stop debuggers the debug link's thread is stopped with the
+ * rest of the process, so a debugger plugin sets watches by writing this table in the target's memory
+ * instead: a slot is a kind (JD_WATCH_SYMBOL, JD_WATCH_FILE) and a NUL-terminated pattern; `active` is
+ * the number of slots in use and is written last. A registration that matches a slot is treated like
+ * one that matches a debug-link watch: in lazy mode the object is put into GDB's JIT list and
+ * jitdebug_debugger_notify is called before the registration returns. */
+#define JD_WATCH_TABLE_MAGIC 0x3130544157444a4aull /* "JJDWAT01" */
+#define JD_WATCH_SLOTS       16
+#define JD_WATCH_PATTERN     248
+enum { JD_WATCH_EMPTY = 0, JD_WATCH_SYMBOL = 1, JD_WATCH_FILE = 2 };
+
+struct jd_watch_slot {
+	uint64_t kind;                   /* JD_WATCH_* */
+	char pattern[JD_WATCH_PATTERN];  /* a symbol name, or a source path or path suffix */
+};
+
+struct jd_watch_table {
+	uint64_t magic;
+	uint32_t version;     /* 1 */
+	uint32_t header_size; /* offset of slots */
+	uint32_t nslots;      /* JD_WATCH_SLOTS */
+	uint32_t slot_size;   /* sizeof(struct jd_watch_slot) */
+	uint32_t active;      /* slots in use (the first `active` slots); 0: no watches */
+	uint32_t reserved;
+	struct jd_watch_slot slots[JD_WATCH_SLOTS];
+};
+
 #ifdef __cplusplus
 }
 #endif

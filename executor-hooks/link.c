@@ -175,21 +175,51 @@ static int path_matches(const char *path, const char *pattern)
 	return strcmp(path + lp - lq, pattern) == 0 && (lq == lp || path[lp - lq - 1] == '/' || pattern[0] == '/');
 }
 
+/* The debugger's table (jitdebug-hooks.h): written by a debugger while the process is stopped, so
+ * it is read without a lock, each slot copied and bounded before use. */
+JD_HOOKS_API volatile struct jd_watch_table jitdebug_watches = {
+	.magic = JD_WATCH_TABLE_MAGIC,
+	.version = 1,
+	.header_size = offsetof(struct jd_watch_table, slots),
+	.nslots = JD_WATCH_SLOTS,
+	.slot_size = sizeof(struct jd_watch_slot),
+};
+
+/* Watches of the debugger's table as struct watch (client -1: no link client to tell). */
+static size_t debugger_watches(struct watch *out, size_t room)
+{
+	uint32_t active = jitdebug_watches.active;
+	size_t n = 0;
+	for (uint32_t i = 0; i < active && i < JD_WATCH_SLOTS && n < room; i++) {
+		char pattern[JD_WATCH_PATTERN];
+		uint64_t kind = jitdebug_watches.slots[i].kind;
+		for (size_t k = 0; k < sizeof(pattern); k++)
+			pattern[k] = jitdebug_watches.slots[i].pattern[k];
+		if ((kind != JD_WATCH_SYMBOL && kind != JD_WATCH_FILE) || !memchr(pattern, 0, sizeof(pattern)) || !*pattern)
+			continue;
+		char *copy = strdup(pattern);
+		if (copy)
+			out[n++] = (struct watch){0, -1, (uint8_t)kind, copy};
+	}
+	return n;
+}
+
 int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 {
-	if (!atomic_load_explicit(&n_watches, memory_order_relaxed))
+	if (!atomic_load_explicit(&n_watches, memory_order_relaxed) && !jitdebug_watches.active)
 		return 0;
 	/* Snapshot the watches, then match without holding mu (parsing can take a while). */
-	struct watch snap[MAX_WATCHES];
+	struct watch snap[MAX_WATCHES + JD_WATCH_SLOTS];
 	size_t n = 0;
 	pthread_mutex_lock(&mu);
 	for (int i = 0; i < MAX_WATCHES; i++)
 		if (watches[i].id && (snap[n] = watches[i], snap[n].pattern = strdup(watches[i].pattern)))
 			n++;
 	pthread_mutex_unlock(&mu);
+	n += debugger_watches(snap + n, JD_WATCH_SLOTS);
 
 	int matched_any = 0, want_files = 0;
-	char matched[MAX_WATCHES] = {0};
+	char matched[MAX_WATCHES + JD_WATCH_SLOTS] = {0};
 	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
 	for (size_t w = 0; w < n; w++)
 		want_files |= snap[w].kind == 2;
@@ -218,6 +248,8 @@ int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 		if (!matched[w])
 			continue;
 		matched_any = 1;
+		if (snap[w].client < 0)
+			continue; /* the debugger's table: the debugger learns of it from GDB's JIT list */
 		struct jd_wbuf b = {0};
 		size_t f = jd_wr_begin(&b, JD_EV_WATCH_MATCH, 0);
 		jd_wr_u32(&b, snap[w].id);

@@ -9,6 +9,7 @@ int cli_list(int argc, char **argv);
 int cli_fetch(int argc, char **argv);
 int cli_symbolize(int argc, char **argv);
 int cli_watch(int argc, char **argv);
+int cli_add_symbol_file(int argc, char **argv);
 /* Runs argv (argv[0] looked up in PATH) and waits: its exit status, 128+signal, or 127 if it could
  * not be started. env_add: NULL-terminated "NAME=VALUE" strings set in the child only. */
 int cli_run(char *const argv[], char *const env_add[], const char *stdout_path);

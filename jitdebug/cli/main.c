@@ -13,6 +13,7 @@ static void usage(FILE *f)
 		   "       jitdebug fetch --connect HOST:PORT ID -o FILE\n"
 		   "       jitdebug symbolize --connect HOST:PORT ADDR...\n"
 		   "       jitdebug watch --connect HOST:PORT [--symbol S] [--file F] [--count N] [--timeout SEC]\n"
+		   "       jitdebug add-symbol-file FILE...\n"
 		   "See docs/cli.md.\n");
 }
 
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
 		return cli_perf_record(argc - 3, argv + 3);
 	if (strcmp(argv[1], "perf") == 0 && argc >= 3 && strcmp(argv[2], "report") == 0)
 		return cli_perf_report(argc - 3, argv + 3);
+	if (strcmp(argv[1], "add-symbol-file") == 0)
+		return cli_add_symbol_file(argc - 2, argv + 2);
 	if (strcmp(argv[1], "jitdump-check") == 0)
 		return cli_jitdump_check(argc - 2, argv + 2);
 	static const struct { const char *name; int (*fn)(int, char **); } link_verbs[] = {

@@ -1,0 +1,710 @@
+# jitdebug.py — GDB plugin: JIT objects on demand, pending breakpoints before JIT code runs, source
+# maps, and JIT frames in core files. Load it with `source gdb-plugin/jitdebug.py`; `help jit` lists
+# the commands (docs/gdb-plugin.md).
+#
+# Where objects come from. GDB stops every thread of the process (all-stop), the debug link's thread
+# included, so while the process is stopped the plugin reads the hooks' registry (`jitdebug_registry`,
+# docs/registry.md) from the process's memory: this works attached, through gdbserver, and on core
+# files. The debug link (`jit connect`) is used when it can answer: in non-stop mode, or with no
+# process attached. Watches for `jit break` are written into the process's `jitdebug_watches` table,
+# which the hooks read at each registration (lazy mode: the matching object is put into GDB's JIT list
+# before its code runs, so GDB's own JIT reader loads it and the breakpoint resolves).
+#
+# Every read of the target is checked; list walks are capped and cycle-checked; sizes read from the
+# target are capped. ELF is not parsed here: `jitdebug add-symbol-file` (the CLI) turns a saved object
+# into the GDB command that loads it.
+import os
+import shlex
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+
+import gdb
+
+REGISTRY_MAGIC = 0x3130474552444A4A  # "JJDREG01"
+WATCH_MAGIC = 0x3130544157444A4A     # "JJDWAT01"
+REGISTRY_HEADER = struct.Struct("<QIIQQQQQ")   # magic, version, header_size, generation, count, first, last, gdb_mode
+REGISTRY_ENTRY = struct.Struct("<QQQQQQQII")   # next, prev, id, symfile_addr, symfile_size, lo, hi, flags, entry_size
+WATCH_HEADER = struct.Struct("<QIIIIII")       # magic, version, header_size, nslots, slot_size, active, reserved
+OBJECT_ANNOUNCED = 0x1
+MAX_OBJECT_SIZE = 1 << 30      # the hooks refuse larger objects, so a larger size is corruption
+MAX_ENTRIES = 1 << 22          # cap of any list walk
+MAX_FRAMES = 256               # frames examined per stop
+MODES = {0: "eager", 1: "lazy", 2: "off"}
+# GDB's `source` sets __file__ only while the file runs.
+PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+
+
+class JitError(gdb.GdbError):
+    pass
+
+
+class Entry:
+    __slots__ = ("addr", "id", "symfile", "size", "lo", "hi", "flags")
+
+    def __init__(self, addr, fields):
+        self.addr = addr
+        _, _, self.id, self.symfile, self.size, self.lo, self.hi, self.flags, _ = fields
+
+
+class State:
+    def __init__(self):
+        self.loaded = {}          # object id -> cache file loaded with add-symbol-file
+        self.link = None          # "HOST:PORT"
+        self.token = None
+        self.watches = []         # (kind, pattern) of jit break
+        self.watches_written = False
+        self.cache_dir = None
+        self.entries = None       # last registry walk
+        self.generation = None
+        self.skipped = []         # what the last walk skipped, and why
+        self.seconds = 0.0
+        self.loads = 0
+        self.mode = None
+
+
+S = State()
+
+
+# ---- the target ---------------------------------------------------------------------------------
+
+def inferior():
+    return gdb.selected_inferior()
+
+
+def target_kind():
+    """'live', 'core' or None (no process)."""
+    inf = inferior()
+    conn = getattr(inf, "connection", None)
+    if conn is not None and conn.type == "core":
+        return "core"
+    return "live" if inf.pid else None
+
+
+def read(addr, size):
+    if size < 0 or size > MAX_OBJECT_SIZE:
+        raise JitError("refusing to read %d bytes at 0x%x" % (size, addr))
+    try:
+        return bytes(inferior().read_memory(addr, size))
+    except (gdb.MemoryError, gdb.error) as e:
+        raise JitError("cannot read %d bytes at 0x%x: %s" % (size, addr, e))
+
+
+def symbol_address(name):
+    try:
+        return int(gdb.parse_and_eval("(unsigned long)&'%s'" % name))
+    except gdb.error:
+        return None
+
+
+def cli():
+    """The jitdebug CLI: $JITDEBUG_CLI, the build tree next to this file, or PATH."""
+    env = os.environ.get("JITDEBUG_CLI")
+    if env:
+        return env
+    built = os.path.join(os.path.dirname(PLUGIN_DIR), "build", "bin", "jitdebug")
+    return built if os.access(built, os.X_OK) else (shutil.which("jitdebug") or "jitdebug")
+
+
+def run_cli(args, timeout=30):
+    try:
+        p = subprocess.run([cli()] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                           universal_newlines=True)
+    except FileNotFoundError:
+        raise JitError("the jitdebug CLI was not found (set JITDEBUG_CLI, or build the project)")
+    except subprocess.TimeoutExpired:
+        raise JitError("jitdebug %s: no answer within %d s" % (args[0], timeout))
+    if p.returncode != 0:
+        msg = (p.stderr.strip().splitlines() or ["exit status %d" % p.returncode])[-1]
+        raise JitError(msg.replace("jitdebug: ", "", 1))
+    return p.stdout
+
+
+def cache_dir():
+    if S.cache_dir is None:
+        base = os.environ.get("JITDEBUG_CACHE")
+        if base:
+            os.makedirs(base, mode=0o700, exist_ok=True)
+            S.cache_dir = tempfile.mkdtemp(prefix="gdb-", dir=base)
+        else:
+            S.cache_dir = tempfile.mkdtemp(prefix="jitdebug-gdb-")
+    return S.cache_dir
+
+
+# ---- the registry in the target's memory ----------------------------------------------------------
+
+def walk_registry(force=False):
+    """The live objects, oldest first. Raises JitError when there is no registry to read."""
+    if target_kind() is None:
+        raise JitError("no process and no core file: nothing to read JIT objects from")
+    base = symbol_address("jitdebug_registry")
+    if base is None:
+        raise JitError("no jitdebug_registry in this process: is it running with the jitdebug hooks "
+                       "(jitdebug-executor, LD_PRELOAD=libjitdebug-hooks.so, or linked in)?")
+    hdr = REGISTRY_HEADER.unpack(read(base, REGISTRY_HEADER.size))
+    magic, version, header_size, generation, count, first, _, mode = hdr
+    if magic != REGISTRY_MAGIC:
+        raise JitError("jitdebug_registry at 0x%x has a bad magic number (corrupted memory?)" % base)
+    if version != 1:
+        raise JitError("registry version %d; this plugin reads version 1 (use the plugin of the same jitdebug "
+                       "release as the hooks)" % version)
+    S.mode = MODES.get(mode, "unknown (%d)" % mode)
+    if not force and S.entries is not None and generation == S.generation and generation % 2 == 0:
+        return S.entries
+    entries, skipped, seen = [], [], set()
+    cap = min(count + 1, MAX_ENTRIES)
+    cur = first
+    while cur:
+        if len(entries) >= cap:
+            skipped.append("list longer than its count (%d): walk stopped" % count)
+            break
+        if cur in seen:
+            skipped.append("cycle at entry 0x%x: walk stopped" % cur)
+            break
+        seen.add(cur)
+        try:
+            fields = REGISTRY_ENTRY.unpack(read(cur, REGISTRY_ENTRY.size))
+        except JitError as e:
+            skipped.append("entry at 0x%x unreadable (%s): walk stopped" % (cur, e))
+            break
+        e = Entry(cur, fields)
+        if e.size == 0 or e.size > MAX_OBJECT_SIZE or e.hi < e.lo or e.hi - e.lo > (1 << 40):
+            skipped.append("object %d: implausible size %d or range 0x%x-0x%x" % (e.id, e.size, e.lo, e.hi))
+        else:
+            entries.append(e)
+        cur = fields[0]
+    S.entries, S.generation, S.skipped = entries, generation, skipped
+    return entries
+
+
+def walk_gdb_jit_list():
+    """(count, problems) of __jit_debug_descriptor's list, walked with the target's pointer size and
+    byte order, capped and cycle-checked."""
+    base = symbol_address("__jit_debug_descriptor")
+    if base is None:
+        return 0, []
+    ptr = gdb.lookup_type("void").pointer().sizeof
+    order = "<" if "little" in gdb.execute("show endian", to_string=True) else ">"
+    pfmt = "Q" if ptr == 8 else "I"
+    desc = struct.Struct(order + "II" + pfmt + pfmt)
+    entry = struct.Struct(order + pfmt * 3 + "Q")
+    _, _, _, cur = desc.unpack(read(base, desc.size))
+    n, seen, problems = 0, set(), []
+    while cur and n < MAX_ENTRIES:
+        if cur in seen:
+            problems.append("GDB JIT list: cycle at 0x%x" % cur)
+            break
+        seen.add(cur)
+        try:
+            nxt, _, _, size = entry.unpack(read(cur, entry.size))
+        except JitError as e:
+            problems.append("GDB JIT list: entry at 0x%x unreadable" % cur)
+            break
+        if size > MAX_OBJECT_SIZE:
+            problems.append("GDB JIT list: entry at 0x%x claims %d bytes" % (cur, size))
+        n += 1
+        cur = nxt
+    return n, problems
+
+
+def entry_for(pc, entries):
+    for e in entries:
+        if e.lo <= pc < e.hi:
+            return e
+    return None
+
+
+def link_usable():
+    """The link answers only while the process runs: in non-stop mode, or when GDB has no process."""
+    return S.link is not None and (target_kind() is None or gdb.parameter("non-stop"))
+
+
+def save_object(e):
+    path = os.path.join(cache_dir(), "%d-%d.o" % (inferior().pid, e.id))
+    if link_usable():
+        args = ["fetch", "--connect", S.link, str(e.id), "-o", path]
+        run_cli(args + (["--token", S.token] if S.token else []), timeout=120)
+        return path
+    data = read(e.symfile, e.size)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def gdb_has(e):
+    """Whether GDB's own JIT reader loaded the object (announced objects; in a core, if GDB could)."""
+    if not e.flags & OBJECT_ANNOUNCED:
+        return False
+    return target_kind() == "live" or gdb.find_pc_line(e.lo).symtab is not None
+
+
+def load_entries(todo, quiet=False):
+    """Loads the objects (skipping those GDB's JIT reader or this plugin already has). Returns how many
+    were loaded; objects that fail are reported and skipped."""
+    todo = [e for e in todo if e.id not in S.loaded and not gdb_has(e)]
+    t0, done, paths = time.monotonic(), 0, {}
+    for i, e in enumerate(todo):
+        try:
+            paths[e.id] = save_object(e)
+        except JitError as err:
+            gdb.write("jit: object %d skipped: %s\n" % (e.id, err))
+        if not quiet and len(todo) >= 1000 and (i + 1) % 1000 == 0:
+            gdb.write("jit: read %d/%d objects\n" % (i + 1, len(todo)))
+            gdb.flush()
+    ids = list(paths)
+    for start in range(0, len(ids), 256):
+        chunk = ids[start:start + 256]
+        try:
+            commands = run_cli(["add-symbol-file"] + [paths[i] for i in chunk], timeout=300).splitlines()
+        except JitError as err:
+            # One bad object fails the batch: load the rest one by one.
+            commands = []
+            for i in chunk:
+                try:
+                    commands += run_cli(["add-symbol-file", paths[i]]).splitlines()
+                except JitError as one_err:
+                    gdb.write("jit: object %d skipped: %s\n" % (i, one_err))
+        by_path = {paths[i]: i for i in chunk}
+        for cmd in commands:
+            path = shlex.split(cmd)[1]
+            gdb.execute(cmd, False, True)
+            S.loaded[by_path[path]] = path
+            done += 1
+        if not quiet and len(ids) >= 1000:
+            gdb.write("jit: loaded %d/%d objects\n" % (min(start + 256, len(ids)), len(ids)))
+            gdb.flush()
+    S.loads += done
+    S.seconds += time.monotonic() - t0
+    return done
+
+
+def unload_ids(ids):
+    for i in ids:
+        path = S.loaded.pop(i, None)
+        if path:
+            try:
+                gdb.execute("remove-symbol-file %s" % path, False, True)
+            except gdb.error:
+                pass
+
+
+def load_frames_objects():
+    """Loads the objects that cover the PCs of the current thread's frames, until none is missing
+    (unwinding may reveal further JIT frames once one is loaded). Returns how many were loaded."""
+    total = 0
+    for _ in range(16):
+        entries = walk_registry()
+        want = []
+        try:
+            frame = gdb.newest_frame()
+        except gdb.error:
+            return total
+        n = 0
+        while frame is not None and n < MAX_FRAMES:
+            e = entry_for(frame.pc(), entries)
+            if e is not None and e.id not in S.loaded and e not in want:
+                want.append(e)
+            try:
+                frame = frame.older()
+            except gdb.error:
+                break
+            n += 1
+        got = load_entries(want, quiet=True) if want else 0
+        if not got:
+            return total
+        total += got
+        gdb.invalidate_cached_frames()
+    return total
+
+
+def sync_unregistered():
+    """Objects unregistered in the process are unloaded from GDB."""
+    if not S.loaded:
+        return
+    live = {e.id for e in walk_registry()}
+    unload_ids([i for i in list(S.loaded) if i not in live])
+
+
+def write_watches():
+    """Writes `jit break` watches into the process's jitdebug_watches table (live processes only)."""
+    if target_kind() != "live" or not S.watches:
+        return False
+    base = symbol_address("jitdebug_watches")
+    if base is None:
+        return False
+    magic, version, header_size, nslots, slot_size, _, _ = WATCH_HEADER.unpack(read(base, WATCH_HEADER.size))
+    if magic != WATCH_MAGIC or version != 1 or slot_size < 16 or slot_size > 4096:
+        raise JitError("jitdebug_watches at 0x%x is not a version-1 watch table" % base)
+    if len(S.watches) > nslots:
+        raise JitError("at most %d jit break watches" % nslots)
+    inf = inferior()
+    for i, (kind, pattern) in enumerate(S.watches):
+        raw = pattern.encode()[:slot_size - 9]
+        slot = struct.pack("<Q", kind) + raw + b"\0" * (slot_size - 8 - len(raw))
+        inf.write_memory(base + header_size + i * slot_size, slot)
+    inf.write_memory(base + WATCH_HEADER.size - 8, struct.pack("<I", len(S.watches)))
+    S.watches_written = True
+    return True
+
+
+# ---- events --------------------------------------------------------------------------------------
+
+def on_stop(event):
+    if target_kind() != "live":
+        return
+    t0 = time.monotonic()
+    try:
+        if S.watches and not S.watches_written:
+            write_watches()
+        if symbol_address("jitdebug_registry") is None:
+            return
+        sync_unregistered()
+        load_frames_objects()
+    except (JitError, gdb.error) as e:
+        gdb.write("jit: %s\n" % e)
+    S.seconds += time.monotonic() - t0
+
+
+def on_new_objfile(event):
+    if S.watches and not S.watches_written and target_kind() == "live":
+        try:
+            write_watches()
+        except (JitError, gdb.error):
+            pass
+
+
+def on_exited(event):
+    S.loaded.clear()
+    S.entries = None
+    S.watches_written = False
+
+
+# ---- commands ------------------------------------------------------------------------------------
+
+def parse_options(arg, flags=(), valued=()):
+    words, opts = gdb.string_to_argv(arg), {}
+    rest = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in flags:
+            opts[w] = True
+        elif w in valued:
+            if i + 1 >= len(words):
+                raise JitError("%s needs a value" % w)
+            opts[w] = words[i + 1]
+            i += 1
+        elif w.startswith("--"):
+            raise JitError("unknown option %s" % w)
+        else:
+            rest.append(w)
+        i += 1
+    return opts, rest
+
+
+class JitPrefix(gdb.Command):
+    """jitdebug: JIT code as debuggable as static code.
+
+jit connect [HOST:PORT] [--token T]   use the process's debug link
+jit list                              objects of the JIT registry
+jit load ID|all|ADDR                  load objects into GDB at their addresses
+jit unload ID|all                     unload them
+jit break LOCATION                    breakpoint (function or FILE:LINE) resolved before the JIT code runs
+jit source-map FROM TO | --auto DIR...  where JIT sources live now
+jit status                            connection, mode, objects, watches, time spent
+jit load-core [--all]                 symbolize JIT frames in a core file"""
+
+    def __init__(self):
+        super().__init__("jit", gdb.COMMAND_USER, gdb.COMPLETE_NONE, True)
+
+
+class JitConnect(gdb.Command):
+    """Use the process's debug link: jit connect [HOST:PORT] [--token T].
+Without an address, the address the process published (jitdebug_link_address) is used. The link answers
+while the process runs, so it is used in non-stop mode or with no process; in all-stop mode objects
+are read from the stopped process's memory."""
+
+    def __init__(self):
+        super().__init__("jit connect", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        opts, rest = parse_options(arg, valued=("--token",))
+        if len(rest) > 1:
+            raise JitError("usage: jit connect [HOST:PORT] [--token T]")
+        addr = rest[0] if rest else None
+        if addr is None:
+            if target_kind() != "live":
+                raise JitError("no process to discover the link from: give HOST:PORT")
+            base = symbol_address("jitdebug_link_address")
+            raw = read(base, 128) if base is not None else b""
+            addr = raw.split(b"\0", 1)[0].decode(errors="replace")
+            if not addr:
+                raise JitError("the process has no debug link (start it with JITDEBUG_LISTEN=127.0.0.1:0)")
+        if ":" not in addr:
+            raise JitError("bad address %r: expected HOST:PORT" % addr)
+        S.link, S.token = addr, opts.get("--token", S.token)
+        if link_usable():
+            args = ["list", "--connect", addr, "--json"] + (["--token", S.token] if S.token else [])
+            try:
+                run_cli(args, timeout=15)
+            except JitError:
+                S.link = None
+                raise
+            gdb.write("jit: connected to %s\n" % addr)
+        else:
+            gdb.write("jit: link %s recorded; the process is stopped (all-stop), so objects are read from "
+                      "its memory now and the link is used in non-stop mode\n" % addr)
+
+
+class JitList(gdb.Command):
+    """List the JIT objects: id, address range, size, and whether GDB has them loaded."""
+
+    def __init__(self):
+        super().__init__("jit list", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        if arg.strip():
+            raise JitError("usage: jit list")
+        entries = walk_registry(force=True)
+        gdb.write("%-8s %-33s %10s  %-9s %s\n" % ("id", "range", "bytes", "state", "first symbol"))
+        for e in entries:
+            if e.id in S.loaded:
+                state = "loaded"
+            elif e.flags & OBJECT_ANNOUNCED:
+                state = "gdb-jit"
+            else:
+                state = "-"
+            name = ""
+            if state != "-":
+                try:
+                    name = gdb.execute("info symbol 0x%x" % e.lo, False, True).split(" in section")[0].strip()
+                    name = "" if name.startswith("No symbol") else name
+                except gdb.error:
+                    pass
+            gdb.write("%-8d 0x%012x-0x%012x %10d  %-9s %s\n" % (e.id, e.lo, e.hi, e.size, state, name))
+        for s in S.skipped:
+            gdb.write("jit: skipped: %s\n" % s)
+        gdb.write("%d objects, %d loaded by the plugin\n" % (len(entries), len(S.loaded)))
+
+
+def select(arg, entries):
+    if arg == "all":
+        return list(entries)
+    try:
+        value = int(gdb.parse_and_eval(arg)) if not arg.isdigit() else int(arg)
+    except gdb.error as e:
+        raise JitError("not an object id or address: %s (%s)" % (arg, e))
+    if arg.isdigit():
+        hit = [e for e in entries if e.id == value]
+        if not hit:
+            raise JitError("object %d: no such object (unregistered, or never registered)" % value)
+        return hit
+    e = entry_for(value, entries)
+    if e is None:
+        raise JitError("no JIT object covers 0x%x" % value)
+    return [e]
+
+
+class JitLoad(gdb.Command):
+    """Load JIT objects at their addresses: jit load ID|all|ADDR."""
+
+    def __init__(self):
+        super().__init__("jit load", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        words = gdb.string_to_argv(arg)
+        if len(words) != 1:
+            raise JitError("usage: jit load ID|all|ADDR")
+        todo = select(words[0], walk_registry(force=True))
+        n = load_entries(todo)
+        gdb.write("jit: loaded %d object%s\n" % (n, "" if n == 1 else "s"))
+
+
+class JitUnload(gdb.Command):
+    """Unload objects the plugin loaded: jit unload ID|all."""
+
+    def __init__(self):
+        super().__init__("jit unload", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        words = gdb.string_to_argv(arg)
+        if len(words) != 1 or not (words[0] == "all" or words[0].isdigit()):
+            raise JitError("usage: jit unload ID|all")
+        ids = list(S.loaded) if words[0] == "all" else [int(words[0])]
+        if words[0] != "all" and ids[0] not in S.loaded:
+            raise JitError("object %s is not loaded by the plugin" % words[0])
+        unload_ids(ids)
+        gdb.write("jit: unloaded %d object%s\n" % (len(ids), "" if len(ids) == 1 else "s"))
+
+
+class JitBreak(gdb.Command):
+    """Breakpoint on JIT code that may not exist yet: jit break FUNCTION | FILE:LINE.
+The process is told to watch for it (lazy mode: the matching object is handed to GDB before its code
+runs), and a pending GDB breakpoint is set."""
+
+    def __init__(self):
+        super().__init__("jit break", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        words = gdb.string_to_argv(arg)
+        if len(words) != 1:
+            raise JitError("usage: jit break FUNCTION | FILE:LINE")
+        spec = words[0]
+        head, _, tail = spec.rpartition(":")
+        if head and tail.isdigit():
+            watch = (2, head)
+        elif ":" in spec or not spec.strip():
+            raise JitError("bad location %r: a function name or FILE:LINE" % spec)
+        else:
+            watch = (1, spec)
+        if watch not in S.watches:
+            S.watches.append(watch)
+            S.watches_written = False
+        try:
+            written = write_watches()
+        except JitError:
+            S.watches.remove(watch)
+            raise
+        old = gdb.parameter("breakpoint pending")
+        gdb.execute("set breakpoint pending on", False, True)
+        try:
+            out = gdb.execute("break %s" % spec, False, True)
+        finally:
+            gdb.execute("set breakpoint pending %s" % {True: "on", False: "off", None: "auto"}[old], False, True)
+        gdb.write(out)
+        if not written:
+            gdb.write("jit: the watch is written into the process when it starts\n")
+
+
+class JitSourceMap(gdb.Command):
+    """Where JIT sources live now: jit source-map FROM TO, or jit source-map --auto DIR...
+--auto reads the source files of the loaded JIT objects and, for each one not found, looks under the
+DIRs for the file with the longest matching path suffix, then sets substitute-path."""
+
+    def __init__(self):
+        super().__init__("jit source-map", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        words = gdb.string_to_argv(arg)
+        if words and words[0] == "--auto":
+            if len(words) < 2:
+                raise JitError("usage: jit source-map --auto DIR...")
+            for d in words[1:]:
+                if not os.path.isdir(d):
+                    raise JitError("%s: not a directory" % d)
+            return auto_source_map(words[1:])
+        if len(words) != 2 or words[0].startswith("--"):
+            raise JitError("usage: jit source-map FROM TO | --auto DIR...")
+        gdb.execute("set substitute-path %s %s" % (words[0], words[1]), False, True)
+        gdb.write("jit: %s -> %s\n" % (words[0], words[1]))
+
+
+def jit_source_files():
+    """Source files of JIT objfiles (GDB's JIT reader's in-memory ones and the plugin's)."""
+    text = gdb.execute("info sources", False, True)
+    files, in_jit = set(), False
+    ours = S.cache_dir or "\0"
+    for line in text.splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            name = line[:-1]
+            in_jit = name.startswith("<in-memory@") or name.startswith(ours)
+            continue
+        if in_jit:
+            for f in line.split(","):
+                f = f.strip()
+                if f.startswith("/"):
+                    files.add(f)
+    return sorted(files)
+
+
+def auto_source_map(dirs):
+    missing = [f for f in jit_source_files() if not os.path.exists(f)]
+    if not missing:
+        gdb.write("jit: every source file of the loaded JIT objects is where its debug info says\n")
+        return
+    index, seen = {}, 0
+    for d in dirs:
+        for root, _, names in os.walk(d):
+            for n in names:
+                index.setdefault(n, []).append(os.path.join(root, n))
+                seen += 1
+            if seen > 200000:
+                break
+    mapped = set()
+    for f in missing:
+        want = f.split("/")
+        best, best_len = None, 0
+        for cand in index.get(want[-1], []):
+            have = cand.split("/")
+            k = 0
+            while k < min(len(want), len(have)) and want[-1 - k] == have[-1 - k]:
+                k += 1
+            if k > best_len:
+                best, best_len = cand, k
+        if best is None:
+            gdb.write("jit: %s: not found under %s\n" % (f, " ".join(dirs)))
+            continue
+        src = "/".join(want[:len(want) - best_len]) or "/"
+        dst = "/".join(best.split("/")[:len(best.split("/")) - best_len]) or "/"
+        if (src, dst) not in mapped:
+            gdb.execute("set substitute-path %s %s" % (src, dst), False, True)
+            mapped.add((src, dst))
+            gdb.write("jit: mapped %s -> %s (%s)\n" % (src, dst, f))
+
+
+class JitStatus(gdb.Command):
+    """Connection, hooks mode, objects known and loaded, watches, time spent."""
+
+    def __init__(self):
+        super().__init__("jit status", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        kind = target_kind()
+        gdb.write("target: %s\n" % (kind or "none"))
+        gdb.write("link: %s%s\n" % (S.link or "not connected",
+                                    "" if not S.link else (" (in use)" if link_usable() else " (not used while stopped)")))
+        try:
+            entries = walk_registry()
+            gdb.write("mode: %s\nobjects: %d known, %d loaded by the plugin, %d announced to GDB\n" % (
+                S.mode, len(entries), len(S.loaded), sum(1 for e in entries if e.flags & OBJECT_ANNOUNCED)))
+        except JitError as e:
+            gdb.write("registry: %s\n" % e)
+        gdb.write("watches: %s\n" % (", ".join("%s %s" % ("function" if k == 1 else "file", p) for k, p in S.watches)
+                                     or "none"))
+        gdb.write("time spent: %.3f s in %d loads\n" % (S.seconds, S.loads))
+
+
+class JitLoadCore(gdb.Command):
+    """Symbolize JIT frames of a core file: jit load-core [--all].
+Reads the hooks' registry from the core's memory and loads the objects that cover the backtrace's
+PCs (every object with --all). Every read is checked and list walks are capped."""
+
+    def __init__(self):
+        super().__init__("jit load-core", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        opts, rest = parse_options(arg, flags=("--all",))
+        if rest:
+            raise JitError("usage: jit load-core [--all]")
+        if target_kind() is None:
+            raise JitError("no core file (core-file FILE first)")
+        t0 = time.monotonic()
+        entries = walk_registry(force=True)
+        n_gdb, problems = walk_gdb_jit_list()
+        for s in S.skipped + problems:
+            gdb.write("jit: skipped: %s\n" % s)
+        if "--all" in opts:
+            n = load_entries(entries)
+        else:
+            n = load_frames_objects()
+        gdb.write("jit: %d objects in the registry (%d in GDB's JIT list); loaded %d in %.2f s\n" % (
+            len(entries), n_gdb, n, time.monotonic() - t0))
+
+
+for cls in (JitPrefix, JitConnect, JitList, JitLoad, JitUnload, JitBreak, JitSourceMap, JitStatus, JitLoadCore):
+    cls()
+gdb.events.stop.connect(on_stop)
+gdb.events.new_objfile.connect(on_new_objfile)
+gdb.events.exited.connect(on_exited)

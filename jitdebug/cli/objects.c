@@ -1,0 +1,74 @@
+/* objects.c — `jitdebug add-symbol-file FILE...`: the GDB command that loads a JIT debug object saved
+ * to a file (by `jitdebug fetch`, the GDB plugin's cache, or `jitdebug core`) at its load addresses:
+ * `add-symbol-file FILE -s SECTION ADDR ...` with every allocated section that has an address. The GDB
+ * plugin runs it rather than parse ELF in Python. */
+#include "cli.h"
+#include "jitdebug.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Prints the command for one file; 0 or 1 (with a message on stderr). */
+static int one(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
+		fprintf(stderr, "jitdebug: %s: %s\n", path, fd < 0 ? strerror(errno) : "empty or unreadable");
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	size_t size = (size_t)st.st_size;
+	const uint8_t *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (data == MAP_FAILED) {
+		fprintf(stderr, "jitdebug: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	struct jd_elf_diag diag;
+	struct jd_elf *elf = jd_elf_open(data, size, &light, &diag);
+	int rc = 1;
+	if (!elf) {
+		fprintf(stderr, "jitdebug: %s: not a JIT debug object: %s\n", path, diag.message);
+	} else {
+		char line[16384];
+		int len = snprintf(line, sizeof(line), "add-symbol-file %s", path), n = 0;
+		for (size_t i = 1; i < jd_elf_section_count(elf) && len > 0 && (size_t)len < sizeof(line); i++) {
+			struct jd_elf_section s;
+			if (jd_elf_section(elf, i, &s) != 0 || !(s.flags & SHF_ALLOC) || s.addr == 0 || !*s.name ||
+			    strpbrk(s.name, " \t\n'\""))
+				continue;
+			len += snprintf(line + len, sizeof(line) - (size_t)len, " -s %s 0x%llx", s.name, (unsigned long long)s.addr);
+			n++;
+		}
+		if (n == 0)
+			fprintf(stderr, "jitdebug: %s: no allocated section has a load address\n", path);
+		else if (len < 0 || (size_t)len >= sizeof(line))
+			fprintf(stderr, "jitdebug: %s: too many sections for one command\n", path);
+		else
+			rc = printf("%s\n", line) < 0;
+		jd_elf_close(elf);
+	}
+	munmap((void *)data, size);
+	return rc;
+}
+
+int cli_add_symbol_file(int argc, char **argv)
+{
+	if (argc < 1) {
+		fprintf(stderr, "usage: jitdebug add-symbol-file FILE...\n");
+		return 2;
+	}
+	int rc = 0;
+	for (int i = 0; i < argc; i++)
+		rc |= one(argv[i]);
+	return rc;
+}
