@@ -59,3 +59,7 @@ echo "== The debug link"
 echo
 echo "== Light JITs: jd_register_function(s), no debugger attached, perf outputs off (median of 100,000; batches of 1,000)"
 "$BUILD/bin/bench_functions" 100000
+
+echo
+echo "== GDB with many JIT objects: stock vs the plugin in lazy mode (N = 1,000, 3,000, 10,000)"
+"$HERE/gdb_bench.sh" "$BUILD"

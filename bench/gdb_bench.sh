@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# gdb_bench.sh BUILD [N...] — GDB with many JIT objects. Debian's llvm-jitlink-16 links and runs, in
+# process, a program of N objects with DWARF (one small function each; main calls every one, then
+# the last one is where the breakpoint goes), timed (wall clock, median of 3 for the fast ones):
+#   - no debugger (stock llvm-jitlink-16; the hooks preloaded in lazy mode cost about the same);
+#   - GDB 13 stock: LLVM's own JIT loader registers every object eagerly, GDB stops for each;
+#   - GDB 13 + the plugin: hooks preloaded with JITDEBUG_GDB=lazy, `jit break f_<N-1>`; GDB stops once.
+# Stock runs are cut at $JD_BENCH_CAP seconds (default 300). Also `jit load-core` + `bt` on a core of
+# the lazy run taken at the breakpoint (every object in the registry), against stock GDB opening a core
+# of the eager run.
+set -u
+BUILD=$(cd "${1:?usage: gdb_bench.sh BUILD [N...]}" && pwd)
+shift
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+NS=("${@:-1000 3000 10000}")
+[ $# -eq 0 ] && NS=(1000 3000 10000)
+CAP=${JD_BENCH_CAP:-300}
+HOOKS=$BUILD/lib/libjitdebug-hooks.so
+PLUGIN=$SRC/gdb-plugin/jitdebug.py
+JITLINK=/usr/lib/llvm-16/bin/llvm-jitlink
+export JITDEBUG_CLI=$BUILD/bin/jitdebug
+tmp=$(mktemp -d /tmp/jd-gdb-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+now() { date +%s.%N; }
+secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
+
+for N in "${NS[@]}"; do
+	d=$tmp/n$N
+	mkdir -p "$d"
+	for ((k = 0; k < N; k++)); do printf 'int f_%d(int x) {\n\tint y = x * %d;\n\treturn y + 1;\n}\n' $k $k > "$d/o$k.c"; done
+	{
+		for ((k = 0; k < N; k++)); do echo "int f_$k(int);"; done
+		echo 'int main(void) {'
+		echo '	long s = 0;'
+		for ((k = 0; k < N - 1; k++)); do echo "	s += f_$k(2);"; done
+		echo "	s += f_$((N - 1))(2);"
+		echo '	return s > 0 ? 0 : 1;'
+		echo '}'
+	} > "$d/main.c"
+	(cd "$d" && ls o*.c main.c | xargs -n 500 /usr/lib/llvm-16/bin/clang -g -O0 -c)
+	objs=("$d/main.o")
+	for ((k = 0; k < N; k++)); do objs+=("$d/o$k.o"); done
+
+	t0=$(now); "$JITLINK" "${objs[@]}"; st=$?; t1=$(now)
+	base=$(secs "$t0" "$t1")
+	t0=$(now); env LD_PRELOAD="$HOOKS" JITDEBUG_GDB=lazy "$JITLINK" "${objs[@]}"; t1=$(now)
+	hooks=$(secs "$t0" "$t1")
+
+	t0=$(now)
+	timeout "$CAP" gdb -q -batch -nx -ex "break f_$((N - 1))" -ex run -ex 'bt 1' -ex continue --args "$JITLINK" "${objs[@]}" > "$d/stock.out" 2>&1
+	rc=$?
+	t1=$(now)
+	if [ $rc -eq 124 ]; then stock=">$CAP"; else stock=$(secs "$t0" "$t1"); fi
+
+	# GDB's own floor: the program under GDB with nothing registered with GDB at all (hooks mode off).
+	t0=$(now)
+	timeout "$CAP" gdb -q -batch -nx -ex "set environment LD_PRELOAD=$HOOKS" -ex 'set environment JITDEBUG_GDB=off' \
+		-ex run --args "$JITLINK" "${objs[@]}" > "$d/floor.out" 2>&1
+	t1=$(now)
+	floor=$(secs "$t0" "$t1")
+
+	lazy_run() {
+		timeout "$CAP" gdb -q -batch -nx -ex "set environment LD_PRELOAD=$HOOKS" -ex 'set environment JITDEBUG_GDB=lazy' \
+			-ex "source $PLUGIN" -ex "jit break f_$((N - 1))" -ex run -ex 'bt 1' "$@" -ex continue \
+			--args "$JITLINK" "${objs[@]}" > "$d/lazy.out" 2>&1
+	}
+	t0=$(now)
+	lazy_run
+	t1=$(now)
+	lazy=$(secs "$t0" "$t1")
+	grep -q "Breakpoint 1, f_$((N - 1)) " "$d/lazy.out" || echo "   (the lazy run did not stop at f_$((N - 1)): see $d/lazy.out)"
+	ratio() { echo "$1 $2" | awk '{ if ($1 ~ />/) printf ">%.0fx", substr($1, 2) / $2; else printf "%.1fx", $1 / $2 }'; }
+	echo "N=$N  no debugger ${base} s (status $st; hooks preloaded, lazy: ${hooks} s)  stock GDB ${stock} s = $(ratio "$stock" "$base")  plugin lazy ${lazy} s = $(ratio "$lazy" "$base")"
+	echo "      GDB's floor (same program under GDB, nothing announced): ${floor} s = $(ratio "$floor" "$base"); plugin lazy / floor = $(ratio "$lazy" "$floor")"
+	lazy_run -ex "generate-core-file $d/lazy.core"
+
+	if [ -f "$d/lazy.core" ]; then
+		t0=$(now)
+		timeout "$CAP" gdb -q -batch -nx -ex "source $PLUGIN" -ex 'jit load-core' -ex 'bt 2' "$JITLINK" "$d/lazy.core" > "$d/core.out" 2>&1
+		t1=$(now)
+		echo "      core of the lazy run (N objects in the registry): jit load-core + bt $(secs "$t0" "$t1") s;" \
+			"$(grep -cE '^#[0-9]+ .*f_[0-9]+ \(x=2\) at .*o[0-9]+\.c:[0-9]+' "$d/core.out") JIT frame(s) named with lines"
+	fi
+	rm -rf "$d"
+done
