@@ -7,29 +7,16 @@
  * usage: bench_functions [COUNT] */
 #include "jitdebug-hooks.h"
 #include "synth.h"
+#include "timing.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static double median_us(uint64_t *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return (double)v[n / 2] / 1000.0;
+	return (double)median(v, n) / 1000.0;
 }
 
 enum { BATCH = 1000 };

@@ -15,29 +15,12 @@
 
 #include "abi.h"
 #include "objfile.h"
+#include "timing.h"
 #ifndef JD_BENCH_LLVM
 #include "jitdebug-hooks.h"
 #endif
 
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[n / 2];
-}
 
 /* Median time of `count` calls of the ORC entry point with the blob (start, end). */
 static uint64_t time_orc_wrapper(const uint64_t blob[2], uint64_t *t, size_t count)
