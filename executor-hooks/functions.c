@@ -3,7 +3,7 @@
  * The caller's array is read with the stride it declares (opts->function_sz), so a JIT built against
  * an older or newer header keeps working: fields it does not know are zero, and fields this library
  * does not know must be zero. The object written by jitdebug/synth.c is then registered like any
- * other (copied; the writer's buffer is freed here). */
+ * other, without a second copy: the writer's buffer is handed to the registry. */
 #include "internal.h"
 #include "../jitdebug/synth.h"
 
@@ -68,9 +68,10 @@ int jd_register_functions(const struct jd_function *fns, size_t n, const struct 
 		jd_warn_once("rejected light-JIT functions: %s", err);
 		return rc;
 	}
-	struct jd_register_opts ro = {sizeof(ro), o.flags & JD_REGISTER_NO_ANNOUNCE};
-	rc = jd_register_object(obj, size, &ro, id);
-	free(obj);
+	/* Handed over, not copied: the registry frees it at unregistration. */
+	rc = jd_register_owned(obj, size, o.flags, id);
+	if (rc != 0)
+		free(obj);
 	return rc;
 }
 

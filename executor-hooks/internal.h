@@ -40,6 +40,13 @@ void jd_count_rejected(void);
 /* Copies size bytes at addr in this process without trusting addr: -EFAULT instead of a crash. */
 int jd_read_self(uint64_t addr, void *buf, size_t size);
 
+/* jd_register_object for a malloc'd object the caller hands over (the light-JIT writer's output): no
+ * copy is made; on success the registry frees obj when the object is unregistered, on failure the
+ * caller still owns it. An object that needs a NOBITS fix-up is refused (-EINVAL): the writer never
+ * makes one. */
+#define JD_REGISTER_OWNED_ 0x80000000u /* internal: never accepted from jd_register_object */
+int jd_register_owned(uint8_t *obj, size_t size, uint32_t flags, uint64_t *id);
+
 /* jd_register_object for an address range handed over by someone else (ORC): always copied, and
  * copied with jd_read_self. */
 int jd_register_from_address(uint64_t addr, uint64_t size, uint32_t flags, uint64_t *id);

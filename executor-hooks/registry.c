@@ -29,6 +29,7 @@ struct obj {
 	struct obj *hnext;             /* id index chain */
 	const uint8_t *data;
 	uint32_t first_sym;            /* cached offset into data: 0 not computed yet, UINT32_MAX none */
+	int owned;                     /* data is a malloc'd buffer handed over (jd_register_owned): freed with o */
 };
 
 /* The layout other processes read (docs/registry.md). */
@@ -242,6 +243,12 @@ int jd_register_object(const void *data, size_t size, const struct jd_register_o
 	return register_common(data, size, flags, 0, id_out);
 }
 
+int jd_register_owned(uint8_t *obj, size_t size, uint32_t flags, uint64_t *id_out)
+{
+	return register_common(obj, size, (flags & JD_REGISTER_NO_ANNOUNCE) | JD_REGISTER_BORROW | JD_REGISTER_OWNED_, 0,
+			       id_out);
+}
+
 int jd_register_from_address(uint64_t addr, uint64_t size, uint32_t flags, uint64_t *id_out)
 {
 	return register_common((const void *)(uintptr_t)addr, size, flags & ~JD_REGISTER_BORROW, 1, id_out);
@@ -271,6 +278,8 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 		if (!borrow) {
 			jd_elf_close(elf);
 			elf = NULL;
+			if (flags & JD_REGISTER_OWNED_)
+				return -EINVAL; /* a handed-over object must not need a fix-up (it is written in place) */
 		}
 	}
 	struct obj *o = malloc(sizeof(*o) + (borrow ? 0 : size));
@@ -281,6 +290,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	memset(o, 0, sizeof(*o));
 	if (borrow) {
 		o->data = data;
+		o->owned = (flags & JD_REGISTER_OWNED_) != 0;
 	} else {
 		uint8_t *copy = (uint8_t *)(o + 1);
 		if (!untrusted || jd_range_is_jit_memory((uint64_t)(uintptr_t)data, size)) {
@@ -314,7 +324,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	o->reg.symfile_size = size;
 	o->reg.lo = lo;
 	o->reg.hi = hi;
-	o->reg.flags = borrow ? JD_OBJECT_BORROWED : 0;
+	o->reg.flags = borrow && !o->owned ? JD_OBJECT_BORROWED : 0;
 	o->reg.entry_size = sizeof(o->reg);
 
 	int mode = current_mode();
@@ -380,6 +390,8 @@ int jd_unregister_object(uint64_t id)
 	jitdebug_registry.generation++;
 	jd_link_unregistered_locked(id);
 	pthread_mutex_unlock(&lock);
+	if (o->owned)
+		free((void *)o->data);
 	free(o);
 	atomic_fetch_add(&stats.unregistered, 1);
 	return 0;

@@ -199,7 +199,7 @@ def walk_gdb_jit_list():
         seen.add(cur)
         try:
             nxt, _, _, size = entry.unpack(read(cur, entry.size))
-        except JitError as e:
+        except JitError:
             problems.append("GDB JIT list: entry at 0x%x unreadable" % cur)
             break
         if size > MAX_OBJECT_SIZE:
@@ -490,20 +490,21 @@ class JitList(gdb.Command):
 
 
 def select(arg, entries):
+    """Entries named by `all`, an object id (decimal), or an address expression."""
     if arg == "all":
         return list(entries)
+    if arg.isdigit():
+        hit = [e for e in entries if e.id == int(arg)]
+        if not hit:
+            raise JitError("object %s: no such object (unregistered, or never registered)" % arg)
+        return hit
     try:
-        value = int(gdb.parse_and_eval(arg)) if not arg.isdigit() else int(arg)
+        addr = int(gdb.parse_and_eval(arg))
     except gdb.error as e:
         raise JitError("not an object id or address: %s (%s)" % (arg, e))
-    if arg.isdigit():
-        hit = [e for e in entries if e.id == value]
-        if not hit:
-            raise JitError("object %d: no such object (unregistered, or never registered)" % value)
-        return hit
-    e = entry_for(value, entries)
+    e = entry_for(addr, entries)
     if e is None:
-        raise JitError("no JIT object covers 0x%x" % value)
+        raise JitError("no JIT object covers 0x%x" % addr)
     return [e]
 
 

@@ -472,31 +472,34 @@ static void write_symbols(struct writer *w)
 	}
 }
 
-/* Groups functions (in address order) into runs: one .text section each. Returns the run count. */
-static uint32_t make_runs(struct writer *w, struct section *text, int fill)
+/* Groups functions (in address order) into runs, one .text section each: sets run_of, returns the
+ * run count. Functions are sorted and do not overlap, so a run ends at its last function's end. */
+static uint32_t assign_runs(struct writer *w)
 {
 	uint32_t nrun = 0;
-	uint64_t start = 0, end = 0;
+	uint64_t end = 0;
 	for (size_t k = 0; k < w->n; k++) {
 		const struct jd_function *f = &w->f[w->order[k]];
-		if (nrun == 0 || f->addr > end + RUN_GAP) {
-			if (fill && nrun) {
-				text[nrun - 1].addr = start;
-				text[nrun - 1].nobits_size = end - start;
-			}
+		if (nrun == 0 || f->addr > end + RUN_GAP)
 			nrun++;
-			start = f->addr;
-			end = f->addr;
-		}
-		if (f->addr + f->size > end)
-			end = f->addr + f->size;
+		end = f->addr + f->size;
 		w->run_of[w->order[k]] = nrun - 1;
 	}
-	if (fill && nrun) {
-		text[nrun - 1].addr = start;
-		text[nrun - 1].nobits_size = end - start;
-	}
 	return nrun;
+}
+
+/* Each run's .text covers its first function's start to its last function's end. */
+static void place_runs(struct writer *w, struct section *text)
+{
+	for (size_t k = w->n; k-- > 0;) {
+		const struct jd_function *f = &w->f[w->order[k]];
+		struct section *t = &text[w->run_of[w->order[k]]];
+		if (!t->nobits_size)
+			t->nobits_size = f->addr + f->size; /* the run's end: its last function, seen first */
+		t->addr = f->addr;
+	}
+	for (uint32_t r = 0; r < w->L.ntext; r++)
+		text[r].nobits_size -= text[r].addr;
 }
 
 static int assemble(struct writer *w, uint8_t **out, size_t *size)
@@ -569,7 +572,7 @@ static void writer_free(struct writer *w)
 		jd_wr_free(bufs[i]);
 }
 
-/* Section-header names are limited by e_shnum (u16): at most this many text runs per object. */
+/* e_shnum is a u16 (no extended numbering here): sections per object, text runs included. */
 enum { MAX_SECTIONS = SHN_LORESERVE - 1 };
 
 int jd_synth_object(const struct jd_function *fns, size_t n, const struct jd_synth_opts *opts, uint8_t **out,
@@ -632,7 +635,7 @@ int jd_synth_object(const struct jd_function *fns, size_t n, const struct jd_syn
 		if (fns[i].n_lines)
 			w.file_of[i] = files_add(&w.files, fns[i].file);
 
-	uint32_t nrun = make_runs(&w, NULL, 0);
+	uint32_t nrun = assign_runs(&w);
 	/* Named indices: fixed sections first, then the text runs, then the debug sections present. */
 	struct layout *L = &w.L;
 	uint32_t next = 1;
@@ -661,7 +664,7 @@ int jd_synth_object(const struct jd_function *fns, size_t n, const struct jd_syn
 		writer_free(&w);
 		return -ENOMEM;
 	}
-	make_runs(&w, &w.sec[L->text0], 1);
+	place_runs(&w, &w.sec[L->text0]);
 
 	jd_wr_u8(&w.shstrtab, 0);
 	data_section(&w, L->shstrtab, ".shstrtab", SHT_STRTAB, &w.shstrtab, 0, 0, 1, 0);

@@ -3,14 +3,7 @@
 #include "cli.h"
 #include "perf-outputs.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int cli_jitdump_check(int argc, char **argv)
 {
@@ -20,20 +13,9 @@ int cli_jitdump_check(int argc, char **argv)
 	}
 	int status = 0;
 	for (int i = 0; i < argc; i++) {
-		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st) != 0) {
-			fprintf(stderr, "jitdebug: %s: %s\n", argv[i], strerror(errno));
-			status = 1;
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		size_t size = (size_t)st.st_size;
-		const uint8_t *data = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : (const uint8_t *)"";
-		close(fd);
-		if (data == MAP_FAILED) {
-			fprintf(stderr, "jitdebug: %s: %s\n", argv[i], strerror(errno));
+		unsigned long size;
+		const uint8_t *data = cli_map_file(argv[i], &size);
+		if (!data) {
 			status = 1;
 			continue;
 		}
@@ -45,8 +27,7 @@ int cli_jitdump_check(int argc, char **argv)
 			       (unsigned long long)d.offset, (unsigned long long)d.records, d.message);
 			status = 1;
 		}
-		if (size)
-			munmap((void *)data, size);
+		cli_unmap_file(data, size);
 	}
 	return status;
 }

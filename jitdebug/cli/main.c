@@ -1,8 +1,39 @@
 /* main.c — the jitdebug command-line tool: one verb per file (perf.c, jitdump_check.c). */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const unsigned char *cli_map_file(const char *path, unsigned long *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "jitdebug: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	*size = (unsigned long)st.st_size;
+	const unsigned char *data = *size ? mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0) : (const unsigned char *)"";
+	close(fd);
+	if (data == MAP_FAILED) {
+		fprintf(stderr, "jitdebug: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	return data;
+}
+
+void cli_unmap_file(const unsigned char *data, unsigned long size)
+{
+	if (data && size)
+		munmap((void *)data, size);
+}
 
 static void usage(FILE *f)
 {

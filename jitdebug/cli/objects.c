@@ -6,32 +6,16 @@
 #include "jitdebug.h"
 
 #include <elf.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Prints the command for one file; 0 or 1 (with a message on stderr). */
 static int one(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
-		fprintf(stderr, "jitdebug: %s: %s\n", path, fd < 0 ? strerror(errno) : "empty or unreadable");
-		if (fd >= 0)
-			close(fd);
+	unsigned long size;
+	const uint8_t *data = cli_map_file(path, &size);
+	if (!data)
 		return 1;
-	}
-	size_t size = (size_t)st.st_size;
-	const uint8_t *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (data == MAP_FAILED) {
-		fprintf(stderr, "jitdebug: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
 	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
 	struct jd_elf_diag diag;
 	struct jd_elf *elf = jd_elf_open(data, size, &light, &diag);
@@ -57,7 +41,7 @@ static int one(const char *path)
 			rc = printf("%s\n", line) < 0;
 		jd_elf_close(elf);
 	}
-	munmap((void *)data, size);
+	cli_unmap_file(data, size);
 	return rc;
 }
 

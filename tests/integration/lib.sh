@@ -62,6 +62,12 @@ start_executor() {
 	wait_executor_port "$TMP/executor.err"
 }
 
+# link_address ERRFILE — prints the debug link address the hooks announced on stderr (waits 5 s at most).
+link_address() {
+	for _ in $(seq 100); do grep -q 'debug link listening on' "$1" && break; sleep 0.05; done
+	sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$1"
+}
+
 # wait_gone PID SECONDS — 0 if the process exits within the time.
 wait_gone() {
 	for _ in $(seq $(($2 * 20))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done

@@ -55,8 +55,7 @@ expect "perf map: square by name" "$TMP/pm.txt" "^ +[0-9.]+% +\[\.\] square$"
 JITDEBUG_LISTEN=127.0.0.1:0 timeout 120 "$LJ" "$SRC" poly 5 100000000000 > "$TMP/link.out" 2> "$TMP/link.err" &
 LPID=$!
 PIDS+=("$LPID")
-for _ in $(seq 100); do grep -q 'listening on' "$TMP/link.err" && break; sleep 0.05; done
-LINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$TMP/link.err")
+LINK=$(link_address "$TMP/link.err")
 "$JITDEBUG" list --connect "$LINK" > "$TMP/list.txt" 2>&1
 expect "link: list shows the object, first symbol square" "$TMP/list.txt" "^[0-9]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +announced +square$"
 ID=$(awk '$NF == "square" { print $1 }' "$TMP/list.txt" | head -1)

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 line_target=$(grep -n 'MARK:target' "$JD_SRC/tests/fixtures/linkwait.c" | cut -d: -f1)
 start_executor JITDEBUG_LISTEN=127.0.0.1:0 JD_GO="$TMP/go"
-LINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$TMP/executor.err")
+LINK=$(link_address "$TMP/executor.err")
 [ -n "$LINK" ] && pass "the executor publishes its link address" || fail "no link address in: $(cat "$TMP/executor.err")"
 
 "$JITDEBUG" watch --connect "$LINK" --symbol link_target --count 2 --timeout 60 > "$TMP/watch.out" 2>&1 &
@@ -53,8 +53,7 @@ expect "refused connection: status 1" "$TMP/refused.txt" "^status=1$"
 
 # The C API path: fetched bytes equal the registered bytes (the host saves what the hooks hold).
 exec 7> >(JITDEBUG_LISTEN=127.0.0.1:0 JITDEBUG_TOKEN=tok-123 timeout 60 "$JD_BUILD/bin/link_host" "$JD_FIXTURES/jitfix.o" > "$TMP/host.out" 2> "$TMP/host.err")
-for _ in $(seq 100); do grep -q 'listening on' "$TMP/host.err" && break; sleep 0.05; done
-HLINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$TMP/host.err")
+HLINK=$(link_address "$TMP/host.err")
 echo reg >&7
 echo "save 1 $TMP/registered.o" >&7
 for _ in $(seq 100); do grep -q '^saved' "$TMP/host.out" && break; sleep 0.05; done

@@ -5,7 +5,7 @@
 # order and that a breakpoint in the announced object then resolves.
 . "$(dirname "$0")/lib.sh"
 start_executor JITDEBUG_LISTEN=127.0.0.1:0 JITDEBUG_GDB=lazy
-LINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$TMP/executor.err")
+LINK=$(link_address "$TMP/executor.err")
 "$JITDEBUG" watch --connect "$LINK" --symbol link_target --count 2 --timeout 60 > "$TMP/watch.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q '^watching' "$TMP/watch.out" && break; sleep 0.05; done
