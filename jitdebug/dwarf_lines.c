@@ -2,8 +2,8 @@
  *
  * A JIT debug object is ET_REL: its .debug_* sections still hold relocations (.rela.debug_line,
  * .rela.debug_addr, ...) against the code sections. Debuggers apply them themselves; libdw does not.
- * So the relocations are applied to a private copy of the object, against the section addresses the
- * JIT patched in (S + A for R_X86_64_64/32/32S), and libdw reads the copy. DWARF 4 and 5 both work:
+ * So the relocations are applied to a private copy of the object (jd_elf_apply_debug_relocations),
+ * against the section addresses the JIT patched in, and libdw reads the copy. DWARF 4 and 5 both work:
  * the line program's DW_LNE_set_address (v4) and .debug_addr entries (v5) are the relocated fields.
  */
 #include "dwarf-lines.h"
@@ -23,38 +23,6 @@ struct jd_lines {
 	struct jd_line *rows;
 	size_t n;
 };
-
-static void put_le(uint8_t *p, uint64_t v, int width)
-{
-	for (int i = 0; i < width; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Applies the relocations of every non-allocated section (the debug sections). Returns the number of
- * relocations it could not apply (unknown type, out of bounds). */
-static size_t apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
-{
-	struct jd_elf_section rs, target;
-	size_t skipped = 0;
-
-	for (size_t r = 1; jd_elf_section(elf, r, &rs) == 0; r++) {
-		if (rs.type != SHT_RELA || jd_elf_section(elf, rs.info, &target) != 0 || (target.flags & SHF_ALLOC) ||
-		    target.type == SHT_NOBITS)
-			continue;
-		struct jd_elf_rela rel;
-		for (size_t k = 0; jd_elf_rela(elf, &rs, k, &rel) == 0; k++) {
-			struct jd_elf_symbol sym;
-			int width = rel.type == R_X86_64_64 ? 8 : (rel.type == R_X86_64_32 || rel.type == R_X86_64_32S) ? 4 : 0;
-			if (!width || jd_elf_symbol(elf, rel.sym, &sym) != 0 || rel.offset > target.size ||
-			    target.size - rel.offset < (uint64_t)width) {
-				skipped++;
-				continue;
-			}
-			put_le(copy + target.offset + rel.offset, sym.addr + (uint64_t)rel.addend, width);
-		}
-	}
-	return skipped;
-}
 
 static int cmp_row(const void *a, const void *b)
 {
@@ -77,8 +45,7 @@ struct jd_lines *jd_lines_read(const uint8_t *obj, size_t size)
 		err = EINVAL;
 		goto fail;
 	}
-	if (jd_elf_machine(elf) == EM_X86_64)
-		apply_debug_relocations(l->copy, elf);
+	jd_elf_apply_debug_relocations(l->copy, elf);
 	jd_elf_close(elf);
 	elf = NULL;
 

@@ -445,7 +445,8 @@ int jd_elf_symbol(const struct jd_elf *elf, size_t index, struct jd_elf_symbol *
 		out->addr = 0;
 		out->defined = 0;
 	} else {
-		out->addr = elf->secs[real].addr + value;
+		/* Relocatable objects hold section-relative values; executables and libraries absolute ones. */
+		out->addr = elf->type == ET_REL ? elf->secs[real].addr + value : value;
 		out->defined = 1;
 	}
 	return 0;
@@ -496,5 +497,68 @@ int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *hi)
 		return -ENOENT;
 	*lo = l;
 	*hi = h;
+	return 0;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int width)
+{
+	for (int i = 0; i < width; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
+{
+	struct jd_elf_section rs, target;
+	size_t skipped = 0;
+
+	if (elf->machine != EM_X86_64 || elf->type != ET_REL)
+		return 0;
+	for (size_t r = 1; jd_elf_section(elf, r, &rs) == 0; r++) {
+		if (rs.type != SHT_RELA || jd_elf_section(elf, rs.info, &target) != 0 || (target.flags & SHF_ALLOC) ||
+		    target.type == SHT_NOBITS)
+			continue;
+		struct jd_elf_rela rel;
+		for (size_t k = 0; jd_elf_rela(elf, &rs, k, &rel) == 0; k++) {
+			struct jd_elf_symbol sym;
+			int width = rel.type == R_X86_64_64 ? 8 : (rel.type == R_X86_64_32 || rel.type == R_X86_64_32S) ? 4 : 0;
+			if (!width || jd_elf_symbol(elf, rel.sym, &sym) != 0 || rel.offset > target.size ||
+			    target.size - rel.offset < (uint64_t)width) {
+				skipped++;
+				continue;
+			}
+			put_le(copy + target.offset + rel.offset, sym.addr + (uint64_t)rel.addend, width);
+		}
+	}
+	return skipped;
+}
+
+int jd_elf_absolute_copy(const void *data, size_t size, uint8_t **out, size_t *unapplied, struct jd_elf_diag *diag)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, size);
+	struct jd_elf *elf = jd_elf_open(copy, size, NULL, diag);
+	if (!elf) {
+		int err = errno == ENOMEM ? -ENOMEM : -EINVAL;
+		free(copy);
+		return err;
+	}
+	size_t skipped = 0;
+	if (elf->type == ET_REL) {
+		skipped = jd_elf_apply_debug_relocations(copy, elf);
+		/* Symbol values become absolute: section address + st_value, for symbols of a section. */
+		uint8_t *syms = copy + (elf->syms ? (size_t)(elf->syms - elf->data) : 0);
+		for (size_t i = 0; elf->syms && i < elf->nsyms; i++) {
+			struct jd_elf_symbol sym;
+			if (jd_elf_symbol(elf, i, &sym) == 0 && sym.defined && sym.shndx != SHN_ABS)
+				put_le(syms + i * SYM_SIZE + offsetof(Elf64_Sym, st_value), sym.addr, 8);
+		}
+		put_le(copy + offsetof(Elf64_Ehdr, e_type), ET_EXEC, 2);
+	}
+	jd_elf_close(elf);
+	if (unapplied)
+		*unapplied = skipped;
+	*out = copy;
 	return 0;
 }

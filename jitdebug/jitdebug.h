@@ -72,7 +72,8 @@ struct jd_elf_section {
 
 struct jd_elf_symbol {
 	const char *name;   /* valid until jd_elf_close */
-	uint64_t addr;      /* absolute: section load address + st_value; st_value for SHN_ABS; 0 if undefined */
+	uint64_t addr;      /* absolute: section load address + st_value in ET_REL, st_value otherwise and for
+			     * SHN_ABS; 0 if undefined */
 	uint64_t size;
 	uint16_t shndx;     /* st_shndx as stored */
 	uint8_t type;       /* STT_* */
@@ -128,6 +129,20 @@ JD_API int jd_elf_build_id(const struct jd_elf *elf, const uint8_t **id, size_t 
 
 /* The lowest and highest+1 load address of allocated sections with a non-zero sh_addr, or -ENOENT. */
 JD_API int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *hi);
+
+/* Applies the relocations of the object's non-allocated sections (the .debug_* sections) to copy, the
+ * writable bytes elf was opened on, against the section load addresses: S + A for R_X86_64_64, 32 and
+ * 32S (x86-64 ET_REL objects only; others are left as they are). Returns how many it could not apply. */
+JD_API size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf);
+
+/* A copy of a JIT debug object whose addresses are its load addresses, for debuggers that lay out a
+ * relocatable object's sections themselves and ignore sh_addr (LLDB): for an ET_REL object, the debug
+ * relocations are applied, symbol values become absolute, and e_type becomes ET_EXEC, so the copy
+ * loads at its own addresses. Other objects are copied unchanged. *out is malloc'ed (free it);
+ * *unapplied (may be NULL) counts relocations that could not be applied. 0, -EINVAL (see diag) or
+ * -ENOMEM. */
+JD_API int jd_elf_absolute_copy(const void *data, size_t size, uint8_t **out, size_t *unapplied,
+				struct jd_elf_diag *diag);
 
 /* A short English name for the error code ("section out of bounds"). Never NULL. */
 JD_API const char *jd_elf_strerror(enum jd_elf_error code);
@@ -191,6 +206,62 @@ JD_API int jd_client_subscribe(struct jd_client *c, int on);
 JD_API int jd_client_watch(struct jd_client *c, int kind, const char *pattern, uint32_t *watch_id);
 /* The next event (queued or from the wire), waiting up to timeout_ms (-1: forever). -ETIMEDOUT. */
 JD_API int jd_client_next_event(struct jd_client *c, int timeout_ms, struct jd_link_event *ev);
+
+/* ---- JIT objects in another process's memory or in a core file (docs/registry.md) --------------
+ * The walkers read through the caller's reader (a debugger's memory read, or jd_core_read), check
+ * every read, cap every walk (count + 1 entries for the registry; max_entries, default 2^22) and
+ * detect cycles; an implausible entry (size 0 or above 1 GiB, inverted or huge range) is skipped.
+ * Each problem is passed to `skipped` as one line of English and the walk goes on where it can. */
+
+/* Reads len bytes at addr into buf: 0, or a negative errno when any byte is unreadable. */
+typedef int (*jd_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+
+struct jd_registry_object {
+	uint64_t entry;   /* address of the list entry */
+	uint64_t id;      /* the hooks' object id (0 in GDB's JIT list) */
+	uint64_t symfile; /* address and size of the object's bytes */
+	uint64_t size;
+	uint64_t lo, hi;  /* allocated-section range (0 in GDB's JIT list) */
+	uint32_t flags;   /* JD_OBJECT_* of jitdebug-hooks.h */
+};
+
+struct jd_walk {
+	size_t sz;       /* sizeof(struct jd_walk) */
+	jd_read_fn read;
+	void *ctx;       /* passed to every callback */
+	int (*object)(const struct jd_registry_object *o, void *ctx); /* oldest first; non-zero stops */
+	void (*skipped)(const char *what, void *ctx);                 /* may be NULL */
+	uint64_t max_entries;                                         /* 0: 2^22 */
+};
+
+struct jd_registry_header {
+	uint64_t generation; /* odd: the core or process was written mid-edit; the walk is best effort */
+	uint64_t count;
+	uint32_t mode;       /* 0 eager, 1 lazy, 2 off */
+};
+
+/* Walks the registry whose header is at base. 0 (even if entries were skipped); -EFAULT (header
+ * unreadable), -EINVAL (bad magic), -EPROTONOSUPPORT (other version) or -ENOMEM, with err set. */
+JD_API int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_header *hdr, char *err,
+			    size_t errlen);
+/* Walks GDB's JIT list from __jit_debug_descriptor at descriptor, with the target's pointer size (4 or
+ * 8) and byte order. *count (may be NULL): entries read. 0, -EFAULT or -EINVAL. */
+JD_API int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian, const struct jd_walk *w,
+				uint64_t *count);
+
+/* An ELF64 little-endian core file, read through its PT_LOAD segments. NULL with errno set and err
+ * filled on failure. jd_core_open maps the file; jd_core_open_memory borrows the bytes (valid until
+ * jd_core_close). */
+struct jd_core;
+JD_API struct jd_core *jd_core_open(const char *path, char *err, size_t errlen);
+JD_API struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, size_t errlen);
+JD_API void jd_core_close(struct jd_core *c);
+/* A jd_read_fn over the core's memory (core is a struct jd_core *): -EFAULT where it holds no bytes. */
+JD_API int jd_core_read(void *core, uint64_t addr, void *buf, size_t len);
+/* The hooks' registry in the core, found by its magic number (no executable needed): the candidate
+ * with a readable list and the most entries. *candidates (may be NULL): how many headers were found.
+ * 0 or -ENOENT. */
+JD_API int jd_core_find_registry(const struct jd_core *c, uint64_t *addr, size_t *candidates);
 
 #ifdef __cplusplus
 }

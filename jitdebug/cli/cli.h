@@ -2,6 +2,7 @@
  * 2 bad usage (and perf record passes the recorded command's status through). */
 #ifndef JD_CLI_H
 #define JD_CLI_H
+#include <stddef.h>
 int cli_perf_record(int argc, char **argv);
 int cli_perf_report(int argc, char **argv);
 int cli_jitdump_check(int argc, char **argv);
@@ -10,6 +11,10 @@ int cli_fetch(int argc, char **argv);
 int cli_symbolize(int argc, char **argv);
 int cli_watch(int argc, char **argv);
 int cli_add_symbol_file(int argc, char **argv);
+int cli_core(int argc, char **argv);
+/* Prints the GDB add-symbol-file command that loads the JIT debug object in path at its addresses:
+ * 0, or 1 after a message on stderr. */
+int cli_print_add_symbol_file(const char *path);
 /* Runs argv (argv[0] looked up in PATH) and waits: its exit status, 128+signal, or 127 if it could
  * not be started. env_add: NULL-terminated "NAME=VALUE" strings set in the child only. */
 int cli_run(char *const argv[], char *const env_add[], const char *stdout_path);
@@ -17,4 +22,6 @@ int cli_run(char *const argv[], char *const env_add[], const char *stdout_path);
  * "jitdebug: PATH: reason" to stderr. Release with cli_unmap_file. */
 const unsigned char *cli_map_file(const char *path, unsigned long *size);
 void cli_unmap_file(const unsigned char *data, unsigned long size);
+/* Writes a new file (an existing one is replaced, never written through): 0, or -1 after a message. */
+int cli_write_file(const char *path, const void *data, size_t size);
 #endif

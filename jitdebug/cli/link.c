@@ -151,15 +151,10 @@ int cli_fetch(int argc, char **argv)
 		return 1;
 	}
 	jd_client_close(c);
-	FILE *f = fopen(a.out, "wb");
-	int ok = f && fwrite(data, 1, size, f) == size;
-	if (f && fclose(f) != 0)
-		ok = 0;
+	int ok = cli_write_file(a.out, data, size) == 0;
 	free(data);
-	if (!ok) {
-		fprintf(stderr, "jitdebug fetch: cannot write %s: %s\n", a.out, strerror(errno));
+	if (!ok)
 		return 1;
-	}
 	fprintf(stderr, "jitdebug: object %llu: %zu bytes written to %s\n", (unsigned long long)id, size, a.out);
 	return 0;
 }

@@ -35,6 +35,21 @@ void cli_unmap_file(const unsigned char *data, unsigned long size)
 		munmap((void *)data, size);
 }
 
+int cli_write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wbx");
+	if (!f && errno == EEXIST && unlink(path) == 0)
+		f = fopen(path, "wbx");
+	int ok = f && fwrite(data, 1, size, f) == size;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "jitdebug: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: jitdebug perf record [-o DIR] [-e EVENT] [-g] [--no-preload] -- COMMAND [ARG...]\n"
@@ -45,6 +60,7 @@ static void usage(FILE *f)
 		   "       jitdebug symbolize --connect HOST:PORT ADDR...\n"
 		   "       jitdebug watch --connect HOST:PORT [--symbol S] [--file F] [--count N] [--timeout SEC]\n"
 		   "       jitdebug add-symbol-file FILE...\n"
+		   "       jitdebug core COREFILE -o DIR [--registry ADDR]\n"
 		   "See docs/cli.md.\n");
 }
 
@@ -60,6 +76,8 @@ int main(int argc, char **argv)
 		return cli_perf_report(argc - 3, argv + 3);
 	if (strcmp(argv[1], "add-symbol-file") == 0)
 		return cli_add_symbol_file(argc - 2, argv + 2);
+	if (strcmp(argv[1], "core") == 0)
+		return cli_core(argc - 2, argv + 2);
 	if (strcmp(argv[1], "jitdump-check") == 0)
 		return cli_jitdump_check(argc - 2, argv + 2);
 	static const struct { const char *name; int (*fn)(int, char **); } link_verbs[] = {

@@ -9,8 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Prints the command for one file; 0 or 1 (with a message on stderr). */
-static int one(const char *path)
+int cli_print_add_symbol_file(const char *path)
 {
 	unsigned long size;
 	const uint8_t *data = cli_map_file(path, &size);
@@ -53,6 +52,6 @@ int cli_add_symbol_file(int argc, char **argv)
 	}
 	int rc = 0;
 	for (int i = 0; i < argc; i++)
-		rc |= one(argv[i]);
+		rc |= cli_print_add_symbol_file(argv[i]);
 	return rc;
 }

@@ -1,0 +1,219 @@
+/* core.c — the memory of an ELF64 little-endian core file (ET_CORE), read through its PT_LOAD
+ * segments, and the hooks' registry found in it by its magic number, so a core can be read without
+ * the executable that wrote it. The file is untrusted: every program header is bounds-checked, and a
+ * read succeeds only if every byte lies in a segment's file image (bytes the kernel did not dump are
+ * unreadable, not zero). A struct jd_core is immutable after opening and may be read from several
+ * threads at once.
+ */
+#include "jitdebug.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SEGMENTS 65536
+#define REGISTRY_MAGIC "JJDREG01"
+
+struct segment {
+	uint64_t vaddr, filesz, offset;
+};
+
+struct jd_core {
+	const uint8_t *data;
+	size_t size;
+	int mapped;
+	struct segment *segs; /* sorted by vaddr */
+	size_t nsegs;
+};
+
+static uint64_t le(const uint8_t *p, unsigned width)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct segment *x = a, *y = b;
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, size_t errlen)
+{
+	const uint8_t *d = data;
+	if (size < sizeof(Elf64_Ehdr) || memcmp(d, ELFMAG, SELFMAG) != 0) {
+		snprintf(err, errlen, "not an ELF file");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB) {
+		snprintf(err, errlen, "only 64-bit little-endian core files are read");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (le(d + offsetof(Elf64_Ehdr, e_type), 2) != ET_CORE) {
+		snprintf(err, errlen, "not a core file (ELF type %u)", (unsigned)le(d + offsetof(Elf64_Ehdr, e_type), 2));
+		errno = EINVAL;
+		return NULL;
+	}
+	uint64_t phoff = le(d + offsetof(Elf64_Ehdr, e_phoff), 8);
+	uint64_t phentsize = le(d + offsetof(Elf64_Ehdr, e_phentsize), 2), phnum = le(d + offsetof(Elf64_Ehdr, e_phnum), 2);
+	if (phentsize != sizeof(Elf64_Phdr) || phnum == 0 || phnum > MAX_SEGMENTS || phoff > size ||
+	    phnum * phentsize > size - phoff) {
+		snprintf(err, errlen, "bad program header table (%" PRIu64 " entries of %" PRIu64 " bytes at 0x%" PRIx64 ")",
+			 phnum, phentsize, phoff);
+		errno = EINVAL;
+		return NULL;
+	}
+	struct jd_core *c = calloc(1, sizeof(*c));
+	if (!c || !(c->segs = calloc(phnum, sizeof(*c->segs)))) {
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->data = d;
+	c->size = size;
+	for (uint64_t i = 0; i < phnum; i++) {
+		const uint8_t *ph = d + phoff + i * phentsize;
+		if (le(ph + offsetof(Elf64_Phdr, p_type), 4) != PT_LOAD)
+			continue;
+		struct segment s = {
+			.vaddr = le(ph + offsetof(Elf64_Phdr, p_vaddr), 8),
+			.filesz = le(ph + offsetof(Elf64_Phdr, p_filesz), 8),
+			.offset = le(ph + offsetof(Elf64_Phdr, p_offset), 8),
+		};
+		/* A segment cut short by a truncated core keeps the part that is there. */
+		if (s.offset >= size || s.filesz == 0 || s.vaddr + s.filesz < s.vaddr)
+			continue;
+		if (s.filesz > size - s.offset)
+			s.filesz = size - s.offset;
+		c->segs[c->nsegs++] = s;
+	}
+	qsort(c->segs, c->nsegs, sizeof(*c->segs), cmp_seg);
+	return c;
+}
+
+struct jd_core *jd_core_open(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		snprintf(err, errlen, "%s: not a regular, non-empty file", path);
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	char why[200];
+	struct jd_core *c = jd_core_open_memory(map, (size_t)st.st_size, why, sizeof(why));
+	if (!c) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, why);
+		munmap(map, (size_t)st.st_size);
+		errno = e;
+		return NULL;
+	}
+	c->mapped = 1;
+	return c;
+}
+
+void jd_core_close(struct jd_core *c)
+{
+	if (!c)
+		return;
+	if (c->mapped)
+		munmap((void *)c->data, c->size);
+	free(c->segs);
+	free(c);
+}
+
+int jd_core_read(void *core, uint64_t addr, void *buf, size_t len)
+{
+	const struct jd_core *c = core;
+	uint8_t *out = buf;
+	while (len) {
+		/* The last segment starting at or below addr. */
+		size_t lo = 0, hi = c->nsegs;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (c->segs[mid].vaddr <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0)
+			return -EFAULT;
+		const struct segment *s = &c->segs[lo - 1];
+		uint64_t in = addr - s->vaddr;
+		if (in >= s->filesz)
+			return -EFAULT;
+		size_t n = s->filesz - in < len ? (size_t)(s->filesz - in) : len;
+		memcpy(out, c->data + s->offset + in, n);
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int jd_core_find_registry(const struct jd_core *c, uint64_t *addr, size_t *candidates)
+{
+	uint64_t best = 0, best_count = 0;
+	size_t n = 0;
+	int found = 0;
+	for (size_t i = 0; i < c->nsegs; i++) {
+		const struct segment *s = &c->segs[i];
+		const uint8_t *base = c->data + s->offset, *p = base, *end = base + s->filesz;
+		while (p < end && (p = memmem(p, (size_t)(end - p), REGISTRY_MAGIC, 8)) != NULL) {
+			uint64_t at = s->vaddr + (uint64_t)(p - base);
+			uint8_t h[56];
+			if (at % 8 == 0 && jd_core_read((void *)c, at, h, sizeof(h)) == 0 && le(h + 8, 4) == 1 &&
+			    le(h + 12, 4) >= sizeof(h)) {
+				uint64_t count = le(h + 24, 8), first = le(h + 32, 8);
+				uint8_t probe[8];
+				/* A registry whose first entry is readable wins over one whose list is not. */
+				int usable = count == 0 || jd_core_read((void *)c, first, probe, sizeof(probe)) == 0;
+				n++;
+				if (usable && (!found || count > best_count)) {
+					best = at;
+					best_count = count;
+					found = 1;
+				} else if (!found && !best) {
+					best = at;
+				}
+			}
+			p += 8;
+		}
+	}
+	if (candidates)
+		*candidates = n;
+	if (!n)
+		return -ENOENT;
+	*addr = best;
+	return 0;
+}

@@ -1,0 +1,227 @@
+/* walk.c — the JIT objects of another process or of a core file, read through a caller's
+ * memory reader: the hooks' registry (`jitdebug_registry`, docs/registry.md) and GDB's JIT list
+ * (`__jit_debug_descriptor`). Every read goes through the reader and is checked; walks are capped and
+ * cycle-checked; sizes read from the target are capped. Problems are reported through the skipped
+ * callback and the walk goes on where it can. No state: thread-safe when the reader is.
+ */
+#include "jitdebug.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REGISTRY_MAGIC 0x3130474552444a4aull /* "JJDREG01" */
+#define REGISTRY_HEADER_SIZE 56
+#define ENTRY_MIN_SIZE 64
+#define MAX_OBJECT_SIZE (1ull << 30) /* the hooks refuse larger objects */
+#define MAX_RANGE (1ull << 40)
+#define DEFAULT_MAX_ENTRIES (1ull << 22)
+
+static uint64_t get_u(const uint8_t *p, unsigned width, int big_endian)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint64_t)p[big_endian ? width - 1 - i : i] << (8 * i);
+	return v;
+}
+
+/* The addresses already visited: an open-addressing set that grows (walks are capped, so it is too). */
+struct seen {
+	uint64_t *slots;
+	size_t cap, n;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	return x ^ (x >> 33);
+}
+
+/* 1 if addr was already there, 0 if added, -ENOMEM. addr is never 0. */
+static int seen_add(struct seen *s, uint64_t addr)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		uint64_t *slots = calloc(cap, sizeof(*slots));
+		if (!slots)
+			return -ENOMEM;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slots[i])
+				continue;
+			size_t k = mix(s->slots[i]) & (cap - 1);
+			while (slots[k])
+				k = (k + 1) & (cap - 1);
+			slots[k] = s->slots[i];
+		}
+		free(s->slots);
+		s->slots = slots;
+		s->cap = cap;
+	}
+	size_t k = mix(addr) & (s->cap - 1);
+	while (s->slots[k]) {
+		if (s->slots[k] == addr)
+			return 1;
+		k = (k + 1) & (s->cap - 1);
+	}
+	s->slots[k] = addr;
+	s->n++;
+	return 0;
+}
+
+static void report(const struct jd_walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(const struct jd_walk *w, const char *fmt, ...)
+{
+	if (!w->skipped)
+		return;
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->skipped(msg, w->ctx);
+}
+
+static int check_walk(const struct jd_walk *w)
+{
+	if (!w || w->sz < sizeof(*w) || !w->read)
+		return -EINVAL;
+	return 0;
+}
+
+int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_header *hdr, char *err, size_t errlen)
+{
+	uint8_t h[REGISTRY_HEADER_SIZE];
+	if (check_walk(w) < 0)
+		return -EINVAL;
+	if (w->read(w->ctx, base, h, sizeof(h)) != 0) {
+		snprintf(err, errlen, "cannot read the registry header at 0x%" PRIx64, base);
+		return -EFAULT;
+	}
+	if (get_u(h, 8, 0) != REGISTRY_MAGIC) {
+		snprintf(err, errlen, "jitdebug_registry at 0x%" PRIx64 " has a bad magic number (corrupted memory?)", base);
+		return -EINVAL;
+	}
+	uint32_t version = (uint32_t)get_u(h + 8, 4, 0), header_size = (uint32_t)get_u(h + 12, 4, 0);
+	if (version != 1 || header_size < REGISTRY_HEADER_SIZE) {
+		snprintf(err, errlen, "registry version %" PRIu32 " (header %" PRIu32 " bytes); this reader knows version 1",
+			 version, header_size);
+		return -EPROTONOSUPPORT;
+	}
+	struct jd_registry_header out = {
+		.generation = get_u(h + 16, 8, 0),
+		.count = get_u(h + 24, 8, 0),
+		.mode = (uint32_t)get_u(h + 48, 8, 0),
+	};
+	if (hdr)
+		*hdr = out;
+
+	uint64_t max = w->max_entries ? w->max_entries : DEFAULT_MAX_ENTRIES;
+	uint64_t cap = out.count < max ? out.count + 1 : max;
+	struct seen seen = {0};
+	uint64_t cur = get_u(h + 32, 8, 0), n = 0;
+	int rc = 0;
+	while (cur) {
+		if (n >= cap) {
+			report(w, "list longer than its count (%" PRIu64 "): walk stopped", out.count);
+			break;
+		}
+		int dup = seen_add(&seen, cur);
+		if (dup < 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+			break;
+		}
+		if (dup) {
+			report(w, "cycle at entry 0x%" PRIx64 ": walk stopped", cur);
+			break;
+		}
+		uint8_t e[ENTRY_MIN_SIZE];
+		if (w->read(w->ctx, cur, e, sizeof(e)) != 0) {
+			report(w, "entry at 0x%" PRIx64 " unreadable: walk stopped", cur);
+			break;
+		}
+		n++;
+		struct jd_registry_object o = {
+			.entry = cur,
+			.id = get_u(e + 16, 8, 0),
+			.symfile = get_u(e + 24, 8, 0),
+			.size = get_u(e + 32, 8, 0),
+			.lo = get_u(e + 40, 8, 0),
+			.hi = get_u(e + 48, 8, 0),
+			.flags = (uint32_t)get_u(e + 56, 4, 0),
+		};
+		cur = get_u(e, 8, 0);
+		if (o.size == 0 || o.size > MAX_OBJECT_SIZE || o.hi < o.lo || o.hi - o.lo > MAX_RANGE ||
+		    o.symfile + o.size < o.symfile) {
+			report(w, "object %" PRIu64 ": implausible size %" PRIu64 " or range 0x%" PRIx64 "-0x%" PRIx64, o.id,
+			       o.size, o.lo, o.hi);
+			continue;
+		}
+		if (w->object && w->object(&o, w->ctx))
+			break;
+	}
+	free(seen.slots);
+	return rc;
+}
+
+int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian, const struct jd_walk *w,
+			 uint64_t *count)
+{
+	if (check_walk(w) < 0 || (ptr_size != 4 && ptr_size != 8))
+		return -EINVAL;
+	/* struct jit_descriptor { u32 version; u32 action_flag; ptr relevant_entry; ptr first_entry; }
+	 * struct jit_code_entry { ptr next; ptr prev; ptr symfile_addr; u64 symfile_size; } (natural
+	 * alignment: the u64 is 8-aligned on 32-bit targets too, except i386's 4). */
+	uint8_t d[4 + 4 + 2 * 8];
+	if (w->read(w->ctx, descriptor, d, 8 + 2 * ptr_size) != 0) {
+		report(w, "GDB JIT list: descriptor at 0x%" PRIx64 " unreadable", descriptor);
+		return -EFAULT;
+	}
+	uint64_t cur = get_u(d + 8 + ptr_size, ptr_size, big_endian), n = 0;
+	uint64_t max = w->max_entries ? w->max_entries : DEFAULT_MAX_ENTRIES;
+	unsigned size_off = 3 * ptr_size;
+	size_off = (size_off + 7) & ~7u;
+	struct seen seen = {0};
+	int rc = 0;
+	while (cur) {
+		if (n >= max) {
+			report(w, "GDB JIT list: longer than %" PRIu64 " entries: walk stopped", max);
+			break;
+		}
+		int dup = seen_add(&seen, cur);
+		if (dup < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (dup) {
+			report(w, "GDB JIT list: cycle at 0x%" PRIx64 ": walk stopped", cur);
+			break;
+		}
+		uint8_t e[4 * 8];
+		if (w->read(w->ctx, cur, e, size_off + 8) != 0) {
+			report(w, "GDB JIT list: entry at 0x%" PRIx64 " unreadable: walk stopped", cur);
+			break;
+		}
+		n++;
+		struct jd_registry_object o = {
+			.entry = cur,
+			.symfile = get_u(e + 2 * ptr_size, ptr_size, big_endian),
+			.size = get_u(e + size_off, 8, big_endian),
+		};
+		cur = get_u(e, ptr_size, big_endian);
+		if (o.size == 0 || o.size > MAX_OBJECT_SIZE) {
+			report(w, "GDB JIT list: entry at 0x%" PRIx64 " claims %" PRIu64 " bytes", o.entry, o.size);
+			continue;
+		}
+		if (w->object && w->object(&o, w->ctx))
+			break;
+	}
+	free(seen.slots);
+	if (count)
+		*count = n;
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* fuzz_core.c — libFuzzer target: arbitrary bytes as a core file (jd_core_open_memory), the registry
+ * search, and the walks of the registry and of a GDB JIT list through the core's memory, with the
+ * objects' bytes read as `jitdebug core` reads them. */
+#include "jitdebug.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct jd_core *core;
+
+static int read_object(const struct jd_registry_object *o, void *ctx)
+{
+	uint8_t buf[256];
+	jd_core_read(core, o->symfile, buf, o->size < sizeof(buf) ? o->size : sizeof(buf));
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[256];
+	core = jd_core_open_memory(data, size, err, sizeof(err));
+	if (!core)
+		return (int)strlen(err) * 0;
+	uint64_t at;
+	struct jd_walk w = {sizeof(w), jd_core_read, core, read_object, NULL, 0};
+	struct jd_registry_header h;
+	if (jd_core_find_registry(core, &at, NULL) == 0) {
+		jd_walk_registry(at, &w, &h, err, sizeof(err));
+		/* The same bytes as GDB's descriptor, in both ABIs. */
+		jd_walk_gdb_jit_list(at, 8, 0, &w, NULL);
+		jd_walk_gdb_jit_list(at, 4, 1, &w, NULL);
+	}
+	jd_core_close(core);
+	return 0;
+}
