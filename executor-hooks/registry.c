@@ -354,10 +354,13 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, ""});
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
-	/* Watches (debug link): in lazy mode a match is announced before the code can run. */
-	if (jd_link_match_watches(o->data, size, id) && mode == JD_GDB_LAZY) {
-		jd_announce_object(id);
-		jitdebug_debugger_notify(id);
+	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
+	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
+	if (jd_link_match_watches(o->data, size, id)) {
+		if (mode == JD_GDB_LAZY)
+			jd_announce_object(id);
+		if (mode != JD_GDB_OFF)
+			jitdebug_debugger_notify(id);
 	}
 	if (id_out)
 		*id_out = id;

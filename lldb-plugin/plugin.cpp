@@ -1,0 +1,932 @@
+// plugin.cpp — the LLDB plugin: `plugin load libjitdebug-lldb.so`, then `help jit` (docs/lldb-plugin.md).
+//
+// A thin layer over the LLDB SB API and libjitdebug's C API. Where objects come from: while the process
+// is stopped (LLDB stops every thread, the debug link's thread included) the hooks' registry is read
+// from the process's memory with jd_walk_registry — attached, through lldb-server, and in core files.
+// The debug link (jd_client_*) is used when the process runs or there is none. Loading an object =
+// jd_elf_absolute_copy to a cache file (LLDB lays out a relocatable object's sections itself and
+// ignores their addresses; the copy carries its load addresses), SBTarget::AddModule, then every
+// section's load address set to its address.
+//
+// `jit break` writes a watch into the process's `jitdebug_watches` table. In lazy mode the hooks then
+// call jitdebug_debugger_notify before the matching code can run; a breakpoint there (with a callback
+// that never stops the process) loads the object and LLDB resolves the pending breakpoint. A stop
+// hook (`jit on-stop`) unloads objects unregistered since, and loads the objects of JIT frames that
+// have no symbols.
+//
+// Errors go through SBCommandReturnObject::SetError; nothing here may take LLDB down: every read is
+// checked, walks are capped (in libjitdebug), and sizes from the target are capped.
+#include <lldb/API/LLDB.h>
+
+#include "jitdebug.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+constexpr uint64_t kWatchMagic = 0x3130544157444a4aull; // "JJDWAT01"
+constexpr uint32_t kObjectAnnounced = 0x1;
+constexpr int kMaxFrames = 256;
+
+struct Loaded {
+  lldb::SBModule module;
+  std::string path;
+};
+
+struct State {
+  lldb::user_id_t process_uid = 0; // the process the rest belongs to
+  std::map<uint64_t, Loaded> loaded;
+  std::string link, token;
+  std::vector<std::pair<int, std::string>> watches; // (JD_WATCH_*, pattern)
+  bool watches_written = false;
+  lldb::break_id_t notify_bp = LLDB_INVALID_BREAK_ID;
+  std::string cache_dir;
+  std::vector<std::string> skipped; // what the last walk skipped
+  std::string mode;
+  double seconds = 0;
+  uint64_t loads = 0;
+  bool stop_hook = false;
+};
+State S;
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  return buf;
+}
+
+struct Error {
+  std::string what;
+};
+
+// ---- the target ---------------------------------------------------------------------------------
+
+enum class Kind { None, Live, Core };
+
+Kind kind_of(lldb::SBProcess &p) {
+  if (!p.IsValid() || !lldb::SBDebugger::StateIsStoppedState(p.GetState()) ||
+      p.GetState() == lldb::eStateDetached || p.GetState() == lldb::eStateExited)
+    return p.IsValid() && lldb::SBDebugger::StateIsRunningState(p.GetState()) ? Kind::Live : Kind::None;
+  const char *plugin = p.GetPluginName();
+  return plugin && strstr(plugin, "core") ? Kind::Core : Kind::Live;
+}
+
+// The state follows the process: another process (or none) starts afresh, but keeps the link, the
+// watches and the cache directory.
+void follow(lldb::SBProcess &p) {
+  lldb::user_id_t uid = p.IsValid() ? p.GetUniqueID() : 0;
+  if (uid == S.process_uid)
+    return;
+  S.process_uid = uid;
+  S.loaded.clear();
+  S.watches_written = false;
+  S.notify_bp = LLDB_INVALID_BREAK_ID;
+}
+
+struct Target {
+  lldb::SBDebugger debugger;
+  lldb::SBTarget target;
+  lldb::SBProcess process;
+  Kind kind;
+
+  explicit Target(lldb::SBDebugger d)
+      : debugger(d), target(d.GetSelectedTarget()), process(target.GetProcess()), kind(kind_of(process)) {
+    follow(process);
+  }
+  bool stopped() { return kind != Kind::None && !lldb::SBDebugger::StateIsRunningState(process.GetState()); }
+  // The link answers only while the process runs, or when there is no process.
+  bool link_usable() { return !S.link.empty() && !stopped(); }
+
+  uint64_t symbol(const char *name) {
+    lldb::SBSymbolContextList list = target.FindSymbols(name);
+    for (uint32_t i = 0; i < list.GetSize(); i++) {
+      lldb::SBSymbol sym = list.GetContextAtIndex(i).GetSymbol();
+      lldb::addr_t a = sym.GetStartAddress().GetLoadAddress(target);
+      if (a != LLDB_INVALID_ADDRESS)
+        return a;
+    }
+    return 0;
+  }
+};
+
+int read_process(void *ctx, uint64_t addr, void *buf, size_t len) {
+  auto *t = static_cast<Target *>(ctx);
+  lldb::SBError err;
+  size_t got = t->process.ReadMemory(addr, buf, len, err);
+  return err.Success() && got == len ? 0 : -EFAULT;
+}
+
+std::string cache_dir() {
+  if (!S.cache_dir.empty())
+    return S.cache_dir;
+  const char *base = getenv("JITDEBUG_CACHE");
+  std::string tmpl;
+  if (base && *base) {
+    mkdir(base, 0700);
+    tmpl = std::string(base) + "/lldb-XXXXXX";
+  } else {
+    const char *tmp = getenv("TMPDIR");
+    tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/jitdebug-lldb-XXXXXX";
+  }
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data()))
+    throw Error{format("cannot create a cache directory %s: %s", tmpl.c_str(), strerror(errno))};
+  S.cache_dir = buf.data();
+  return S.cache_dir;
+}
+
+// ---- objects ------------------------------------------------------------------------------------
+
+struct Objects {
+  std::vector<jd_registry_object> list;
+  std::vector<std::string> skipped;
+  jd_registry_header header{};
+};
+
+int collect(const jd_registry_object *o, void *ctx);
+void note_skipped(const char *what, void *ctx);
+
+struct WalkCtx {
+  Target *t;
+  Objects *out;
+};
+
+int walk_read(void *ctx, uint64_t addr, void *buf, size_t len) {
+  return read_process(static_cast<WalkCtx *>(ctx)->t, addr, buf, len);
+}
+int collect(const jd_registry_object *o, void *ctx) {
+  static_cast<WalkCtx *>(ctx)->out->list.push_back(*o);
+  return 0;
+}
+void note_skipped(const char *what, void *ctx) { static_cast<WalkCtx *>(ctx)->out->skipped.push_back(what); }
+
+const char *mode_name(uint32_t m) { return m == 0 ? "eager" : m == 1 ? "lazy" : m == 2 ? "off" : "unknown"; }
+
+// The registry read from the stopped process's (or core's) memory.
+Objects walk_registry(Target &t) {
+  if (t.kind == Kind::None)
+    throw Error{"no process and no core file: nothing to read JIT objects from"};
+  uint64_t base = t.symbol("jitdebug_registry");
+  if (!base)
+    throw Error{"no jitdebug_registry in this process: is it running with the jitdebug hooks "
+                "(jitdebug-executor, LD_PRELOAD=libjitdebug-hooks.so, or linked in)?"};
+  Objects objs;
+  WalkCtx ctx{&t, &objs};
+  jd_walk w{sizeof(w), walk_read, &ctx, collect, note_skipped, 0};
+  char err[256];
+  if (jd_walk_registry(base, &w, &objs.header, err, sizeof(err)) != 0)
+    throw Error{err};
+  S.mode = mode_name(objs.header.mode);
+  S.skipped = objs.skipped;
+  return objs;
+}
+
+// The registry as the debug link lists it.
+struct LinkClient {
+  jd_client *c = nullptr;
+  LinkClient() {
+    char err[256] = "";
+    jd_client_opts opts{sizeof(opts), S.token.empty() ? nullptr : S.token.c_str(), 15000};
+    c = jd_client_connect(S.link.c_str(), &opts, err, sizeof(err));
+    if (!c)
+      throw Error{format("cannot connect to %s: %s", S.link.c_str(), err)};
+  }
+  ~LinkClient() { jd_client_close(c); }
+  LinkClient(const LinkClient &) = delete;
+  LinkClient &operator=(const LinkClient &) = delete;
+};
+
+int link_collect(const jd_link_object *o, void *ctx) {
+  jd_registry_object r{};
+  r.id = o->id;
+  r.size = o->size;
+  r.lo = o->lo;
+  r.hi = o->hi;
+  r.flags = o->flags;
+  static_cast<Objects *>(ctx)->list.push_back(r);
+  return 0;
+}
+
+Objects objects(Target &t) {
+  if (!t.link_usable())
+    return walk_registry(t);
+  LinkClient lc;
+  Objects objs;
+  if (jd_client_list(lc.c, 0, link_collect, &objs) != 0)
+    throw Error{format("list over the link: %s", jd_client_error(lc.c))};
+  S.mode = "see the process (link)";
+  return objs;
+}
+
+const jd_registry_object *covering(uint64_t pc, const Objects &objs) {
+  for (const auto &o : objs.list)
+    if (o.lo <= pc && pc < o.hi)
+      return &o;
+  return nullptr;
+}
+
+// Whether some module already covers the object's code (LLDB's own JIT loader, or us).
+bool lldb_has(Target &t, const jd_registry_object &o) {
+  if (S.loaded.count(o.id))
+    return true;
+  lldb::SBAddress a = t.target.ResolveLoadAddress(o.lo);
+  return a.GetSection().IsValid() && a.GetModule().IsValid();
+}
+
+std::vector<uint8_t> object_bytes(Target &t, const jd_registry_object &o) {
+  if (t.link_usable()) {
+    LinkClient lc;
+    uint8_t *data = nullptr;
+    size_t size = 0;
+    if (jd_client_fetch(lc.c, o.id, &data, &size) != 0)
+      throw Error{format("fetch over the link: %s", jd_client_error(lc.c))};
+    std::vector<uint8_t> v(data, data + size);
+    free(data);
+    return v;
+  }
+  std::vector<uint8_t> v(o.size);
+  if (read_process(&t, o.symfile, v.data(), v.size()) != 0)
+    throw Error{format("its %" PRIu64 " bytes at 0x%" PRIx64 " are unreadable", o.size, o.symfile)};
+  return v;
+}
+
+void load_one(Target &t, const jd_registry_object &o) {
+  std::vector<uint8_t> bytes = object_bytes(t, o);
+  uint8_t *copy = nullptr;
+  jd_elf_diag diag{};
+  if (jd_elf_absolute_copy(bytes.data(), bytes.size(), &copy, nullptr, &diag) != 0)
+    throw Error{format("not a JIT debug object: %s", diag.message)};
+  std::string path = format("%s/%" PRIu64 "-%" PRIu64 ".o", cache_dir().c_str(),
+                            t.process.IsValid() ? (uint64_t)t.process.GetProcessID() : 0, o.id);
+  unlink(path.c_str()); // never write through an existing file
+  FILE *f = fopen(path.c_str(), "wbx");
+  bool ok = f && fwrite(copy, 1, bytes.size(), f) == bytes.size();
+  if (f && fclose(f) != 0)
+    ok = false;
+  free(copy);
+  if (!ok)
+    throw Error{format("cannot write %s: %s", path.c_str(), strerror(errno))};
+  lldb::SBModule m = t.target.AddModule(path.c_str(), nullptr, nullptr);
+  if (!m.IsValid())
+    throw Error{format("LLDB did not accept %s", path.c_str())};
+  size_t placed = 0;
+  for (size_t i = 0; i < m.GetNumSections(); i++) {
+    lldb::SBSection s = m.GetSectionAtIndex(i);
+    lldb::addr_t a = s.GetFileAddress();
+    if (a == LLDB_INVALID_ADDRESS || a == 0)
+      continue;
+    if (t.target.SetSectionLoadAddress(s, a).Success())
+      placed++;
+  }
+  if (!placed) {
+    t.target.RemoveModule(m);
+    throw Error{"no section has a load address"};
+  }
+  S.loaded[o.id] = Loaded{m, path};
+}
+
+// Loads the objects (skipping those LLDB already has); failures are reported and skipped.
+size_t load(Target &t, const std::vector<jd_registry_object> &todo, lldb::SBCommandReturnObject *out,
+            bool progress) {
+  double t0 = now();
+  size_t done = 0, i = 0;
+  for (const auto &o : todo) {
+    i++;
+    if (lldb_has(t, o))
+      continue;
+    try {
+      load_one(t, o);
+      done++;
+    } catch (const Error &e) {
+      if (out)
+        out->Printf("jit: object %" PRIu64 " skipped: %s\n", o.id, e.what.c_str());
+    }
+    if (out && progress && todo.size() >= 1000 && i % 1000 == 0)
+      out->Printf("jit: %zu/%zu objects\n", i, todo.size());
+  }
+  S.loads += done;
+  S.seconds += now() - t0;
+  return done;
+}
+
+void unload(Target &t, const std::vector<uint64_t> &ids) {
+  for (uint64_t id : ids) {
+    auto it = S.loaded.find(id);
+    if (it == S.loaded.end())
+      continue;
+    t.target.RemoveModule(it->second.module);
+    unlink(it->second.path.c_str());
+    S.loaded.erase(it);
+  }
+}
+
+// Loads the objects covering the PCs of every thread's frames until none is missing: a loaded object
+// can reveal further JIT frames to the unwinder.
+size_t load_frames(Target &t) {
+  size_t total = 0;
+  for (int round = 0; round < 16; round++) {
+    Objects objs = walk_registry(t);
+    std::vector<jd_registry_object> want;
+    std::set<uint64_t> seen;
+    for (uint32_t ti = 0; ti < t.process.GetNumThreads(); ti++) {
+      lldb::SBThread th = t.process.GetThreadAtIndex(ti);
+      uint32_t n = th.GetNumFrames();
+      for (uint32_t fi = 0; fi < n && fi < (uint32_t)kMaxFrames; fi++) {
+        const jd_registry_object *o = covering(th.GetFrameAtIndex(fi).GetPC(), objs);
+        if (o && !lldb_has(t, *o) && seen.insert(o->id).second)
+          want.push_back(*o);
+      }
+    }
+    size_t got = want.empty() ? 0 : load(t, want, nullptr, false);
+    if (!got)
+      break;
+    total += got;
+  }
+  return total;
+}
+
+void sync_unregistered(Target &t) {
+  if (S.loaded.empty())
+    return;
+  Objects objs = walk_registry(t);
+  std::set<uint64_t> live;
+  for (const auto &o : objs.list)
+    live.insert(o.id);
+  std::vector<uint64_t> gone;
+  for (const auto &kv : S.loaded)
+    if (!live.count(kv.first))
+      gone.push_back(kv.first);
+  unload(t, gone);
+}
+
+// ---- watches ------------------------------------------------------------------------------------
+
+bool notify_hit(void *baton, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &);
+
+// Writes the `jit break` watches into the process's jitdebug_watches table, and sets the breakpoint on
+// jitdebug_debugger_notify. false when there is no live process with the hooks yet.
+bool write_watches(Target &t) {
+  if (t.kind != Kind::Live || S.watches.empty() || !t.stopped())
+    return false;
+  uint64_t base = t.symbol("jitdebug_watches");
+  if (!base)
+    return false;
+  uint8_t h[32];
+  if (read_process(&t, base, h, sizeof(h)) != 0)
+    throw Error{format("jitdebug_watches at 0x%" PRIx64 " is unreadable", base)};
+  uint64_t magic;
+  uint32_t version, header_size, nslots, slot_size;
+  memcpy(&magic, h, 8);
+  memcpy(&version, h + 8, 4);
+  memcpy(&header_size, h + 12, 4);
+  memcpy(&nslots, h + 16, 4);
+  memcpy(&slot_size, h + 20, 4);
+  if (magic != kWatchMagic || version != 1 || slot_size < 16 || slot_size > 4096 || header_size < 32)
+    throw Error{format("jitdebug_watches at 0x%" PRIx64 " is not a version-1 watch table", base)};
+  if (S.watches.size() > nslots)
+    throw Error{format("at most %" PRIu32 " jit break watches", nslots)};
+  for (size_t i = 0; i < S.watches.size(); i++) {
+    std::vector<uint8_t> slot(slot_size, 0);
+    uint64_t kind = (uint64_t)S.watches[i].first;
+    memcpy(slot.data(), &kind, 8);
+    const std::string &p = S.watches[i].second;
+    memcpy(slot.data() + 8, p.data(), std::min(p.size(), (size_t)slot_size - 9));
+    lldb::SBError err;
+    t.process.WriteMemory(base + header_size + i * slot_size, slot.data(), slot.size(), err);
+    if (err.Fail())
+      throw Error{format("cannot write the watch table: %s", err.GetCString())};
+  }
+  uint32_t active = (uint32_t)S.watches.size();
+  lldb::SBError err;
+  t.process.WriteMemory(base + 24, &active, sizeof(active), err);
+  if (err.Fail())
+    throw Error{format("cannot write the watch table: %s", err.GetCString())};
+  if (S.notify_bp == LLDB_INVALID_BREAK_ID) {
+    lldb::SBBreakpoint bp = t.target.BreakpointCreateByName("jitdebug_debugger_notify");
+    bp.AddName("jitdebug-notify");
+    bp.SetCallback(notify_hit, nullptr);
+    S.notify_bp = bp.GetID();
+  }
+  S.watches_written = true;
+  return true;
+}
+
+// Lazy mode: an object matching a watch was just put into GDB's JIT list, and its code has not run.
+// Load the announced objects LLDB does not have yet; never stop.
+bool notify_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &) {
+  try {
+    Target t(process.GetTarget().GetDebugger());
+    t.target = process.GetTarget();
+    t.process = process;
+    t.kind = Kind::Live;
+    Objects objs = walk_registry(t);
+    std::vector<jd_registry_object> todo;
+    for (const auto &o : objs.list)
+      if ((o.flags & kObjectAnnounced) && !lldb_has(t, o))
+        todo.push_back(o);
+    load(t, todo, nullptr, false);
+  } catch (const Error &) {
+  }
+  return false;
+}
+
+// ---- commands -----------------------------------------------------------------------------------
+
+std::vector<std::string> args_of(char **command) {
+  std::vector<std::string> v;
+  for (char **a = command; a && *a; a++)
+    v.push_back(*a);
+  return v;
+}
+
+bool parse_u64(const std::string &s, uint64_t &out) {
+  if (s.empty() || s[0] == '-')
+    return false;
+  char *end;
+  errno = 0;
+  out = strtoull(s.c_str(), &end, 0);
+  return !errno && !*end;
+}
+
+void ensure_stop_hook(lldb::SBDebugger d) {
+  if (S.stop_hook)
+    return;
+  lldb::SBCommandReturnObject r;
+  d.GetCommandInterpreter().HandleCommand("target stop-hook add -o \"jit on-stop\"", r);
+  S.stop_hook = r.Succeeded();
+}
+
+class Command : public lldb::SBCommandPluginInterface {
+public:
+  bool DoExecute(lldb::SBDebugger d, char **command, lldb::SBCommandReturnObject &result) override {
+    try {
+      Target t(d);
+      run(t, args_of(command), result);
+      result.SetStatus(lldb::eReturnStatusSuccessFinishResult);
+      return true;
+    } catch (const Error &e) {
+      result.SetError(("jit: " + e.what).c_str());
+      return false;
+    }
+  }
+  virtual void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) = 0;
+};
+
+class Connect : public Command {
+  void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    std::string addr, token = S.token;
+    for (size_t i = 0; i < args.size(); i++) {
+      if (args[i] == "--token" && i + 1 < args.size())
+        token = args[++i];
+      else if (args[i].rfind("--", 0) == 0 || !addr.empty())
+        throw Error{"usage: jit connect [HOST:PORT] [--token T]"};
+      else
+        addr = args[i];
+    }
+    if (addr.empty()) {
+      if (t.kind != Kind::Live)
+        throw Error{"no process to discover the link from: give HOST:PORT"};
+      uint64_t base = t.symbol("jitdebug_link_address");
+      char raw[128] = "";
+      if (base && read_process(&t, base, raw, sizeof(raw) - 1) == 0)
+        raw[sizeof(raw) - 1] = '\0';
+      addr = raw;
+      if (addr.empty())
+        throw Error{"the process has no debug link (start it with JITDEBUG_LISTEN=127.0.0.1:0)"};
+    }
+    if (addr.find(':') == std::string::npos)
+      throw Error{format("bad address '%s': expected HOST:PORT", addr.c_str())};
+    std::string old_link = S.link, old_token = S.token;
+    S.link = addr;
+    S.token = token;
+    if (!t.link_usable()) {
+      out.Printf("jit: link %s recorded; the process is stopped, so objects are read from its memory now and "
+                 "the link is used while it runs\n", addr.c_str());
+      return;
+    }
+    try {
+      LinkClient lc;
+      const jd_link_info *info = jd_client_info(lc.c);
+      out.Printf("jit: connected to %s (pid %" PRIu32 ", %s)\n", addr.c_str(), info->pid, info->triple);
+    } catch (const Error &) {
+      S.link = old_link;
+      S.token = old_token;
+      throw;
+    }
+  }
+};
+
+// The lowest-addressed function of the module that covers the object's code.
+std::string first_function(Target &t, const jd_registry_object &o) {
+  lldb::SBModule m = t.target.ResolveLoadAddress(o.lo).GetModule();
+  std::string best;
+  uint64_t best_addr = UINT64_MAX;
+  for (size_t i = 0; m.IsValid() && i < m.GetNumSymbols(); i++) {
+    lldb::SBSymbol sym = m.GetSymbolAtIndex(i);
+    lldb::addr_t a = sym.GetStartAddress().GetLoadAddress(t.target);
+    if (sym.GetType() == lldb::eSymbolTypeCode && !sym.IsSynthetic() && sym.GetName() && a >= o.lo && a < o.hi && a < best_addr) {
+      best = sym.GetName();
+      best_addr = a;
+    }
+  }
+  return best;
+}
+
+class List : public Command {
+  void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    if (!args.empty())
+      throw Error{"usage: jit list"};
+    Objects objs = objects(t);
+    out.Printf("%-8s %-33s %10s  %-9s %s\n", "id", "range", "bytes", "state", "first symbol");
+    for (const auto &o : objs.list) {
+      const char *state = S.loaded.count(o.id) ? "loaded" : (t.target.IsValid() && lldb_has(t, o)) ? "lldb-jit" : "-";
+      std::string name = strcmp(state, "-") != 0 ? first_function(t, o) : "";
+      out.Printf("%-8" PRIu64 " 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-9s %s\n", o.id, o.lo, o.hi, o.size,
+                 state, name.c_str());
+    }
+    for (const auto &s : objs.skipped)
+      out.Printf("jit: skipped: %s\n", s.c_str());
+    out.Printf("%zu objects, %zu loaded by the plugin\n", objs.list.size(), S.loaded.size());
+  }
+};
+
+std::vector<jd_registry_object> select(Target &t, const std::string &arg, const Objects &objs) {
+  if (arg == "all")
+    return objs.list;
+  uint64_t v;
+  bool is_id = !arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos;
+  if (is_id && parse_u64(arg, v)) {
+    for (const auto &o : objs.list)
+      if (o.id == v)
+        return {o};
+    throw Error{format("object %s: no such object (unregistered, or never registered)", arg.c_str())};
+  }
+  if (!parse_u64(arg, v)) {
+    lldb::SBValue val = t.target.EvaluateExpression(arg.c_str());
+    if (!val.IsValid() || val.GetError().Fail())
+      throw Error{format("not an object id or address: %s", arg.c_str())};
+    v = val.GetValueAsUnsigned();
+  }
+  const jd_registry_object *o = covering(v, objs);
+  if (!o)
+    throw Error{format("no JIT object covers 0x%" PRIx64, v)};
+  return {*o};
+}
+
+class Load : public Command {
+  void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    if (args.size() != 1)
+      throw Error{"usage: jit load ID|all|ADDR"};
+    if (!t.target.IsValid())
+      throw Error{"no target to load into (target create, or attach first)"};
+    Objects objs = objects(t);
+    size_t n = load(t, select(t, args[0], objs), &out, true);
+    out.Printf("jit: loaded %zu object%s\n", n, n == 1 ? "" : "s");
+  }
+};
+
+class Unload : public Command {
+  void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    uint64_t id = 0;
+    if (args.size() != 1 || (args[0] != "all" && !parse_u64(args[0], id)))
+      throw Error{"usage: jit unload ID|all"};
+    std::vector<uint64_t> ids;
+    if (args[0] == "all") {
+      for (const auto &kv : S.loaded)
+        ids.push_back(kv.first);
+    } else if (!S.loaded.count(id)) {
+      throw Error{format("object %s is not loaded by the plugin", args[0].c_str())};
+    } else {
+      ids.push_back(id);
+    }
+    unload(t, ids);
+    out.Printf("jit: unloaded %zu object%s\n", ids.size(), ids.size() == 1 ? "" : "s");
+  }
+};
+
+class Break : public Command {
+  void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    if (args.size() != 1)
+      throw Error{"usage: jit break FUNCTION | FILE:LINE"};
+    if (!t.target.IsValid())
+      throw Error{"no target (target create, or attach first)"};
+    const std::string &spec = args[0];
+    size_t colon = spec.rfind(':');
+    std::pair<int, std::string> watch;
+    uint64_t line = 0;
+    std::string file;
+    if (colon != std::string::npos && colon > 0 && parse_u64(spec.substr(colon + 1), line) && line > 0 &&
+        spec.substr(colon + 1).find_first_not_of("0123456789") == std::string::npos &&
+        spec.find(':') == colon) {
+      file = spec.substr(0, colon);
+      watch = {2, file};
+    } else if (spec.find(':') != std::string::npos || spec.empty()) {
+      throw Error{format("bad location '%s': a function name or FILE:LINE", spec.c_str())};
+    } else {
+      watch = {1, spec};
+    }
+    if (watch.second.size() > 247)
+      throw Error{"location too long for a watch (247 bytes at most)"};
+    bool added = false;
+    if (std::find(S.watches.begin(), S.watches.end(), watch) == S.watches.end()) {
+      S.watches.push_back(watch);
+      S.watches_written = false;
+      added = true;
+    }
+    bool written;
+    try {
+      written = write_watches(t);
+    } catch (const Error &) {
+      if (added)
+        S.watches.pop_back();
+      throw;
+    }
+    lldb::SBBreakpoint bp = file.empty() ? t.target.BreakpointCreateByName(spec.c_str())
+                                         : t.target.BreakpointCreateByLocation(file.c_str(), (uint32_t)line);
+    if (!bp.IsValid())
+      throw Error{format("LLDB refused a breakpoint at %s", spec.c_str())};
+    size_t n = bp.GetNumLocations();
+    if (n)
+      out.Printf("Breakpoint %d: %s, %zu location%s\n", bp.GetID(), spec.c_str(), n, n == 1 ? "" : "s");
+    else
+      out.Printf("Breakpoint %d: %s, pending until the JIT code is loaded\n", bp.GetID(), spec.c_str());
+    if (!written)
+      out.Printf("jit: the watch is written into the process when it stops next\n");
+  }
+};
+
+// Source files of JIT modules (ours, and those of LLDB's own JIT loader).
+std::vector<std::string> jit_source_files(Target &t) {
+  std::set<std::string> files;
+  for (uint32_t i = 0; i < t.target.GetNumModules(); i++) {
+    lldb::SBModule m = t.target.GetModuleAtIndex(i);
+    const char *name = m.GetFileSpec().GetFilename();
+    const char *dir = m.GetFileSpec().GetDirectory();
+    bool ours = dir && !S.cache_dir.empty() && S.cache_dir == dir;
+    if (!ours && !(name && strncmp(name, "JIT(", 4) == 0))
+      continue;
+    for (uint32_t c = 0; c < m.GetNumCompileUnits(); c++) {
+      lldb::SBCompileUnit cu = m.GetCompileUnitAtIndex(c);
+      for (uint32_t f = 0; f < cu.GetNumSupportFiles(); f++) {
+        char path[4096];
+        lldb::SBFileSpec fs = cu.GetSupportFileAtIndex(f);
+        if (fs.GetPath(path, sizeof(path)) > 0 && path[0] == '/')
+          files.insert(path);
+      }
+    }
+  }
+  return {files.begin(), files.end()};
+}
+
+std::vector<std::string> split_path(const std::string &p) {
+  std::vector<std::string> v;
+  size_t start = 0;
+  for (size_t i = 0; i <= p.size(); i++)
+    if (i == p.size() || p[i] == '/') {
+      v.push_back(p.substr(start, i - start));
+      start = i + 1;
+    }
+  return v;
+}
+
+std::string join_path(const std::vector<std::string> &v, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; i++)
+    s += (i ? "/" : "") + v[i];
+  return s.empty() ? "/" : s;
+}
+
+// Indexes the files under dir by basename (at most 200,000 files, 32 levels, no symlinks followed).
+void walk_dir(const std::string &dir, std::map<std::string, std::vector<std::string>> &index, size_t &seen,
+              int depth) {
+  DIR *d = opendir(dir.c_str());
+  if (!d)
+    return;
+  while (struct dirent *e = readdir(d)) {
+    if (seen > 200000)
+      break;
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    std::string path = dir + "/" + e->d_name;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode) && depth < 32) {
+      walk_dir(path, index, seen, depth + 1);
+    } else if (S_ISREG(st.st_mode)) {
+      index[e->d_name].push_back(path);
+      seen++;
+    }
+  }
+  closedir(d);
+}
+
+void auto_source_map(Target &t, lldb::SBDebugger d, const std::vector<std::string> &dirs,
+                     lldb::SBCommandReturnObject &out) {
+  std::vector<std::string> missing;
+  struct stat st;
+  for (const auto &f : jit_source_files(t))
+    if (stat(f.c_str(), &st) != 0)
+      missing.push_back(f);
+  if (missing.empty()) {
+    out.Printf("jit: every source file of the loaded JIT objects is where its debug info says\n");
+    return;
+  }
+  std::map<std::string, std::vector<std::string>> index; // basename -> paths
+  size_t seen = 0;
+  for (const auto &dir : dirs)
+    walk_dir(dir, index, seen, 0);
+  std::set<std::pair<std::string, std::string>> mapped;
+  for (const auto &f : missing) {
+    std::vector<std::string> want = split_path(f);
+    std::string best;
+    size_t best_len = 0;
+    for (const auto &cand : index[want.back()]) {
+      std::vector<std::string> have = split_path(cand);
+      size_t k = 0;
+      while (k < want.size() && k < have.size() && want[want.size() - 1 - k] == have[have.size() - 1 - k])
+        k++;
+      if (k > best_len) {
+        best = cand;
+        best_len = k;
+      }
+    }
+    if (best.empty()) {
+      out.Printf("jit: %s: not found under the given directories\n", f.c_str());
+      continue;
+    }
+    std::vector<std::string> have = split_path(best);
+    std::string from = join_path(want, want.size() - best_len), to = join_path(have, have.size() - best_len);
+    if (!mapped.insert({from, to}).second)
+      continue;
+    lldb::SBCommandReturnObject r;
+    d.GetCommandInterpreter().HandleCommand(
+        ("settings append target.source-map \"" + from + "\" \"" + to + "\"").c_str(), r);
+    if (!r.Succeeded())
+      throw Error{format("target.source-map: %s", r.GetError())};
+    out.Printf("jit: mapped %s -> %s (%s)\n", from.c_str(), to.c_str(), f.c_str());
+  }
+}
+
+class SourceMap : public Command {
+  void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    lldb::SBDebugger d = t.debugger;
+    if (!args.empty() && args[0] == "--auto") {
+      if (args.size() < 2)
+        throw Error{"usage: jit source-map --auto DIR..."};
+      struct stat st;
+      for (size_t i = 1; i < args.size(); i++)
+        if (stat(args[i].c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+          throw Error{format("%s: not a directory", args[i].c_str())};
+      auto_source_map(t, d, {args.begin() + 1, args.end()}, out);
+      return;
+    }
+    if (args.size() != 2 || args[0].rfind("--", 0) == 0)
+      throw Error{"usage: jit source-map FROM TO | --auto DIR..."};
+    if (args[0].find('"') != std::string::npos || args[1].find('"') != std::string::npos)
+      throw Error{"paths with double quotes are not supported"};
+    lldb::SBCommandReturnObject r;
+    d.GetCommandInterpreter().HandleCommand(
+        ("settings append target.source-map \"" + args[0] + "\" \"" + args[1] + "\"").c_str(), r);
+    if (!r.Succeeded())
+      throw Error{format("target.source-map: %s", r.GetError())};
+    out.Printf("jit: %s -> %s\n", args[0].c_str(), args[1].c_str());
+  }
+};
+
+class Status : public Command {
+  void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    out.Printf("target: %s\n", t.kind == Kind::Core ? "core" : t.kind == Kind::Live ? "live" : "none");
+    out.Printf("link: %s%s\n", S.link.empty() ? "not connected" : S.link.c_str(),
+               S.link.empty() ? "" : t.link_usable() ? " (in use)" : " (not used while stopped)");
+    try {
+      if (!t.stopped())
+        throw Error{"the process is running or absent; the registry is read while it is stopped"};
+      Objects objs = walk_registry(t);
+      size_t announced = 0;
+      for (const auto &o : objs.list)
+        announced += (o.flags & kObjectAnnounced) != 0;
+      out.Printf("mode: %s\nobjects: %zu known, %zu loaded by the plugin, %zu announced to the GDB JIT interface\n",
+                 S.mode.c_str(), objs.list.size(), S.loaded.size(), announced);
+    } catch (const Error &e) {
+      out.Printf("registry: %s\n", e.what.c_str());
+    }
+    std::string w;
+    for (const auto &kv : S.watches)
+      w += (w.empty() ? "" : ", ") + std::string(kv.first == 1 ? "function " : "file ") + kv.second;
+    out.Printf("watches: %s\n", w.empty() ? "none" : w.c_str());
+    out.Printf("time spent: %.3f s in %" PRIu64 " loads\n", S.seconds, S.loads);
+  }
+};
+
+struct GdbListCtx {
+  Target *t;
+  std::vector<std::string> *problems;
+};
+int gdb_list_read(void *ctx, uint64_t addr, void *buf, size_t len) {
+  return read_process(static_cast<GdbListCtx *>(ctx)->t, addr, buf, len);
+}
+void gdb_list_problem(const char *what, void *ctx) { static_cast<GdbListCtx *>(ctx)->problems->push_back(what); }
+
+class LoadCore : public Command {
+  void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    bool all = false;
+    for (const auto &a : args) {
+      if (a == "--all")
+        all = true;
+      else
+        throw Error{"usage: jit load-core [--all]"};
+    }
+    if (t.kind == Kind::None)
+      throw Error{"no core file (target create --core FILE first)"};
+    double t0 = now();
+    Objects objs = walk_registry(t);
+    std::vector<std::string> problems;
+    uint64_t n_gdb = 0;
+    if (uint64_t desc = t.symbol("__jit_debug_descriptor")) {
+      GdbListCtx ctx{&t, &problems};
+      jd_walk w{sizeof(w), gdb_list_read, &ctx, nullptr, gdb_list_problem, 0};
+      jd_walk_gdb_jit_list(desc, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
+                           &n_gdb);
+    }
+    for (const auto &s : objs.skipped)
+      out.Printf("jit: skipped: %s\n", s.c_str());
+    for (const auto &s : problems)
+      out.Printf("jit: skipped: %s\n", s.c_str());
+    if (objs.header.generation % 2)
+      out.Printf("jit: the registry was being edited when the core was written; the list may be incomplete\n");
+    size_t n = all ? load(t, objs.list, &out, true) : load_frames(t);
+    out.Printf("jit: %zu objects in the registry (%" PRIu64 " in the GDB JIT list); loaded %zu in %.2f s\n",
+               objs.list.size(), n_gdb, n, now() - t0);
+  }
+};
+
+// The stop hook: sync unregistrations, symbolize JIT frames, write pending watches. Quiet unless
+// something fails.
+class OnStop : public Command {
+  void run(Target &t, const std::vector<std::string> &, lldb::SBCommandReturnObject &) override {
+    if (t.kind != Kind::Live || !t.stopped() || !t.symbol("jitdebug_registry"))
+      return;
+    double t0 = now();
+    if (!S.watches.empty() && !S.watches_written)
+      write_watches(t);
+    sync_unregistered(t);
+    load_frames(t);
+    S.seconds += now() - t0;
+  }
+};
+
+} // namespace
+
+namespace lldb {
+__attribute__((visibility("default"))) bool PluginInitialize(lldb::SBDebugger debugger);
+}
+
+bool lldb::PluginInitialize(lldb::SBDebugger debugger) {
+  lldb::SBCommandInterpreter ci = debugger.GetCommandInterpreter();
+  lldb::SBCommand jit = ci.AddMultiwordCommand("jit", "jitdebug: JIT code as debuggable as static code");
+  if (!jit.IsValid())
+    return false;
+  jit.AddCommand("connect", new Connect, "Use the process's debug link.", "jit connect [HOST:PORT] [--token T]");
+  jit.AddCommand("list", new List, "List the JIT objects: id, range, size, whether LLDB has them.", "jit list");
+  jit.AddCommand("load", new Load, "Load JIT objects at their addresses.", "jit load ID|all|ADDR");
+  jit.AddCommand("unload", new Unload, "Unload objects the plugin loaded.", "jit unload ID|all");
+  jit.AddCommand("break", new Break, "Breakpoint on JIT code that may not exist yet, resolved before it runs.",
+                 "jit break FUNCTION | FILE:LINE");
+  jit.AddCommand("source-map", new SourceMap, "Where JIT sources live now (sets target.source-map).",
+                 "jit source-map FROM TO | --auto DIR...");
+  jit.AddCommand("status", new Status, "Link, hooks mode, objects known and loaded, watches, time spent.",
+                 "jit status");
+  jit.AddCommand("load-core", new LoadCore, "Symbolize the JIT frames of a core file (every object with --all).",
+                 "jit load-core [--all]");
+  jit.AddCommand("on-stop", new OnStop,
+                 "Run by the plugin's stop hook: unload unregistered objects, load those of JIT frames.",
+                 "jit on-stop");
+  // The stop hook goes to the selected target, or to LLDB's dummy target, whose stop hooks every
+  // later target inherits.
+  ensure_stop_hook(debugger);
+  return true;
+}
