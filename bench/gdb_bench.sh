@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gdb_bench.sh BUILD [N...] — GDB with many JIT objects. Debian's llvm-jitlink-16 links and runs, in
-# process, a program of N objects with DWARF (one small function each; main calls every one, then
-# the last one is where the breakpoint goes), timed (wall clock, median of 3 for the fast ones):
+# process, the program of many_objects.sh (N one-function objects with DWARF, main calls every one;
+# the breakpoint is on the last), passed as a response file (@FILE). One wall-clock run each of:
 #   - no debugger (stock llvm-jitlink-16; the hooks preloaded in lazy mode cost about the same);
 #   - GDB 13 stock: LLVM's own JIT loader registers every object eagerly, GDB stops for each;
 #   - GDB 13 + the plugin: hooks preloaded with JITDEBUG_GDB=lazy, `jit break f_<N-1>`; GDB stops once.
@@ -27,20 +27,8 @@ secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
 
 for N in "${NS[@]}"; do
 	d=$tmp/n$N
-	mkdir -p "$d"
-	for ((k = 0; k < N; k++)); do printf 'int f_%d(int x) {\n\tint y = x * %d;\n\treturn y + 1;\n}\n' $k $k > "$d/o$k.c"; done
-	{
-		for ((k = 0; k < N; k++)); do echo "int f_$k(int);"; done
-		echo 'int main(void) {'
-		echo '	long s = 0;'
-		for ((k = 0; k < N - 1; k++)); do echo "	s += f_$k(2);"; done
-		echo "	s += f_$((N - 1))(2);"
-		echo '	return s > 0 ? 0 : 1;'
-		echo '}'
-	} > "$d/main.c"
-	(cd "$d" && ls o*.c main.c | xargs -n 500 /usr/lib/llvm-16/bin/clang -g -O0 -c)
-	objs=("$d/main.o")
-	for ((k = 0; k < N; k++)); do objs+=("$d/o$k.o"); done
+	"$SRC/bench/many_objects.sh" "$d" "$N"
+	objs=("@$d/objs.rsp")
 
 	t0=$(now); "$JITLINK" "${objs[@]}"; st=$?; t1=$(now)
 	base=$(secs "$t0" "$t1")

@@ -63,3 +63,7 @@ echo "== Light JITs: jd_register_function(s), no debugger attached, perf outputs
 echo
 echo "== GDB with many JIT objects: stock vs the plugin in lazy mode (N = 1,000, 3,000, 10,000)"
 "$HERE/gdb_bench.sh" "$BUILD"
+
+echo
+echo "== LLDB with many JIT objects: stock vs the plugin in lazy mode (N = 1,000, 3,000, 10,000), and cores"
+"$HERE/lldb_bench.sh" "$BUILD"

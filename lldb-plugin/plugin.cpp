@@ -53,7 +53,6 @@ struct State {
   std::string link, token;
   std::vector<std::pair<int, std::string>> watches; // (JD_WATCH_*, pattern)
   bool watches_written = false;
-  lldb::break_id_t notify_bp = LLDB_INVALID_BREAK_ID;
   std::string cache_dir;
   std::vector<std::string> skipped; // what the last walk skipped
   std::string mode;
@@ -94,15 +93,19 @@ Kind kind_of(lldb::SBProcess &p) {
 }
 
 // The state follows the process: another process (or none) starts afresh, but keeps the link, the
-// watches and the cache directory.
-void follow(lldb::SBProcess &p) {
+// watches and the cache directory. The previous process's modules leave the target.
+void follow(lldb::SBTarget &target, lldb::SBProcess &p) {
   lldb::user_id_t uid = p.IsValid() ? p.GetUniqueID() : 0;
   if (uid == S.process_uid)
     return;
   S.process_uid = uid;
+  for (auto &kv : S.loaded) {
+    if (target.IsValid())
+      target.RemoveModule(kv.second.module);
+    unlink(kv.second.path.c_str());
+  }
   S.loaded.clear();
   S.watches_written = false;
-  S.notify_bp = LLDB_INVALID_BREAK_ID;
 }
 
 struct Target {
@@ -113,7 +116,7 @@ struct Target {
 
   explicit Target(lldb::SBDebugger d)
       : debugger(d), target(d.GetSelectedTarget()), process(target.GetProcess()), kind(kind_of(process)) {
-    follow(process);
+    follow(target, process);
   }
   bool stopped() { return kind != Kind::None && !lldb::SBDebugger::StateIsRunningState(process.GetState()); }
   // The link answers only while the process runs, or when there is no process.
@@ -386,6 +389,21 @@ void sync_unregistered(Target &t) {
 
 bool notify_hit(void *baton, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &);
 
+// The plugin's own breakpoints, found by name (they outlive processes), or created with the callback,
+// which never stops the process.
+lldb::SBBreakpoint internal_breakpoint(lldb::SBTarget target, const char *name, std::vector<const char *> symbols,
+                                       lldb::SBBreakpointHitCallback callback) {
+  lldb::SBBreakpointList list(target);
+  if (target.FindBreakpointsByName(name, list) && list.GetSize() > 0)
+    return list.GetBreakpointAtIndex(0);
+  lldb::SBBreakpoint bp = target.BreakpointCreateByNames(symbols.data(), (uint32_t)symbols.size(),
+                                                         lldb::eFunctionNameTypeFull, lldb::SBFileSpecList(),
+                                                         lldb::SBFileSpecList());
+  bp.AddName(name); // [A-Za-z0-9_] only: LLDB refuses names with '-' or '.'
+  bp.SetCallback(callback, nullptr);
+  return bp;
+}
+
 // Writes the `jit break` watches into the process's jitdebug_watches table, and sets the breakpoint on
 // jitdebug_debugger_notify. false when there is no live process with the hooks yet.
 bool write_watches(Target &t) {
@@ -424,14 +442,33 @@ bool write_watches(Target &t) {
   t.process.WriteMemory(base + 24, &active, sizeof(active), err);
   if (err.Fail())
     throw Error{format("cannot write the watch table: %s", err.GetCString())};
-  if (S.notify_bp == LLDB_INVALID_BREAK_ID) {
-    lldb::SBBreakpoint bp = t.target.BreakpointCreateByName("jitdebug_debugger_notify");
-    bp.AddName("jitdebug-notify");
-    bp.SetCallback(notify_hit, nullptr);
-    S.notify_bp = bp.GetID();
-  }
+  internal_breakpoint(t.target, "jitdebug_notify", {"jitdebug_debugger_notify"}, notify_hit).SetEnabled(true);
   S.watches_written = true;
   return true;
+}
+
+// Watches set before the hooks are in the process are written at the first registration: its entry
+// points stop once (never visibly), before the hooks read the table.
+bool registration_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &loc) {
+  try {
+    Target t(process.GetTarget().GetDebugger());
+    t.target = process.GetTarget();
+    t.process = process;
+    t.kind = Kind::Live;
+    follow(t.target, t.process);
+    if (S.watches.empty() || S.watches_written || write_watches(t))
+      loc.GetBreakpoint().SetEnabled(false);
+  } catch (const Error &) {
+  }
+  return false;
+}
+
+void arm_registration_breakpoint(lldb::SBTarget target) {
+  internal_breakpoint(target, "jitdebug_watches",
+                      {"jd_register_object", "jd_register_function", "jd_register_functions",
+                       "llvm_orc_registerJITLoaderGDBWrapper", "llvm_orc_registerJITLoaderGDBAllocAction"},
+                      registration_hit)
+      .SetEnabled(true);
 }
 
 // Lazy mode: an object matching a watch was just put into GDB's JIT list, and its code has not run.
@@ -673,8 +710,10 @@ class Break : public Command {
       out.Printf("Breakpoint %d: %s, %zu location%s\n", bp.GetID(), spec.c_str(), n, n == 1 ? "" : "s");
     else
       out.Printf("Breakpoint %d: %s, pending until the JIT code is loaded\n", bp.GetID(), spec.c_str());
-    if (!written)
-      out.Printf("jit: the watch is written into the process when it stops next\n");
+    if (!written) {
+      arm_registration_breakpoint(t.target);
+      out.Printf("jit: the watch is written into the process at its first JIT registration\n");
+    }
   }
 };
 

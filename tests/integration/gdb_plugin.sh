@@ -119,15 +119,7 @@ expect "corrupted core: the bad pointer is reported" "$TMP/core-badptr.out" "ski
 
 # Unregistration unloads: a host registers jitfix.o (lazy), GDB loads it with jit load, the host
 # unregisters it, and at the next stop the plugin unloads it.
-mkfifo "$TMP/host.in"
-JITDEBUG_GDB=lazy "$JD_BUILD/bin/link_host" "$JD_FIXTURES/jitfix.o" < "$TMP/host.in" > "$TMP/host.out" 2> "$TMP/host.err" &
-HPID=$!
-PIDS+=("$HPID")
-exec 7> "$TMP/host.in"
-echo reg >&7
-echo "addr jd_leaf" >&7
-for _ in $(seq 100); do grep -q '^addr ' "$TMP/host.out" && break; sleep 0.05; done
-LEAF=$(sed -n 's/^addr //p' "$TMP/host.out")
+start_link_host JITDEBUG_GDB=lazy
 cat > "$TMP/unreg.gdb" <<GDB
 set pagination off
 source $PLUGIN

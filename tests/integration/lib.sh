@@ -68,6 +68,21 @@ link_address() {
 	sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$1"
 }
 
+# start_link_host [ENV=VAL...] — link_host with jitfix.o, reading commands from $TMP/host.in (kept
+# open on fd 7: `echo CMD >&7`, or `> $TMP/host.in` from another process); registers the object once
+# (id 1) and sets HPID and LEAF (jd_leaf's address).
+start_link_host() {
+	mkfifo "$TMP/host.in"
+	env "$@" "$JD_BUILD/bin/link_host" "$JD_FIXTURES/jitfix.o" < "$TMP/host.in" > "$TMP/host.out" 2> "$TMP/host.err" &
+	HPID=$!
+	PIDS+=("$HPID")
+	exec 7> "$TMP/host.in"
+	echo reg >&7
+	echo "addr jd_leaf" >&7
+	for _ in $(seq 100); do grep -q '^addr ' "$TMP/host.out" && break; sleep 0.05; done
+	LEAF=$(sed -n 's/^addr //p' "$TMP/host.out")
+}
+
 # wait_gone PID SECONDS — 0 if the process exits within the time.
 wait_gone() {
 	for _ in $(seq $(($2 * 20))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done

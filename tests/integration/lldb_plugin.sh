@@ -74,6 +74,17 @@ expect "eager-server-stock: LLDB's JIT loader has the object, the plugin loads n
 	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +lldb-jit +jd_crash_inner$"
 expect "eager-server-stock: one location per breakpoint" "$TMP/eager-server-stock.out" "^1 location added to breakpoint 2$"
 
+# `jit break` before `run` (the hooks are not in the process yet: the watch is written at the first
+# registration), on a light JIT whose objects carry absolute DWARF (examples/lightjit).
+ACC=$JD_SRC/examples/lightjit/poly.acc
+L_SQ_MUL=$(grep -n "mul x" "$ACC" | head -1 | cut -d: -f1)
+timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o 'settings set target.env-vars JITDEBUG_GDB=lazy' -o "plugin load $PLUGIN" \
+	-o 'jit break square' -o run -o 'bt 1' -o 'jit status' -o kill -- "$JD_BUILD/bin/lightjit" "$ACC" > "$TMP/launch.out" 2>&1
+expect "launch: the watch waits for the first registration" "$TMP/launch.out" "^jit: the watch is written into the process at its first JIT registration$"
+expect "launch: stops in the light-JIT function with its .acc line" "$TMP/launch.out" \
+	"frame #0: 0x[0-9a-f]+ [^ ]+\`square at poly\.acc:$L_SQ_MUL$"
+expect "launch: the plugin loaded it (LLDB's JIT loader is off)" "$TMP/launch.out" "^objects: [0-9]+ known, 1 loaded by the plugin"
+
 # Lazy mode, no breakpoints: the crash stop loads the faulting object, bt is symbolized. The sources
 # were compiled in one directory and moved to another, for the source map.
 mkdir -p "$TMP/build/src/app" "$TMP/moved/project"
@@ -173,16 +184,7 @@ expect "jitdebug core: not a core file" "$TMP/jdcore-bad.err" "not a core file"
 
 # Unregistration unloads; then the link with no process; then bad input. A host registers jitfix.o
 # (lazy), LLDB loads it with jit load, the host unregisters it, and the next stop unloads it.
-mkfifo "$TMP/host.in"
-JITDEBUG_GDB=lazy JITDEBUG_LISTEN=127.0.0.1:0 "$JD_BUILD/bin/link_host" "$JD_FIXTURES/jitfix.o" < "$TMP/host.in" \
-	> "$TMP/host.out" 2> "$TMP/host.err" &
-HPID=$!
-PIDS+=("$HPID")
-exec 7> "$TMP/host.in"
-echo reg >&7
-echo "addr jd_leaf" >&7
-for _ in $(seq 100); do grep -q '^addr ' "$TMP/host.out" && break; sleep 0.05; done
-LEAF=$(sed -n 's/^addr //p' "$TMP/host.out")
+start_link_host JITDEBUG_GDB=lazy JITDEBUG_LISTEN=127.0.0.1:0
 LINK=$(link_address "$TMP/host.err")
 # The link, with no process in LLDB: list, load, look up.
 timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $PLUGIN" -o "target create $JD_BUILD/bin/link_host" \
