@@ -240,7 +240,7 @@ Objects objects(Target &t) {
   Objects objs;
   if (jd_client_list(lc.c, 0, link_collect, &objs) != 0)
     throw Error{format("list over the link: %s", jd_client_error(lc.c))};
-  S.mode = "see the process (link)";
+  S.mode = "unknown (objects listed over the link)";
   return objs;
 }
 
