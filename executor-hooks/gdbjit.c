@@ -58,9 +58,9 @@ void jd_gdb_retract_locked(struct jit_code_entry *e)
 	e->next_entry = e->prev_entry = NULL;
 }
 
-/* The lazy-mode rendezvous of the debug link: called with the id of a newly registered object that
- * matched a watch, after it was put into GDB's list and before its code can run. A debugger plugin
- * breaks here, loads that one object and resolves its breakpoints. */
+/* The debuggers' rendezvous: called with the id of a newly registered object that matched a watch
+ * (in lazy mode after it was put into GDB's list), before its code can run. A debugger plugin breaks
+ * here, loads that object and resolves its breakpoints. */
 JD_HOOKS_API void __attribute__((noinline, used)) jitdebug_debugger_notify(uint64_t id)
 {
 	__asm__ volatile("" ::"r"(id) : "memory");

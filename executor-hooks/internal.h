@@ -74,7 +74,8 @@ uint64_t jd_registry_generation(void);
 void jd_link_registered_locked(const struct jd_obj_view *v);
 void jd_link_unregistered_locked(uint64_t id);
 /* After a registration, outside the lock: 1 if a watch matched (then, in lazy mode, the object is
- * announced and jitdebug_debugger_notify called before the registration returns). */
+ * announced, and in lazy and eager mode jitdebug_debugger_notify is called, before the registration
+ * returns). */
 int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id);
 void jitdebug_debugger_notify(uint64_t id);
 /* For the fuzzer only: feeds bytes to the frame handlers as client slot 0 (see link.c). */

@@ -209,8 +209,8 @@ struct jd_registry {
  * rest of the process, so a debugger plugin sets watches by writing this table in the target's memory
  * instead: a slot is a kind (JD_WATCH_SYMBOL, JD_WATCH_FILE) and a NUL-terminated pattern; `active` is
  * the number of slots in use and is written last. A registration that matches a slot is treated like
- * one that matches a debug-link watch: in lazy mode the object is put into GDB's JIT list and
- * jitdebug_debugger_notify is called before the registration returns. */
+ * one that matches a debug-link watch: in lazy mode the object is put into GDB's JIT list, and in
+ * lazy and eager mode jitdebug_debugger_notify is called before the registration returns. */
 #define JD_WATCH_TABLE_MAGIC 0x3130544157444a4aull /* "JJDWAT01" */
 #define JD_WATCH_SLOTS       16
 #define JD_WATCH_PATTERN     248

@@ -7,6 +7,7 @@
  * Both return SPSError: one byte 0x00 on success; on failure 0x01, u64 length, message (in-band:
  * LLVM 16's server drops out-of-band errors). The bytes at [start, end) are copied.
  */
+#include "../jitdebug/bytes.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -58,13 +59,7 @@ static jd_cwrapper_result sps_error(const char *msg)
 	return r;
 }
 
-static uint64_t get_le64(const char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | (unsigned char)p[i];
-	return v;
-}
+static uint64_t get_le64(const char *p) { return jd_le((const uint8_t *)p, 8); }
 
 static jd_cwrapper_result register_blob(const char *data, size_t size)
 {

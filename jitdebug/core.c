@@ -5,6 +5,8 @@
  * unreadable, not zero). A struct jd_core is immutable after opening and may be read from several
  * threads at once.
  */
+#include "bytes.h"
+#include "jitdebug-hooks.h"
 #include "jitdebug.h"
 
 #include <elf.h>
@@ -19,7 +21,6 @@
 #include <unistd.h>
 
 #define MAX_SEGMENTS 65536
-#define REGISTRY_MAGIC "JJDREG01"
 
 struct segment {
 	uint64_t vaddr, filesz, offset;
@@ -32,14 +33,6 @@ struct jd_core {
 	struct segment *segs; /* sorted by vaddr */
 	size_t nsegs;
 };
-
-static uint64_t le(const uint8_t *p, unsigned width)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < width; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static int cmp_seg(const void *a, const void *b)
 {
@@ -60,13 +53,13 @@ struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, si
 		errno = EINVAL;
 		return NULL;
 	}
-	if (le(d + offsetof(Elf64_Ehdr, e_type), 2) != ET_CORE) {
-		snprintf(err, errlen, "not a core file (ELF type %u)", (unsigned)le(d + offsetof(Elf64_Ehdr, e_type), 2));
+	if (jd_le(d + offsetof(Elf64_Ehdr, e_type), 2) != ET_CORE) {
+		snprintf(err, errlen, "not a core file (ELF type %u)", (unsigned)jd_le(d + offsetof(Elf64_Ehdr, e_type), 2));
 		errno = EINVAL;
 		return NULL;
 	}
-	uint64_t phoff = le(d + offsetof(Elf64_Ehdr, e_phoff), 8);
-	uint64_t phentsize = le(d + offsetof(Elf64_Ehdr, e_phentsize), 2), phnum = le(d + offsetof(Elf64_Ehdr, e_phnum), 2);
+	uint64_t phoff = jd_le(d + offsetof(Elf64_Ehdr, e_phoff), 8);
+	uint64_t phentsize = jd_le(d + offsetof(Elf64_Ehdr, e_phentsize), 2), phnum = jd_le(d + offsetof(Elf64_Ehdr, e_phnum), 2);
 	if (phentsize != sizeof(Elf64_Phdr) || phnum == 0 || phnum > MAX_SEGMENTS || phoff > size ||
 	    phnum * phentsize > size - phoff) {
 		snprintf(err, errlen, "bad program header table (%" PRIu64 " entries of %" PRIu64 " bytes at 0x%" PRIx64 ")",
@@ -85,12 +78,12 @@ struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, si
 	c->size = size;
 	for (uint64_t i = 0; i < phnum; i++) {
 		const uint8_t *ph = d + phoff + i * phentsize;
-		if (le(ph + offsetof(Elf64_Phdr, p_type), 4) != PT_LOAD)
+		if (jd_le(ph + offsetof(Elf64_Phdr, p_type), 4) != PT_LOAD)
 			continue;
 		struct segment s = {
-			.vaddr = le(ph + offsetof(Elf64_Phdr, p_vaddr), 8),
-			.filesz = le(ph + offsetof(Elf64_Phdr, p_filesz), 8),
-			.offset = le(ph + offsetof(Elf64_Phdr, p_offset), 8),
+			.vaddr = jd_le(ph + offsetof(Elf64_Phdr, p_vaddr), 8),
+			.filesz = jd_le(ph + offsetof(Elf64_Phdr, p_filesz), 8),
+			.offset = jd_le(ph + offsetof(Elf64_Phdr, p_offset), 8),
 		};
 		/* A segment cut short by a truncated core keeps the part that is there. */
 		if (s.offset >= size || s.filesz == 0 || s.vaddr + s.filesz < s.vaddr)
@@ -181,33 +174,46 @@ int jd_core_read(void *core, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
+struct counted {
+	const struct jd_core *core;
+	uint64_t objects;
+};
+
+static int read_counted(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return jd_core_read((void *)((struct counted *)ctx)->core, addr, buf, len);
+}
+
+static int count_in(const struct jd_registry_object *o, void *ctx)
+{
+	((struct counted *)ctx)->objects++;
+	return 0;
+}
+
 int jd_core_find_registry(const struct jd_core *c, uint64_t *addr, size_t *candidates)
 {
-	uint64_t best = 0, best_count = 0;
+	uint8_t magic[8];
+	for (unsigned i = 0; i < sizeof(magic); i++)
+		magic[i] = (uint8_t)(JD_REGISTRY_MAGIC >> (8 * i));
+	uint64_t best = 0, best_objects = 0;
 	size_t n = 0;
-	int found = 0;
 	for (size_t i = 0; i < c->nsegs; i++) {
 		const struct segment *s = &c->segs[i];
 		const uint8_t *base = c->data + s->offset, *p = base, *end = base + s->filesz;
-		while (p < end && (p = memmem(p, (size_t)(end - p), REGISTRY_MAGIC, 8)) != NULL) {
+		while (p < end && (p = memmem(p, (size_t)(end - p), magic, sizeof(magic))) != NULL) {
 			uint64_t at = s->vaddr + (uint64_t)(p - base);
-			uint8_t h[56];
-			if (at % 8 == 0 && jd_core_read((void *)c, at, h, sizeof(h)) == 0 && le(h + 8, 4) == 1 &&
-			    le(h + 12, 4) >= sizeof(h)) {
-				uint64_t count = le(h + 24, 8), first = le(h + 32, 8);
-				uint8_t probe[8];
-				/* A registry whose first entry is readable wins over one whose list is not. */
-				int usable = count == 0 || jd_core_read((void *)c, first, probe, sizeof(probe)) == 0;
-				n++;
-				if (usable && (!found || count > best_count)) {
-					best = at;
-					best_count = count;
-					found = 1;
-				} else if (!found && !best) {
-					best = at;
-				}
+			p += sizeof(magic);
+			/* A candidate is a header the walker accepts; the one whose list yields the most
+			 * objects wins (a stale copy of the header has an unreadable or shorter list). */
+			struct counted k = {c, 0};
+			struct jd_walk w = {sizeof(w), read_counted, &k, count_in, NULL, 0};
+			char err[160];
+			if (at % 8 != 0 || jd_walk_registry(at, &w, NULL, err, sizeof(err)) != 0)
+				continue;
+			if (!n++ || k.objects > best_objects) {
+				best = at;
+				best_objects = k.objects;
 			}
-			p += 8;
 		}
 	}
 	if (candidates)

@@ -6,6 +6,7 @@
  * bytes are touched, and every string is bounded by its (NUL-terminated) table. The object's bytes are
  * borrowed for the lifetime of the struct jd_elf; the reader never writes to them.
  */
+#include "bytes.h"
 #include "jitdebug.h"
 
 #include <elf.h>
@@ -44,9 +45,9 @@ struct jd_elf {
 	size_t build_id_len;
 };
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16; }
-static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+static uint16_t le16(const uint8_t *p) { return (uint16_t)jd_le(p, 2); }
+static uint32_t le32(const uint8_t *p) { return (uint32_t)jd_le(p, 4); }
+static uint64_t le64(const uint8_t *p) { return jd_le(p, 8); }
 
 /* [off, off+len) lies within [0, size) without overflow. */
 static int in_bounds(uint64_t off, uint64_t len, uint64_t size)
@@ -500,12 +501,6 @@ int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *hi)
 	return 0;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int width)
-{
-	for (int i = 0; i < width; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
 {
 	struct jd_elf_section rs, target;
@@ -526,7 +521,7 @@ size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
 				skipped++;
 				continue;
 			}
-			put_le(copy + target.offset + rel.offset, sym.addr + (uint64_t)rel.addend, width);
+			jd_store_le(copy + target.offset + rel.offset, sym.addr + (uint64_t)rel.addend, width);
 		}
 	}
 	return skipped;
@@ -552,9 +547,9 @@ int jd_elf_absolute_copy(const void *data, size_t size, uint8_t **out, size_t *u
 		for (size_t i = 0; elf->syms && i < elf->nsyms; i++) {
 			struct jd_elf_symbol sym;
 			if (jd_elf_symbol(elf, i, &sym) == 0 && sym.defined && sym.shndx != SHN_ABS)
-				put_le(syms + i * SYM_SIZE + offsetof(Elf64_Sym, st_value), sym.addr, 8);
+				jd_store_le(syms + i * SYM_SIZE + offsetof(Elf64_Sym, st_value), sym.addr, 8);
 		}
-		put_le(copy + offsetof(Elf64_Ehdr, e_type), ET_EXEC, 2);
+		jd_store_le(copy + offsetof(Elf64_Ehdr, e_type), ET_EXEC, 2);
 	}
 	jd_elf_close(elf);
 	if (unapplied)

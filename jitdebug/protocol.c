@@ -1,12 +1,13 @@
 /* protocol.c — the debug link's framing and bounded field codecs (docs/protocol.md). */
 #include "protocol.h"
+#include "bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16; }
-static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+static uint16_t le16(const uint8_t *p) { return (uint16_t)jd_le(p, 2); }
+static uint32_t le32(const uint8_t *p) { return (uint32_t)jd_le(p, 4); }
+static uint64_t le64(const uint8_t *p) { return jd_le(p, 8); }
 
 int jd_link_parse(const uint8_t *buf, size_t len, uint32_t max_payload, struct jd_link_hdr *hdr, const char **why)
 {
@@ -87,8 +88,8 @@ uint8_t *jd_wr_reserve(struct jd_wbuf *b, size_t n)
 static void put_le(struct jd_wbuf *b, uint64_t v, int n)
 {
 	uint8_t *p = jd_wr_reserve(b, (size_t)n);
-	for (int i = 0; p && i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	if (p)
+		jd_store_le(p, v, (unsigned)n);
 }
 
 void jd_wr_u8(struct jd_wbuf *b, uint8_t v) { put_le(b, v, 1); }

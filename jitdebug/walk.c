@@ -4,29 +4,24 @@
  * cycle-checked; sizes read from the target are capped. Problems are reported through the skipped
  * callback and the walk goes on where it can. No state: thread-safe when the reader is.
  */
+#include "bytes.h"
+#include "jitdebug-hooks.h"
 #include "jitdebug.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define REGISTRY_MAGIC 0x3130474552444a4aull /* "JJDREG01" */
-#define REGISTRY_HEADER_SIZE 56
-#define ENTRY_MIN_SIZE 64
+/* Fields are read at their offsets in the hooks' own structs (jitdebug-hooks.h), little-endian. */
+#define REG(field) offsetof(struct jd_registry, field)
+#define ENT(field) offsetof(struct jd_registry_entry, field)
 #define MAX_OBJECT_SIZE (1ull << 30) /* the hooks refuse larger objects */
 #define MAX_RANGE (1ull << 40)
 #define DEFAULT_MAX_ENTRIES (1ull << 22)
-
-static uint64_t get_u(const uint8_t *p, unsigned width, int big_endian)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < width; i++)
-		v |= (uint64_t)p[big_endian ? width - 1 - i : i] << (8 * i);
-	return v;
-}
 
 /* The addresses already visited: an open-addressing set that grows (walks are capped, so it is too). */
 struct seen {
@@ -94,27 +89,27 @@ static int check_walk(const struct jd_walk *w)
 
 int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_header *hdr, char *err, size_t errlen)
 {
-	uint8_t h[REGISTRY_HEADER_SIZE];
+	uint8_t h[sizeof(struct jd_registry)];
 	if (check_walk(w) < 0)
 		return -EINVAL;
 	if (w->read(w->ctx, base, h, sizeof(h)) != 0) {
 		snprintf(err, errlen, "cannot read the registry header at 0x%" PRIx64, base);
 		return -EFAULT;
 	}
-	if (get_u(h, 8, 0) != REGISTRY_MAGIC) {
+	if (jd_le(h + REG(magic), 8) != JD_REGISTRY_MAGIC) {
 		snprintf(err, errlen, "jitdebug_registry at 0x%" PRIx64 " has a bad magic number (corrupted memory?)", base);
 		return -EINVAL;
 	}
-	uint32_t version = (uint32_t)get_u(h + 8, 4, 0), header_size = (uint32_t)get_u(h + 12, 4, 0);
-	if (version != 1 || header_size < REGISTRY_HEADER_SIZE) {
+	uint32_t version = (uint32_t)jd_le(h + REG(version), 4), header_size = (uint32_t)jd_le(h + REG(header_size), 4);
+	if (version != JD_REGISTRY_VERSION || header_size < sizeof(struct jd_registry)) {
 		snprintf(err, errlen, "registry version %" PRIu32 " (header %" PRIu32 " bytes); this reader knows version 1",
 			 version, header_size);
 		return -EPROTONOSUPPORT;
 	}
 	struct jd_registry_header out = {
-		.generation = get_u(h + 16, 8, 0),
-		.count = get_u(h + 24, 8, 0),
-		.mode = (uint32_t)get_u(h + 48, 8, 0),
+		.generation = jd_le(h + REG(generation), 8),
+		.count = jd_le(h + REG(count), 8),
+		.mode = (uint32_t)jd_le(h + REG(gdb_mode), 8),
 	};
 	if (hdr)
 		*hdr = out;
@@ -122,7 +117,7 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 	uint64_t max = w->max_entries ? w->max_entries : DEFAULT_MAX_ENTRIES;
 	uint64_t cap = out.count < max ? out.count + 1 : max;
 	struct seen seen = {0};
-	uint64_t cur = get_u(h + 32, 8, 0), n = 0;
+	uint64_t cur = jd_le(h + REG(first), 8), n = 0;
 	int rc = 0;
 	while (cur) {
 		if (n >= cap) {
@@ -139,7 +134,7 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 			report(w, "cycle at entry 0x%" PRIx64 ": walk stopped", cur);
 			break;
 		}
-		uint8_t e[ENTRY_MIN_SIZE];
+		uint8_t e[sizeof(struct jd_registry_entry)];
 		if (w->read(w->ctx, cur, e, sizeof(e)) != 0) {
 			report(w, "entry at 0x%" PRIx64 " unreadable: walk stopped", cur);
 			break;
@@ -147,14 +142,14 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 		n++;
 		struct jd_registry_object o = {
 			.entry = cur,
-			.id = get_u(e + 16, 8, 0),
-			.symfile = get_u(e + 24, 8, 0),
-			.size = get_u(e + 32, 8, 0),
-			.lo = get_u(e + 40, 8, 0),
-			.hi = get_u(e + 48, 8, 0),
-			.flags = (uint32_t)get_u(e + 56, 4, 0),
+			.id = jd_le(e + ENT(id), 8),
+			.symfile = jd_le(e + ENT(symfile_addr), 8),
+			.size = jd_le(e + ENT(symfile_size), 8),
+			.lo = jd_le(e + ENT(lo), 8),
+			.hi = jd_le(e + ENT(hi), 8),
+			.flags = (uint32_t)jd_le(e + ENT(flags), 4),
 		};
-		cur = get_u(e, 8, 0);
+		cur = jd_le(e + ENT(next), 8);
 		if (o.size == 0 || o.size > MAX_OBJECT_SIZE || o.hi < o.lo || o.hi - o.lo > MAX_RANGE ||
 		    o.symfile + o.size < o.symfile) {
 			report(w, "object %" PRIu64 ": implausible size %" PRIu64 " or range 0x%" PRIx64 "-0x%" PRIx64, o.id,
@@ -181,7 +176,7 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 		report(w, "GDB JIT list: descriptor at 0x%" PRIx64 " unreadable", descriptor);
 		return -EFAULT;
 	}
-	uint64_t cur = get_u(d + 8 + ptr_size, ptr_size, big_endian), n = 0;
+	uint64_t cur = jd_load(d + 8 + ptr_size, ptr_size, big_endian), n = 0;
 	uint64_t max = w->max_entries ? w->max_entries : DEFAULT_MAX_ENTRIES;
 	unsigned size_off = 3 * ptr_size;
 	size_off = (size_off + 7) & ~7u;
@@ -209,10 +204,10 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 		n++;
 		struct jd_registry_object o = {
 			.entry = cur,
-			.symfile = get_u(e + 2 * ptr_size, ptr_size, big_endian),
-			.size = get_u(e + size_off, 8, big_endian),
+			.symfile = jd_load(e + 2 * ptr_size, ptr_size, big_endian),
+			.size = jd_load(e + size_off, 8, big_endian),
 		};
-		cur = get_u(e, ptr_size, big_endian);
+		cur = jd_load(e, ptr_size, big_endian);
 		if (o.size == 0 || o.size > MAX_OBJECT_SIZE) {
 			report(w, "GDB JIT list: entry at 0x%" PRIx64 " claims %" PRIu64 " bytes", o.entry, o.size);
 			continue;
