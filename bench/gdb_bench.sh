@@ -22,52 +22,34 @@ export JITDEBUG_CLI=$BUILD/bin/jitdebug
 tmp=$(mktemp -d /tmp/jd-gdb-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-now() { date +%s.%N; }
-secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
+. "$SRC/bench/lib.sh"
 
 for N in "${NS[@]}"; do
 	d=$tmp/n$N
 	"$SRC/bench/many_objects.sh" "$d" "$N"
 	objs=("@$d/objs.rsp")
 
-	t0=$(now); "$JITLINK" "${objs[@]}"; st=$?; t1=$(now)
-	base=$(secs "$t0" "$t1")
-	t0=$(now); env LD_PRELOAD="$HOOKS" JITDEBUG_GDB=lazy "$JITLINK" "${objs[@]}"; t1=$(now)
-	hooks=$(secs "$t0" "$t1")
-
-	t0=$(now)
-	timeout "$CAP" gdb -q -batch -nx -ex "break f_$((N - 1))" -ex run -ex 'bt 1' -ex continue --args "$JITLINK" "${objs[@]}" > "$d/stock.out" 2>&1
-	rc=$?
-	t1=$(now)
-	if [ $rc -eq 124 ]; then stock=">$CAP"; else stock=$(secs "$t0" "$t1"); fi
-
+	timed base "$d/base.out" "$JITLINK" "${objs[@]}"
+	st=$STATUS
+	timed hooks "$d/hooks.out" env LD_PRELOAD="$HOOKS" JITDEBUG_GDB=lazy "$JITLINK" "${objs[@]}"
+	timed stock "$d/stock.out" gdb -q -batch -nx -ex "break f_$((N - 1))" -ex run -ex 'bt 1' -ex continue \
+		--args "$JITLINK" "${objs[@]}"
 	# GDB's own floor: the program under GDB with nothing registered with GDB at all (hooks mode off).
-	t0=$(now)
-	timeout "$CAP" gdb -q -batch -nx -ex "set environment LD_PRELOAD=$HOOKS" -ex 'set environment JITDEBUG_GDB=off' \
-		-ex run --args "$JITLINK" "${objs[@]}" > "$d/floor.out" 2>&1
-	t1=$(now)
-	floor=$(secs "$t0" "$t1")
-
-	lazy_run() {
-		timeout "$CAP" gdb -q -batch -nx -ex "set environment LD_PRELOAD=$HOOKS" -ex 'set environment JITDEBUG_GDB=lazy' \
-			-ex "source $PLUGIN" -ex "jit break f_$((N - 1))" -ex run -ex 'bt 1' "$@" -ex continue \
-			--args "$JITLINK" "${objs[@]}" > "$d/lazy.out" 2>&1
-	}
-	t0=$(now)
-	lazy_run
-	t1=$(now)
-	lazy=$(secs "$t0" "$t1")
+	timed floor "$d/floor.out" gdb -q -batch -nx -ex "set environment LD_PRELOAD=$HOOKS" -ex 'set environment JITDEBUG_GDB=off' \
+		-ex run --args "$JITLINK" "${objs[@]}"
+	lazy_gdb=(gdb -q -batch -nx -ex "set environment LD_PRELOAD=$HOOKS" -ex 'set environment JITDEBUG_GDB=lazy'
+		-ex "source $PLUGIN" -ex "jit break f_$((N - 1))" -ex run -ex 'bt 1')
+	timed lazy "$d/lazy.out" "${lazy_gdb[@]}" -ex continue --args "$JITLINK" "${objs[@]}"
 	grep -q "Breakpoint 1, f_$((N - 1)) " "$d/lazy.out" || echo "   (the lazy run did not stop at f_$((N - 1)): see $d/lazy.out)"
-	ratio() { echo "$1 $2" | awk '{ if ($1 ~ />/) printf ">%.0fx", substr($1, 2) / $2; else printf "%.1fx", $1 / $2 }'; }
 	echo "N=$N  no debugger ${base} s (status $st; hooks preloaded, lazy: ${hooks} s)  stock GDB ${stock} s = $(ratio "$stock" "$base")  plugin lazy ${lazy} s = $(ratio "$lazy" "$base")"
 	echo "      GDB's floor (same program under GDB, nothing announced): ${floor} s = $(ratio "$floor" "$base"); plugin lazy / floor = $(ratio "$lazy" "$floor")"
-	lazy_run -ex "generate-core-file $d/lazy.core"
 
+	# The same lazy run again, writing a core at the breakpoint (every object in the registry).
+	timeout "$CAP" "${lazy_gdb[@]}" -ex "generate-core-file $d/lazy.core" -ex continue --args "$JITLINK" "${objs[@]}" \
+		> "$d/gen.out" 2>&1
 	if [ -f "$d/lazy.core" ]; then
-		t0=$(now)
-		timeout "$CAP" gdb -q -batch -nx -ex "source $PLUGIN" -ex 'jit load-core' -ex 'bt 2' "$JITLINK" "$d/lazy.core" > "$d/core.out" 2>&1
-		t1=$(now)
-		echo "      core of the lazy run (N objects in the registry): jit load-core + bt $(secs "$t0" "$t1") s;" \
+		timed core "$d/core.out" gdb -q -batch -nx -ex "source $PLUGIN" -ex 'jit load-core' -ex 'bt 2' "$JITLINK" "$d/lazy.core"
+		echo "      core of the lazy run (N objects in the registry): jit load-core + bt ${core} s;" \
 			"$(grep -cE '^#[0-9]+ .*f_[0-9]+ \(x=2\) at .*o[0-9]+\.c:[0-9]+' "$d/core.out") JIT frame(s) named with lines"
 	fi
 	rm -rf "$d"

@@ -25,19 +25,7 @@ LLDB=/usr/lib/llvm-16/bin/lldb
 tmp=$(mktemp -d /tmp/jd-lldb-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-now() { date +%s.%N; }
-secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
-ratio() { echo "$1 $2" | awk '{ if ($1 ~ />/) printf ">%.0fx", substr($1, 2) / $2; else printf "%.1fx", $1 / $2 }'; }
-# timed OUTVAR LOG COMMAND... — wall-clock seconds, or ">CAP" when cut.
-timed() {
-	local var=$1 log=$2 t0 t1 rc
-	shift 2
-	t0=$(now)
-	timeout "$CAP" "$@" > "$log" 2>&1
-	rc=$?
-	t1=$(now)
-	if [ $rc -eq 124 ]; then printf -v "$var" '>%s' "$CAP"; else printf -v "$var" '%s' "$(secs "$t0" "$t1")"; fi
-}
+. "$SRC/bench/lib.sh"
 
 for N in "${NS[@]}"; do
 	d=$tmp/n$N

@@ -76,6 +76,7 @@ JD_HOOKS_API int jd_announce_object(uint64_t id);
 
 #define JD_OBJECT_ANNOUNCED 0x1u /* in GDB's JIT list */
 #define JD_OBJECT_BORROWED  0x2u
+#define JD_OBJECT_WATCHED   0x4u /* matched a watch (debug link or jitdebug_watches) */
 
 struct jd_object_info {
 	uint64_t id;

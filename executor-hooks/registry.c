@@ -224,6 +224,7 @@ static int reject_object(const struct jd_elf_diag *diag)
 	return -EINVAL;
 }
 
+static int add_flags(uint64_t id, uint32_t flags);
 static int register_common(const void *data, size_t size, uint32_t flags, int untrusted, uint64_t *id_out);
 
 int jd_register_object(const void *data, size_t size, const struct jd_register_opts *opts, uint64_t *id_out)
@@ -345,22 +346,20 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	jitdebug_registry.last = (uint64_t)(uintptr_t)&o->reg;
 	jitdebug_registry.count++;
 	jitdebug_registry.gdb_mode = (uint64_t)mode;
-	jitdebug_registry.generation++;
 	if (mode == JD_GDB_EAGER && !(flags & JD_REGISTER_NO_ANNOUNCE)) {
 		o->reg.flags |= JD_OBJECT_ANNOUNCED;
 		jd_gdb_announce_locked(&o->gdb);
 	}
+	jitdebug_registry.generation++;
 	uint64_t id = o->reg.id;
 	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, ""});
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
 	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
 	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
-	if (jd_link_match_watches(o->data, size, id)) {
-		if (mode == JD_GDB_LAZY)
-			jd_announce_object(id);
-		if (mode != JD_GDB_OFF)
-			jitdebug_debugger_notify(id);
+	if (jd_link_match_watches(o->data, size, id) && mode != JD_GDB_OFF) {
+		add_flags(id, JD_OBJECT_WATCHED | (mode == JD_GDB_LAZY ? JD_OBJECT_ANNOUNCED : 0));
+		jitdebug_debugger_notify(id);
 	}
 	if (id_out)
 		*id_out = id;
@@ -400,22 +399,32 @@ int jd_unregister_object(uint64_t id)
 	return 0;
 }
 
-int jd_announce_object(uint64_t id)
+/* Adds flags to a live object, announcing it to GDB when JD_OBJECT_ANNOUNCED is new among them. The
+ * generation moves, so a reader that caches the registry sees the change. */
+static int add_flags(uint64_t id, uint32_t flags)
 {
 	int err = 0;
 
-	if (current_mode() == JD_GDB_OFF)
-		return -EPERM;
 	pthread_mutex_lock(&lock);
 	struct obj *o = index_find(id, NULL);
 	if (!o) {
 		err = -ENOENT;
-	} else if (!(o->reg.flags & JD_OBJECT_ANNOUNCED)) {
-		o->reg.flags |= JD_OBJECT_ANNOUNCED;
-		jd_gdb_announce_locked(&o->gdb);
+	} else if ((o->reg.flags & flags) != flags) {
+		jitdebug_registry.generation++;
+		if ((flags & JD_OBJECT_ANNOUNCED) && !(o->reg.flags & JD_OBJECT_ANNOUNCED))
+			jd_gdb_announce_locked(&o->gdb);
+		o->reg.flags |= flags;
+		jitdebug_registry.generation++;
 	}
 	pthread_mutex_unlock(&lock);
 	return err;
+}
+
+int jd_announce_object(uint64_t id)
+{
+	if (current_mode() == JD_GDB_OFF)
+		return -EPERM;
+	return add_flags(id, JD_OBJECT_ANNOUNCED);
 }
 
 struct foreach_ctx {

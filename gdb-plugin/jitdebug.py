@@ -10,9 +10,11 @@
 # which the hooks read at each registration (lazy mode: the matching object is put into GDB's JIT list
 # before its code runs, so GDB's own JIT reader loads it and the breakpoint resolves).
 #
-# Every read of the target is checked; list walks are capped and cycle-checked; sizes read from the
-# target are capped. ELF is not parsed here: `jitdebug add-symbol-file` (the CLI) turns a saved object
-# into the GDB command that loads it.
+# The registry and GDB's JIT list are walked by libjitdebug (jd_walk_registry, jd_walk_gdb_jit_list,
+# through ctypes, reading GDB's view of the target): every read is checked, walks are capped and
+# cycle-checked, and sizes read from the target are capped there. ELF is not parsed here either:
+# `jitdebug add-symbol-file` (the CLI) turns a saved object into the GDB command that loads it.
+import ctypes
 import os
 import shlex
 import shutil
@@ -23,14 +25,11 @@ import time
 
 import gdb
 
-REGISTRY_MAGIC = 0x3130474552444A4A  # "JJDREG01"
 WATCH_MAGIC = 0x3130544157444A4A     # "JJDWAT01"
-REGISTRY_HEADER = struct.Struct("<QIIQQQQQ")   # magic, version, header_size, generation, count, first, last, gdb_mode
-REGISTRY_ENTRY = struct.Struct("<QQQQQQQII")   # next, prev, id, symfile_addr, symfile_size, lo, hi, flags, entry_size
 WATCH_HEADER = struct.Struct("<QIIIIII")       # magic, version, header_size, nslots, slot_size, active, reserved
 OBJECT_ANNOUNCED = 0x1
+REGISTRY_GENERATION = 16       # offsetof(struct jd_registry, generation): unchanged and even = same list
 MAX_OBJECT_SIZE = 1 << 30      # the hooks refuse larger objects, so a larger size is corruption
-MAX_ENTRIES = 1 << 22          # cap of any list walk
 MAX_FRAMES = 256               # frames examined per stop
 MODES = {0: "eager", 1: "lazy", 2: "off"}
 # GDB's `source` sets __file__ only while the file runs.
@@ -41,12 +40,27 @@ class JitError(gdb.GdbError):
     pass
 
 
-class Entry:
-    __slots__ = ("addr", "id", "symfile", "size", "lo", "hi", "flags")
+class Entry(ctypes.Structure):
+    """struct jd_registry_object of jitdebug.h."""
+    _fields_ = [("entry", ctypes.c_uint64), ("id", ctypes.c_uint64), ("symfile", ctypes.c_uint64),
+                ("size", ctypes.c_uint64), ("lo", ctypes.c_uint64), ("hi", ctypes.c_uint64),
+                ("flags", ctypes.c_uint32)]
 
-    def __init__(self, addr, fields):
-        self.addr = addr
-        _, _, self.id, self.symfile, self.size, self.lo, self.hi, self.flags, _ = fields
+
+READ_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t)
+OBJECT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Entry), ctypes.c_void_p)
+SKIPPED_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
+
+
+class Walk(ctypes.Structure):
+    """struct jd_walk of jitdebug.h."""
+    _fields_ = [("sz", ctypes.c_size_t), ("read", READ_FN), ("ctx", ctypes.c_void_p), ("object", OBJECT_FN),
+                ("skipped", SKIPPED_FN), ("max_entries", ctypes.c_uint64)]
+
+
+class RegistryHeader(ctypes.Structure):
+    """struct jd_registry_header of jitdebug.h."""
+    _fields_ = [("generation", ctypes.c_uint64), ("count", ctypes.c_uint64), ("mode", ctypes.c_uint32)]
 
 
 class State:
@@ -122,6 +136,54 @@ def run_cli(args, timeout=30):
     return p.stdout
 
 
+_LIB = None
+
+
+def lib():
+    """libjitdebug: $JITDEBUG_LIB, the build tree next to this file, an install prefix's lib/, or the
+    loader's search path."""
+    global _LIB
+    if _LIB is None:
+        root = os.path.dirname(PLUGIN_DIR)
+        for path in (os.environ.get("JITDEBUG_LIB"), os.path.join(root, "build", "lib", "libjitdebug.so"),
+                     os.path.join(root, "..", "..", "lib", "libjitdebug.so"), "libjitdebug.so"):
+            if not path or (os.sep in path and not os.path.exists(path)):
+                continue
+            try:
+                _LIB = ctypes.CDLL(path)
+                break
+            except OSError:
+                continue
+        if _LIB is None:
+            raise JitError("libjitdebug.so was not found (set JITDEBUG_LIB, or build the project)")
+        _LIB.jd_walk_registry.argtypes = [ctypes.c_uint64, ctypes.POINTER(Walk), ctypes.POINTER(RegistryHeader),
+                                          ctypes.c_char_p, ctypes.c_size_t]
+        _LIB.jd_walk_gdb_jit_list.argtypes = [ctypes.c_uint64, ctypes.c_uint, ctypes.c_int, ctypes.POINTER(Walk),
+                                              ctypes.POINTER(ctypes.c_uint64)]
+    return _LIB
+
+
+def walker(found, skipped):
+    """A struct jd_walk reading through GDB, appending objects to found and problems to skipped. The
+    callbacks are returned too: they must live as long as the walk."""
+    def read_cb(ctx, addr, buf, size):
+        try:
+            ctypes.memmove(buf, read(addr, size), size)
+            return 0
+        except JitError:
+            return -14  # -EFAULT
+
+    def object_cb(obj, ctx):
+        found.append(Entry.from_buffer_copy(obj.contents))
+        return 0
+
+    def skipped_cb(what, ctx):
+        skipped.append(what.decode(errors="replace"))
+
+    callbacks = (READ_FN(read_cb), OBJECT_FN(object_cb), SKIPPED_FN(skipped_cb))
+    return Walk(ctypes.sizeof(Walk), callbacks[0], None, callbacks[1], callbacks[2], 0), callbacks
+
+
 def cache_dir():
     if S.cache_dir is None:
         base = os.environ.get("JITDEBUG_CACHE")
@@ -143,70 +205,32 @@ def walk_registry(force=False):
     if base is None:
         raise JitError("no jitdebug_registry in this process: is it running with the jitdebug hooks "
                        "(jitdebug-executor, LD_PRELOAD=libjitdebug-hooks.so, or linked in)?")
-    hdr = REGISTRY_HEADER.unpack(read(base, REGISTRY_HEADER.size))
-    magic, version, header_size, generation, count, first, _, mode = hdr
-    if magic != REGISTRY_MAGIC:
-        raise JitError("jitdebug_registry at 0x%x has a bad magic number (corrupted memory?)" % base)
-    if version != 1:
-        raise JitError("registry version %d; this plugin reads version 1 (use the plugin of the same jitdebug "
-                       "release as the hooks)" % version)
-    S.mode = MODES.get(mode, "unknown (%d)" % mode)
+    generation = struct.unpack("<Q", read(base + REGISTRY_GENERATION, 8))[0]
     if not force and S.entries is not None and generation == S.generation and generation % 2 == 0:
         return S.entries
-    entries, skipped, seen = [], [], set()
-    cap = min(count + 1, MAX_ENTRIES)
-    cur = first
-    while cur:
-        if len(entries) >= cap:
-            skipped.append("list longer than its count (%d): walk stopped" % count)
-            break
-        if cur in seen:
-            skipped.append("cycle at entry 0x%x: walk stopped" % cur)
-            break
-        seen.add(cur)
-        try:
-            fields = REGISTRY_ENTRY.unpack(read(cur, REGISTRY_ENTRY.size))
-        except JitError as e:
-            skipped.append("entry at 0x%x unreadable (%s): walk stopped" % (cur, e))
-            break
-        e = Entry(cur, fields)
-        if e.size == 0 or e.size > MAX_OBJECT_SIZE or e.hi < e.lo or e.hi - e.lo > (1 << 40):
-            skipped.append("object %d: implausible size %d or range 0x%x-0x%x" % (e.id, e.size, e.lo, e.hi))
-        else:
-            entries.append(e)
-        cur = fields[0]
-    S.entries, S.generation, S.skipped = entries, generation, skipped
+    entries, skipped = [], []
+    walk, _callbacks = walker(entries, skipped)
+    hdr, err = RegistryHeader(), ctypes.create_string_buffer(256)
+    if lib().jd_walk_registry(base, ctypes.byref(walk), ctypes.byref(hdr), err, len(err)) != 0:
+        raise JitError(err.value.decode(errors="replace"))
+    S.mode = MODES.get(hdr.mode, "unknown (%d)" % hdr.mode)
+    S.entries, S.generation, S.skipped = entries, hdr.generation, skipped
     return entries
 
 
 def walk_gdb_jit_list():
-    """(count, problems) of __jit_debug_descriptor's list, walked with the target's pointer size and
-    byte order, capped and cycle-checked."""
+    """(count, problems) of __jit_debug_descriptor's list, walked by libjitdebug with the target's
+    pointer size and byte order."""
     base = symbol_address("__jit_debug_descriptor")
     if base is None:
         return 0, []
     ptr = gdb.lookup_type("void").pointer().sizeof
-    order = "<" if "little" in gdb.execute("show endian", to_string=True) else ">"
-    pfmt = "Q" if ptr == 8 else "I"
-    desc = struct.Struct(order + "II" + pfmt + pfmt)
-    entry = struct.Struct(order + pfmt * 3 + "Q")
-    _, _, _, cur = desc.unpack(read(base, desc.size))
-    n, seen, problems = 0, set(), []
-    while cur and n < MAX_ENTRIES:
-        if cur in seen:
-            problems.append("GDB JIT list: cycle at 0x%x" % cur)
-            break
-        seen.add(cur)
-        try:
-            nxt, _, _, size = entry.unpack(read(cur, entry.size))
-        except JitError:
-            problems.append("GDB JIT list: entry at 0x%x unreadable" % cur)
-            break
-        if size > MAX_OBJECT_SIZE:
-            problems.append("GDB JIT list: entry at 0x%x claims %d bytes" % (cur, size))
-        n += 1
-        cur = nxt
-    return n, problems
+    big = "little" not in gdb.execute("show endian", to_string=True)
+    problems = []
+    walk, _callbacks = walker([], problems)
+    count = ctypes.c_uint64()
+    lib().jd_walk_gdb_jit_list(base, ptr, int(big), ctypes.byref(walk), ctypes.byref(count))
+    return count.value, problems
 
 
 def entry_for(pc, entries):

@@ -527,33 +527,25 @@ size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
 	return skipped;
 }
 
-int jd_elf_absolute_copy(const void *data, size_t size, uint8_t **out, size_t *unapplied, struct jd_elf_diag *diag)
+int jd_elf_make_absolute(uint8_t *data, size_t size, size_t *unapplied, struct jd_elf_diag *diag)
 {
-	uint8_t *copy = malloc(size ? size : 1);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, data, size);
-	struct jd_elf *elf = jd_elf_open(copy, size, NULL, diag);
-	if (!elf) {
-		int err = errno == ENOMEM ? -ENOMEM : -EINVAL;
-		free(copy);
-		return err;
-	}
+	struct jd_elf *elf = jd_elf_open(data, size, NULL, diag);
+	if (!elf)
+		return errno == ENOMEM ? -ENOMEM : -EINVAL;
 	size_t skipped = 0;
 	if (elf->type == ET_REL) {
-		skipped = jd_elf_apply_debug_relocations(copy, elf);
-		/* Symbol values become absolute: section address + st_value, for symbols of a section. */
-		uint8_t *syms = copy + (elf->syms ? (size_t)(elf->syms - elf->data) : 0);
+		/* Relocations first: they read the section-relative symbol values rewritten next. */
+		skipped = jd_elf_apply_debug_relocations(data, elf);
+		uint8_t *syms = data + (elf->syms ? (size_t)(elf->syms - elf->data) : 0);
 		for (size_t i = 0; elf->syms && i < elf->nsyms; i++) {
 			struct jd_elf_symbol sym;
 			if (jd_elf_symbol(elf, i, &sym) == 0 && sym.defined && sym.shndx != SHN_ABS)
 				jd_store_le(syms + i * SYM_SIZE + offsetof(Elf64_Sym, st_value), sym.addr, 8);
 		}
-		jd_store_le(copy + offsetof(Elf64_Ehdr, e_type), ET_EXEC, 2);
+		jd_store_le(data + offsetof(Elf64_Ehdr, e_type), ET_EXEC, 2);
 	}
 	jd_elf_close(elf);
 	if (unapplied)
 		*unapplied = skipped;
-	*out = copy;
 	return 0;
 }

@@ -135,14 +135,13 @@ JD_API int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *
  * 32S (x86-64 ET_REL objects only; others are left as they are). Returns how many it could not apply. */
 JD_API size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf);
 
-/* A copy of a JIT debug object whose addresses are its load addresses, for debuggers that lay out a
- * relocatable object's sections themselves and ignore sh_addr (LLDB): for an ET_REL object, the debug
- * relocations are applied, symbol values become absolute, and e_type becomes ET_EXEC, so the copy
- * loads at its own addresses. Other objects are copied unchanged. *out is malloc'ed (free it);
- * *unapplied (may be NULL) counts relocations that could not be applied. 0, -EINVAL (see diag) or
+/* Rewrites a JIT debug object in place so that its addresses are its load addresses, for debuggers
+ * that lay out a relocatable object's sections themselves and ignore sh_addr (LLDB): for an ET_REL
+ * object, the debug relocations are applied, symbol values become absolute, and e_type becomes
+ * ET_EXEC, so it loads at its own addresses. Other objects are left unchanged. *unapplied (may be
+ * NULL) counts relocations that could not be applied. 0, -EINVAL (see diag; data untouched) or
  * -ENOMEM. */
-JD_API int jd_elf_absolute_copy(const void *data, size_t size, uint8_t **out, size_t *unapplied,
-				struct jd_elf_diag *diag);
+JD_API int jd_elf_make_absolute(uint8_t *data, size_t size, size_t *unapplied, struct jd_elf_diag *diag);
 
 /* A short English name for the error code ("section out of bounds"). Never NULL. */
 JD_API const char *jd_elf_strerror(enum jd_elf_error code);
@@ -170,7 +169,7 @@ struct jd_link_info {
 
 struct jd_link_object {
 	uint64_t id, lo, hi, size;
-	uint32_t flags; /* JD_OBJECT_* of jitdebug-hooks.h: 1 announced to GDB, 2 borrowed */
+	uint32_t flags; /* JD_OBJECT_* of jitdebug-hooks.h: 1 announced to GDB, 2 borrowed, 4 watched */
 	char first_symbol[256];
 };
 

@@ -4,20 +4,21 @@
 // is stopped (LLDB stops every thread, the debug link's thread included) the hooks' registry is read
 // from the process's memory with jd_walk_registry — attached, through lldb-server, and in core files.
 // The debug link (jd_client_*) is used when the process runs or there is none. Loading an object =
-// jd_elf_absolute_copy to a cache file (LLDB lays out a relocatable object's sections itself and
-// ignores their addresses; the copy carries its load addresses), SBTarget::AddModule, then every
-// section's load address set to its address.
+// jd_elf_make_absolute (LLDB lays out a relocatable object's sections itself and ignores their
+// addresses; the rewritten object carries its load addresses), a cache file, SBTarget::AddModule,
+// then every section's load address set to its address.
 //
-// `jit break` writes a watch into the process's `jitdebug_watches` table. In lazy mode the hooks then
-// call jitdebug_debugger_notify before the matching code can run; a breakpoint there (with a callback
-// that never stops the process) loads the object and LLDB resolves the pending breakpoint. A stop
-// hook (`jit on-stop`) unloads objects unregistered since, and loads the objects of JIT frames that
-// have no symbols.
+// `jit break` writes a watch into the process's `jitdebug_watches` table. The hooks then flag a
+// matching object JD_OBJECT_WATCHED and call jitdebug_debugger_notify before its code can run; a
+// breakpoint there (with a callback that never stops the process) loads the object and LLDB resolves
+// the pending breakpoint. A stop hook (`jit on-stop`) unloads objects unregistered since, and loads
+// the objects of JIT frames that have no symbols.
 //
 // Errors go through SBCommandReturnObject::SetError; nothing here may take LLDB down: every read is
 // checked, walks are capped (in libjitdebug), and sizes from the target are capped.
 #include <lldb/API/LLDB.h>
 
+#include "jitdebug-hooks.h"
 #include "jitdebug.h"
 
 #include <algorithm>
@@ -29,6 +30,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <dirent.h>
@@ -38,13 +40,17 @@
 
 namespace {
 
-constexpr uint64_t kWatchMagic = 0x3130544157444a4aull; // "JJDWAT01"
-constexpr uint32_t kObjectAnnounced = 0x1;
 constexpr int kMaxFrames = 256;
 
 struct Loaded {
   lldb::SBModule module;
   std::string path;
+};
+
+struct Objects {
+  std::vector<jd_registry_object> list;
+  std::vector<std::string> skipped;
+  jd_registry_header header{};
 };
 
 struct State {
@@ -54,7 +60,11 @@ struct State {
   std::vector<std::pair<int, std::string>> watches; // (JD_WATCH_*, pattern)
   bool watches_written = false;
   std::string cache_dir;
-  std::vector<std::string> skipped; // what the last walk skipped
+  uint64_t registry = 0;            // jitdebug_registry's address in this process (0: not looked up)
+  // The last walk, reused while the registry's generation stays the same and even (the hooks move it
+  // on every change), so the stop hook's rounds and the callbacks do not re-read an unchanged registry.
+  Objects cache;
+  bool cache_valid = false;
   std::string mode;
   double seconds = 0;
   uint64_t loads = 0;
@@ -106,6 +116,8 @@ void follow(lldb::SBTarget &target, lldb::SBProcess &p) {
   }
   S.loaded.clear();
   S.watches_written = false;
+  S.registry = 0;
+  S.cache_valid = false;
 }
 
 struct Target {
@@ -114,13 +126,19 @@ struct Target {
   lldb::SBProcess process;
   Kind kind;
 
-  explicit Target(lldb::SBDebugger d)
-      : debugger(d), target(d.GetSelectedTarget()), process(target.GetProcess()), kind(kind_of(process)) {
+  explicit Target(lldb::SBDebugger d) : Target(d, d.GetSelectedTarget()) {}
+  // In a breakpoint callback: the process that hit it.
+  explicit Target(lldb::SBProcess p) : Target(p.GetTarget().GetDebugger(), p.GetTarget()) {}
+  Target(lldb::SBDebugger d, lldb::SBTarget tg)
+      : debugger(d), target(tg), process(tg.GetProcess()), kind(kind_of(process)) {
     follow(target, process);
   }
   bool stopped() { return kind != Kind::None && !lldb::SBDebugger::StateIsRunningState(process.GetState()); }
   // The link answers only while the process runs, or when there is no process.
   bool link_usable() { return !S.link.empty() && !stopped(); }
+  // One link connection per command, opened on first use.
+  jd_client *client();
+  std::shared_ptr<jd_client> link;
 
   uint64_t symbol(const char *name) {
     lldb::SBSymbolContextList list = target.FindSymbols(name);
@@ -163,15 +181,7 @@ std::string cache_dir() {
 
 // ---- objects ------------------------------------------------------------------------------------
 
-struct Objects {
-  std::vector<jd_registry_object> list;
-  std::vector<std::string> skipped;
-  jd_registry_header header{};
-};
-
-int collect(const jd_registry_object *o, void *ctx);
-void note_skipped(const char *what, void *ctx);
-
+// One context for both walks: the process to read, the objects and problems they find.
 struct WalkCtx {
   Target *t;
   Objects *out;
@@ -189,38 +199,45 @@ void note_skipped(const char *what, void *ctx) { static_cast<WalkCtx *>(ctx)->ou
 const char *mode_name(uint32_t m) { return m == 0 ? "eager" : m == 1 ? "lazy" : m == 2 ? "off" : "unknown"; }
 
 // The registry read from the stopped process's (or core's) memory.
-Objects walk_registry(Target &t) {
+const Objects &walk_registry(Target &t) {
   if (t.kind == Kind::None)
     throw Error{"no process and no core file: nothing to read JIT objects from"};
-  uint64_t base = t.symbol("jitdebug_registry");
-  if (!base)
+  if (!S.registry)
+    S.registry = t.symbol("jitdebug_registry");
+  if (!S.registry)
     throw Error{"no jitdebug_registry in this process: is it running with the jitdebug hooks "
                 "(jitdebug-executor, LD_PRELOAD=libjitdebug-hooks.so, or linked in)?"};
+  uint8_t gen[8];
+  if (S.cache_valid && read_process(&t, S.registry + offsetof(struct jd_registry, generation), gen, 8) == 0) {
+    uint64_t g;
+    memcpy(&g, gen, 8); // the registry is little-endian, like every target the hooks run on
+    if (g == S.cache.header.generation && g % 2 == 0)
+      return S.cache;
+  }
   Objects objs;
   WalkCtx ctx{&t, &objs};
   jd_walk w{sizeof(w), walk_read, &ctx, collect, note_skipped, 0};
   char err[256];
-  if (jd_walk_registry(base, &w, &objs.header, err, sizeof(err)) != 0)
+  S.cache_valid = false;
+  if (jd_walk_registry(S.registry, &w, &objs.header, err, sizeof(err)) != 0)
     throw Error{err};
   S.mode = mode_name(objs.header.mode);
-  S.skipped = objs.skipped;
-  return objs;
+  S.cache = std::move(objs);
+  S.cache_valid = true;
+  return S.cache;
 }
 
-// The registry as the debug link lists it.
-struct LinkClient {
-  jd_client *c = nullptr;
-  LinkClient() {
-    char err[256] = "";
-    jd_client_opts opts{sizeof(opts), S.token.empty() ? nullptr : S.token.c_str(), 15000};
-    c = jd_client_connect(S.link.c_str(), &opts, err, sizeof(err));
-    if (!c)
-      throw Error{format("cannot connect to %s: %s", S.link.c_str(), err)};
-  }
-  ~LinkClient() { jd_client_close(c); }
-  LinkClient(const LinkClient &) = delete;
-  LinkClient &operator=(const LinkClient &) = delete;
-};
+jd_client *Target::client() {
+  if (link)
+    return link.get();
+  char err[256] = "";
+  jd_client_opts opts{sizeof(opts), S.token.empty() ? nullptr : S.token.c_str(), 15000};
+  jd_client *c = jd_client_connect(S.link.c_str(), &opts, err, sizeof(err));
+  if (!c)
+    throw Error{format("cannot connect to %s: %s", S.link.c_str(), err)};
+  link.reset(c, jd_client_close);
+  return c;
+}
 
 int link_collect(const jd_link_object *o, void *ctx) {
   jd_registry_object r{};
@@ -233,13 +250,13 @@ int link_collect(const jd_link_object *o, void *ctx) {
   return 0;
 }
 
+// The registry: from memory while stopped, else as the debug link lists it.
 Objects objects(Target &t) {
   if (!t.link_usable())
     return walk_registry(t);
-  LinkClient lc;
   Objects objs;
-  if (jd_client_list(lc.c, 0, link_collect, &objs) != 0)
-    throw Error{format("list over the link: %s", jd_client_error(lc.c))};
+  if (jd_client_list(t.client(), 0, link_collect, &objs) != 0)
+    throw Error{format("list over the link: %s", jd_client_error(t.client()))};
   S.mode = "unknown (objects listed over the link)";
   return objs;
 }
@@ -259,37 +276,36 @@ bool lldb_has(Target &t, const jd_registry_object &o) {
   return a.GetSection().IsValid() && a.GetModule().IsValid();
 }
 
-std::vector<uint8_t> object_bytes(Target &t, const jd_registry_object &o) {
+// The object's bytes (malloc'ed: over the link, or read from memory), made absolute in place.
+std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_registry_object &o, size_t &size) {
+  std::unique_ptr<uint8_t, decltype(&free)> bytes(nullptr, free);
+  uint8_t *data = nullptr;
   if (t.link_usable()) {
-    LinkClient lc;
-    uint8_t *data = nullptr;
-    size_t size = 0;
-    if (jd_client_fetch(lc.c, o.id, &data, &size) != 0)
-      throw Error{format("fetch over the link: %s", jd_client_error(lc.c))};
-    std::vector<uint8_t> v(data, data + size);
-    free(data);
-    return v;
+    if (jd_client_fetch(t.client(), o.id, &data, &size) != 0)
+      throw Error{format("fetch over the link: %s", jd_client_error(t.client()))};
+    bytes.reset(data);
+  } else {
+    bytes.reset(static_cast<uint8_t *>(malloc(o.size ? o.size : 1)));
+    size = o.size;
+    if (!bytes || read_process(&t, o.symfile, bytes.get(), size) != 0)
+      throw Error{format("its %" PRIu64 " bytes at 0x%" PRIx64 " are unreadable", o.size, o.symfile)};
   }
-  std::vector<uint8_t> v(o.size);
-  if (read_process(&t, o.symfile, v.data(), v.size()) != 0)
-    throw Error{format("its %" PRIu64 " bytes at 0x%" PRIx64 " are unreadable", o.size, o.symfile)};
-  return v;
+  jd_elf_diag diag{};
+  if (jd_elf_make_absolute(bytes.get(), size, nullptr, &diag) != 0)
+    throw Error{format("not a JIT debug object: %s", diag.message)};
+  return bytes;
 }
 
 void load_one(Target &t, const jd_registry_object &o) {
-  std::vector<uint8_t> bytes = object_bytes(t, o);
-  uint8_t *copy = nullptr;
-  jd_elf_diag diag{};
-  if (jd_elf_absolute_copy(bytes.data(), bytes.size(), &copy, nullptr, &diag) != 0)
-    throw Error{format("not a JIT debug object: %s", diag.message)};
+  size_t size = 0;
+  auto bytes = object_bytes(t, o, size);
   std::string path = format("%s/%" PRIu64 "-%" PRIu64 ".o", cache_dir().c_str(),
                             t.process.IsValid() ? (uint64_t)t.process.GetProcessID() : 0, o.id);
   unlink(path.c_str()); // never write through an existing file
   FILE *f = fopen(path.c_str(), "wbx");
-  bool ok = f && fwrite(copy, 1, bytes.size(), f) == bytes.size();
+  bool ok = f && fwrite(bytes.get(), 1, size, f) == size;
   if (f && fclose(f) != 0)
     ok = false;
-  free(copy);
   if (!ok)
     throw Error{format("cannot write %s: %s", path.c_str(), strerror(errno))};
   lldb::SBModule m = t.target.AddModule(path.c_str(), nullptr, nullptr);
@@ -351,7 +367,7 @@ void unload(Target &t, const std::vector<uint64_t> &ids) {
 size_t load_frames(Target &t) {
   size_t total = 0;
   for (int round = 0; round < 16; round++) {
-    Objects objs = walk_registry(t);
+    const Objects &objs = walk_registry(t);
     std::vector<jd_registry_object> want;
     std::set<uint64_t> seen;
     for (uint32_t ti = 0; ti < t.process.GetNumThreads(); ti++) {
@@ -374,7 +390,7 @@ size_t load_frames(Target &t) {
 void sync_unregistered(Target &t) {
   if (S.loaded.empty())
     return;
-  Objects objs = walk_registry(t);
+  const Objects &objs = walk_registry(t);
   std::set<uint64_t> live;
   for (const auto &o : objs.list)
     live.insert(o.id);
@@ -412,36 +428,30 @@ bool write_watches(Target &t) {
   uint64_t base = t.symbol("jitdebug_watches");
   if (!base)
     return false;
-  uint8_t h[32];
-  if (read_process(&t, base, h, sizeof(h)) != 0)
+  // The header as the hooks declare it (jitdebug-hooks.h); the slots are written at the offsets it gives.
+  jd_watch_table h;
+  constexpr size_t header_bytes = offsetof(jd_watch_table, slots);
+  if (read_process(&t, base, &h, header_bytes) != 0)
     throw Error{format("jitdebug_watches at 0x%" PRIx64 " is unreadable", base)};
-  uint64_t magic;
-  uint32_t version, header_size, nslots, slot_size;
-  memcpy(&magic, h, 8);
-  memcpy(&version, h + 8, 4);
-  memcpy(&header_size, h + 12, 4);
-  memcpy(&nslots, h + 16, 4);
-  memcpy(&slot_size, h + 20, 4);
-  if (magic != kWatchMagic || version != 1 || slot_size < 16 || slot_size > 4096 || header_size < 32)
+  if (h.magic != JD_WATCH_TABLE_MAGIC || h.version != 1 || h.slot_size < sizeof(jd_watch_slot) ||
+      h.slot_size > 4096 || h.header_size < header_bytes)
     throw Error{format("jitdebug_watches at 0x%" PRIx64 " is not a version-1 watch table", base)};
-  if (S.watches.size() > nslots)
-    throw Error{format("at most %" PRIu32 " jit break watches", nslots)};
-  for (size_t i = 0; i < S.watches.size(); i++) {
-    std::vector<uint8_t> slot(slot_size, 0);
-    uint64_t kind = (uint64_t)S.watches[i].first;
-    memcpy(slot.data(), &kind, 8);
-    const std::string &p = S.watches[i].second;
-    memcpy(slot.data() + 8, p.data(), std::min(p.size(), (size_t)slot_size - 9));
+  if (S.watches.size() > h.nslots)
+    throw Error{format("at most %" PRIu32 " jit break watches", h.nslots)};
+  auto write = [&](uint64_t addr, const void *data, size_t len) {
     lldb::SBError err;
-    t.process.WriteMemory(base + header_size + i * slot_size, slot.data(), slot.size(), err);
+    t.process.WriteMemory(addr, data, len, err);
     if (err.Fail())
       throw Error{format("cannot write the watch table: %s", err.GetCString())};
+  };
+  for (size_t i = 0; i < S.watches.size(); i++) {
+    jd_watch_slot slot{};
+    slot.kind = (uint64_t)S.watches[i].first;
+    S.watches[i].second.copy(slot.pattern, sizeof(slot.pattern) - 1);
+    write(base + h.header_size + i * h.slot_size, &slot, sizeof(slot));
   }
-  uint32_t active = (uint32_t)S.watches.size();
-  lldb::SBError err;
-  t.process.WriteMemory(base + 24, &active, sizeof(active), err);
-  if (err.Fail())
-    throw Error{format("cannot write the watch table: %s", err.GetCString())};
+  uint32_t active = (uint32_t)S.watches.size(); // written last: the hooks read the slots it counts
+  write(base + offsetof(jd_watch_table, active), &active, sizeof(active));
   internal_breakpoint(t.target, "jitdebug_notify", {"jitdebug_debugger_notify"}, notify_hit).SetEnabled(true);
   S.watches_written = true;
   return true;
@@ -451,11 +461,7 @@ bool write_watches(Target &t) {
 // points stop once (never visibly), before the hooks read the table.
 bool registration_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &loc) {
   try {
-    Target t(process.GetTarget().GetDebugger());
-    t.target = process.GetTarget();
-    t.process = process;
-    t.kind = Kind::Live;
-    follow(t.target, t.process);
+    Target t(process);
     if (S.watches.empty() || S.watches_written || write_watches(t))
       loc.GetBreakpoint().SetEnabled(false);
   } catch (const Error &) {
@@ -471,18 +477,14 @@ void arm_registration_breakpoint(lldb::SBTarget target) {
       .SetEnabled(true);
 }
 
-// Lazy mode: an object matching a watch was just put into GDB's JIT list, and its code has not run.
-// Load the announced objects LLDB does not have yet; never stop.
+// An object matching a watch was just registered (the hooks flag it JD_OBJECT_WATCHED), and its code
+// has not run. Load the watched objects LLDB does not have yet; never stop.
 bool notify_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &) {
   try {
-    Target t(process.GetTarget().GetDebugger());
-    t.target = process.GetTarget();
-    t.process = process;
-    t.kind = Kind::Live;
-    Objects objs = walk_registry(t);
+    Target t(process);
     std::vector<jd_registry_object> todo;
-    for (const auto &o : objs.list)
-      if ((o.flags & kObjectAnnounced) && !lldb_has(t, o))
+    for (const auto &o : walk_registry(t).list)
+      if ((o.flags & JD_OBJECT_WATCHED) && !lldb_has(t, o))
         todo.push_back(o);
     load(t, todo, nullptr, false);
   } catch (const Error &) {
@@ -499,6 +501,15 @@ std::vector<std::string> args_of(char **command) {
   return v;
 }
 
+// A decimal number (an object id, a line).
+bool parse_decimal(const std::string &s, uint64_t &out) {
+  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = strtoull(s.c_str(), nullptr, 10);
+  return true;
+}
+
+// Any number strtoull reads (an address: 0x...).
 bool parse_u64(const std::string &s, uint64_t &out) {
   if (s.empty() || s[0] == '-')
     return false;
@@ -565,8 +576,7 @@ class Connect : public Command {
       return;
     }
     try {
-      LinkClient lc;
-      const jd_link_info *info = jd_client_info(lc.c);
+      const jd_link_info *info = jd_client_info(t.client());
       out.Printf("jit: connected to %s (pid %" PRIu32 ", %s)\n", addr.c_str(), info->pid, info->triple);
     } catch (const Error &) {
       S.link = old_link;
@@ -614,8 +624,7 @@ std::vector<jd_registry_object> select(Target &t, const std::string &arg, const 
   if (arg == "all")
     return objs.list;
   uint64_t v;
-  bool is_id = !arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos;
-  if (is_id && parse_u64(arg, v)) {
+  if (parse_decimal(arg, v)) {
     for (const auto &o : objs.list)
       if (o.id == v)
         return {o};
@@ -648,7 +657,7 @@ class Load : public Command {
 class Unload : public Command {
   void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
     uint64_t id = 0;
-    if (args.size() != 1 || (args[0] != "all" && !parse_u64(args[0], id)))
+    if (args.size() != 1 || (args[0] != "all" && !parse_decimal(args[0], id)))
       throw Error{"usage: jit unload ID|all"};
     std::vector<uint64_t> ids;
     if (args[0] == "all") {
@@ -671,20 +680,16 @@ class Break : public Command {
     if (!t.target.IsValid())
       throw Error{"no target (target create, or attach first)"};
     const std::string &spec = args[0];
-    size_t colon = spec.rfind(':');
-    std::pair<int, std::string> watch;
+    size_t colon = spec.find(':');
     uint64_t line = 0;
     std::string file;
-    if (colon != std::string::npos && colon > 0 && parse_u64(spec.substr(colon + 1), line) && line > 0 &&
-        spec.substr(colon + 1).find_first_not_of("0123456789") == std::string::npos &&
-        spec.find(':') == colon) {
-      file = spec.substr(0, colon);
-      watch = {2, file};
-    } else if (spec.find(':') != std::string::npos || spec.empty()) {
+    if (spec.empty() || (colon != std::string::npos &&
+                         (colon == 0 || !parse_decimal(spec.substr(colon + 1), line) || line == 0)))
       throw Error{format("bad location '%s': a function name or FILE:LINE", spec.c_str())};
-    } else {
-      watch = {1, spec};
-    }
+    if (colon != std::string::npos)
+      file = spec.substr(0, colon);
+    std::pair<int, std::string> watch = file.empty() ? std::make_pair((int)JD_WATCH_SYMBOL, spec)
+                                                     : std::make_pair((int)JD_WATCH_FILE, file);
     if (watch.second.size() > 247)
       throw Error{"location too long for a watch (247 bytes at most)"};
     bool added = false;
@@ -864,10 +869,10 @@ class Status : public Command {
     try {
       if (!t.stopped())
         throw Error{"the process is running or absent; the registry is read while it is stopped"};
-      Objects objs = walk_registry(t);
+      const Objects &objs = walk_registry(t);
       size_t announced = 0;
       for (const auto &o : objs.list)
-        announced += (o.flags & kObjectAnnounced) != 0;
+        announced += (o.flags & JD_OBJECT_ANNOUNCED) != 0;
       out.Printf("mode: %s\nobjects: %zu known, %zu loaded by the plugin, %zu announced to the GDB JIT interface\n",
                  S.mode.c_str(), objs.list.size(), S.loaded.size(), announced);
     } catch (const Error &e) {
@@ -881,15 +886,6 @@ class Status : public Command {
   }
 };
 
-struct GdbListCtx {
-  Target *t;
-  std::vector<std::string> *problems;
-};
-int gdb_list_read(void *ctx, uint64_t addr, void *buf, size_t len) {
-  return read_process(static_cast<GdbListCtx *>(ctx)->t, addr, buf, len);
-}
-void gdb_list_problem(const char *what, void *ctx) { static_cast<GdbListCtx *>(ctx)->problems->push_back(what); }
-
 class LoadCore : public Command {
   void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
     bool all = false;
@@ -902,19 +898,18 @@ class LoadCore : public Command {
     if (t.kind == Kind::None)
       throw Error{"no core file (target create --core FILE first)"};
     double t0 = now();
-    Objects objs = walk_registry(t);
-    std::vector<std::string> problems;
+    Objects objs = walk_registry(t); // a copy: loading below may walk again
+    Objects gdb;                     // GDB's JIT list: only counted, and what it skipped
     uint64_t n_gdb = 0;
     if (uint64_t desc = t.symbol("__jit_debug_descriptor")) {
-      GdbListCtx ctx{&t, &problems};
-      jd_walk w{sizeof(w), gdb_list_read, &ctx, nullptr, gdb_list_problem, 0};
+      WalkCtx ctx{&t, &gdb};
+      jd_walk w{sizeof(w), walk_read, &ctx, nullptr, note_skipped, 0};
       jd_walk_gdb_jit_list(desc, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
                            &n_gdb);
     }
-    for (const auto &s : objs.skipped)
-      out.Printf("jit: skipped: %s\n", s.c_str());
-    for (const auto &s : problems)
-      out.Printf("jit: skipped: %s\n", s.c_str());
+    for (const auto *list : {&objs.skipped, &gdb.skipped})
+      for (const auto &s : *list)
+        out.Printf("jit: skipped: %s\n", s.c_str());
     if (objs.header.generation % 2)
       out.Printf("jit: the registry was being edited when the core was written; the list may be incomplete\n");
     size_t n = all ? load(t, objs.list, &out, true) : load_frames(t);
@@ -927,7 +922,9 @@ class LoadCore : public Command {
 // something fails.
 class OnStop : public Command {
   void run(Target &t, const std::vector<std::string> &, lldb::SBCommandReturnObject &) override {
-    if (t.kind != Kind::Live || !t.stopped() || !t.symbol("jitdebug_registry"))
+    if (!S.registry && t.kind == Kind::Live)
+      S.registry = t.symbol("jitdebug_registry");
+    if (t.kind != Kind::Live || !t.stopped() || !S.registry)
       return;
     double t0 = now();
     if (!S.watches.empty() && !S.watches_written)

@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern struct jd_registry jitdebug_registry;
+extern struct jd_watch_table jitdebug_watches;
 
 
 static void quiet_log(int level, const char *msg, void *ctx) { (void)level, (void)msg, (void)ctx; }
@@ -103,6 +105,33 @@ static void off_mode_never_announces(void)
 	CHECK(gdb_list_len() == before && find_object(id).found, "registry only");
 	CHECK(jd_announce_object(id) == -EPERM, "announce refused");
 	jd_unregister_object(id);
+	set_mode(JD_GDB_EAGER);
+}
+
+/* A debugger-written watch: the matching object is flagged JD_OBJECT_WATCHED (and announced in lazy
+ * mode), another is not, and the registry's generation moves with the flags. */
+static void watched_objects_are_flagged(void)
+{
+	struct eb b;
+	eb_build(&b, 0x7f0000001000);
+	set_mode(JD_GDB_LAZY);
+	struct jd_watch_slot slot = {.kind = JD_WATCH_SYMBOL};
+	strcpy(slot.pattern, "no_such_function");
+	jitdebug_watches.slots[0] = slot;
+	jitdebug_watches.active = 1;
+	uint64_t other, hit;
+	CHECK(jd_register_object(b.buf, b.size, NULL, &other) == 0, "register");
+	CHECK(!(find_object(other).info.flags & (JD_OBJECT_WATCHED | JD_OBJECT_ANNOUNCED)), "unmatched object flagged");
+	strcpy(jitdebug_watches.slots[0].pattern, "jd_func");
+	uint64_t gen = jitdebug_registry.generation;
+	CHECK(jd_register_object(b.buf, b.size, NULL, &hit) == 0, "register");
+	uint32_t flags = find_object(hit).info.flags;
+	CHECK((flags & JD_OBJECT_WATCHED) && (flags & JD_OBJECT_ANNOUNCED), "flags %#x", flags);
+	CHECK(jitdebug_registry.generation == gen + 4 && gen % 2 == 0, "generation %llu -> %llu",
+	      (unsigned long long)gen, (unsigned long long)jitdebug_registry.generation);
+	jitdebug_watches.active = 0;
+	jd_unregister_object(other);
+	jd_unregister_object(hit);
 	set_mode(JD_GDB_EAGER);
 }
 
@@ -272,6 +301,7 @@ int main(int argc, char **argv)
 	RUN(register_and_unregister_eager);
 	RUN(lazy_mode_announces_on_demand);
 	RUN(off_mode_never_announces);
+	RUN(watched_objects_are_flagged);
 	RUN(bad_arguments);
 	RUN(malformed_object_is_rejected);
 	RUN(borrow_keeps_callers_bytes);
