@@ -57,14 +57,27 @@ int jd_register_from_address(uint64_t addr, uint64_t size, uint32_t flags, uint6
 struct jd_obj_view {
 	uint64_t id, size, lo, hi;
 	uint32_t flags;
-	const uint8_t *data;    /* valid only inside the walk callback */
-	const char *first_sym;  /* with JD_WALK_FIRST_SYMBOL: first function (else object) symbol, or "" */
+	const uint8_t *data;    /* valid inside the walk callback, or until jd_registry_release */
+	const char *first_sym;  /* jd_elf_first_symbol's name or ""; NULL from jd_registry_hold when not
+				 * computed yet (jd_registry_first_symbol) */
+	void *ref;              /* the held object (jd_registry_hold) */
 };
 /* Under the registry lock: fn for each live object with id > after_id, oldest first, until fn
  * returns non-zero (which is returned). Callers that do real work per object stop after a few (see
  * link.c) and walk again from the last id, so the lock is never held for long. */
 #define JD_WALK_FIRST_SYMBOL 0x1u /* fill first_sym (parses the object once, then cached) */
 int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx);
+/* Holds up to max live objects with id > after_id, oldest first: their views (bytes included) stay
+ * valid outside the registry lock until jd_registry_release, even if they are unregistered meanwhile.
+ * For work that parses objects (the link's LIST and LOOKUP_SYMBOL): the lock is held only to count
+ * references. Returns how many were held. */
+size_t jd_registry_hold(uint64_t after_id, struct jd_obj_view *views, size_t max);
+void jd_registry_release(struct jd_obj_view *views, size_t n);
+/* The held object's first symbol, computed (one parse, then cached with the object) if needed. */
+const char *jd_registry_first_symbol(struct jd_obj_view *v);
+/* Whether the held object defines a function or object symbol `name` (len bytes): a binary search in
+ * the object's symbol index, built by the first call (one parse) and kept with the object. */
+int jd_registry_defines(struct jd_obj_view *v, const char *name, size_t len);
 /* Copies up to len bytes of object id from off into dst under the registry lock. -ENOENT, -ERANGE. */
 int jd_registry_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size);
 uint64_t jd_registry_generation(void);
@@ -72,12 +85,26 @@ uint64_t jd_registry_generation(void);
 /* Called by the registry (link.c; cheap no-ops when the server is off). _locked ones run under the
  * registry lock and only append to memory. */
 void jd_link_registered_locked(const struct jd_obj_view *v);
+/* Whether a registration should compute the object's first symbol for the REGISTERED event. */
+int jd_link_wants_first_symbol(void);
 void jd_link_unregistered_locked(uint64_t id);
 /* After a registration, outside the lock: 1 if a watch matched (then, in lazy mode, the object is
  * announced, and in lazy and eager mode jitdebug_debugger_notify is called, before the registration
  * returns). */
 int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id);
 void jitdebug_debugger_notify(uint64_t id);
+/* The link server's client counters (link.c), for jd_hooks_stats. */
+struct jd_link_counters {
+	uint64_t accepted, refused, evicted, timed_out, overflowed;
+};
+void jd_link_counters(struct jd_link_counters *out);
+/* Fork handlers (registry.c runs them in lock order): prepare takes the lock, parent releases it,
+ * child releases it and resets what belongs to the parent's process. */
+void jd_link_fork_prepare(void);
+void jd_link_fork_parent(void);
+void jd_link_fork_child(void);
+void jd_nobits_fork_prepare(void);
+void jd_nobits_fork_parent(void);
 /* For the fuzzer only: feeds bytes to the frame handlers as client slot 0 (see link.c). */
 int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len);
 

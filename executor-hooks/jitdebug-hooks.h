@@ -172,6 +172,12 @@ struct jd_hooks_stats {
 	uint64_t jitdump_debug_info;              /* DEBUG_INFO records written */
 	uint64_t objects_without_lines;           /* objects whose DWARF line table was missing or broken */
 	uint64_t code_salted;                     /* identical code copies salted in the dump */
+	/* debug link clients (docs/protocol.md, "Limits") */
+	uint64_t link_accepted;    /* connections given a slot */
+	uint64_t link_refused;     /* connections answered with ERROR and closed at once (no slot) */
+	uint64_t link_evicted;     /* idle clients closed to make room for a new one */
+	uint64_t link_timed_out;   /* closed by the HELLO, frame or idle timeout */
+	uint64_t link_overflowed;  /* dropped for more than 4 MiB unsent */
 };
 JD_HOOKS_API int jd_hooks_stats(struct jd_hooks_stats *out);
 

@@ -159,6 +159,16 @@ static void place_by_segments(const struct alloc *a, struct jd_elf_section *nb, 
 	}
 }
 
+void jd_nobits_fork_prepare(void)
+{
+	pthread_mutex_lock(&alloc_lock);
+}
+
+void jd_nobits_fork_parent(void)
+{
+	pthread_mutex_unlock(&alloc_lock);
+}
+
 int jd_read_self(uint64_t addr, void *buf, size_t len)
 {
 	uint8_t *dst = buf;

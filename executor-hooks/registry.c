@@ -5,7 +5,16 @@
  * and validating it, fixing NOBITS addresses — is done before taking it, so the critical section is a
  * few pointer writes (plus the call to __jit_debug_register_code in eager mode).
  *
- * Each object is one allocation: struct obj, followed by its copied bytes unless borrowed.
+ * Each object is one allocation: struct obj, followed by its copied bytes unless borrowed. Readers
+ * that parse objects (the link server) hold them (jd_registry_hold: a reference count) and work
+ * outside the lock, so what a client asks never lengthens a registration's wait for the lock. The
+ * last reference frees a copied object; unregistering a borrowed one waits until the holders are
+ * done with the caller's bytes (one object's parse on the server thread, never a client's I/O).
+ *
+ * Fork: every lock of the hooks is taken before fork() and released on both sides (hooks_atfork), so
+ * a child forked while another thread registers starts with consistent, unlocked state. Lock order:
+ * perf writers (perfmap/), then `lock`, then the link's queue lock, then the allocation lock; the
+ * log lock is a leaf.
  */
 #include "internal.h"
 
@@ -21,15 +30,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { JD_MAX_OBJECT_SIZE = 1u << 30 };
-
 struct obj {
 	struct jit_code_entry gdb;     /* in GDB's list when flags & JD_OBJECT_ANNOUNCED */
 	struct jd_registry_entry reg;  /* in the exported registry list */
 	struct obj *hnext;             /* id index chain */
 	const uint8_t *data;
-	uint32_t first_sym;            /* cached offset into data: 0 not computed yet, UINT32_MAX none */
+	_Atomic uint32_t first_sym;    /* cached offset into data: 0 not computed yet, UINT32_MAX none */
 	int owned;                     /* data is a malloc'd buffer handed over (jd_register_owned): freed with o */
+	struct symidx *_Atomic symidx; /* built on first use by a holder (jd_registry_defines) */
+	unsigned refs;                 /* under lock: 1 while registered, +1 per jd_registry_hold */
+	int unlinked;                  /* under lock: unregistered; the last release frees it */
 };
 
 /* The layout other processes read (docs/registry.md). */
@@ -48,6 +58,8 @@ JD_HOOKS_API struct jd_registry jitdebug_registry = {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t released = PTHREAD_COND_INITIALIZER; /* a hold on a borrowed object ended */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct obj **index_buckets; /* power-of-two sized, chained */
 static size_t index_nbuckets;
 static uint64_t next_id = 1;
@@ -81,11 +93,10 @@ void jd_warn_once(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* Never called with `lock` held. */
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&log_lock);
 	jd_log_fn fn = log_fn;
 	void *ctx = log_ctx;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&log_lock);
 	if (fn)
 		fn(1, msg, ctx);
 	else
@@ -94,10 +105,10 @@ void jd_warn_once(const char *fmt, ...)
 
 void jd_hooks_set_log(jd_log_fn fn, void *ctx)
 {
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&log_lock);
 	log_fn = fn;
 	log_ctx = ctx;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&log_lock);
 }
 
 void jd_count_rejected(void)
@@ -130,6 +141,45 @@ static int current_mode(void)
 			m = expected;
 	}
 	return m;
+}
+
+/* ---- load time and fork ----------------------------------------------------------------------- */
+
+static void fork_prepare(void)
+{
+	jd_perf_fork_prepare();
+	pthread_mutex_lock(&lock);
+	jd_link_fork_prepare();
+	jd_nobits_fork_prepare();
+	pthread_mutex_lock(&log_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&log_lock);
+	jd_nobits_fork_parent();
+	jd_link_fork_parent();
+	pthread_mutex_unlock(&lock);
+	jd_perf_fork_parent();
+}
+
+static void fork_child(void)
+{
+	pthread_mutex_unlock(&log_lock);
+	jd_nobits_fork_parent();
+	jd_link_fork_child(); /* the server thread is not in the child: the link is off there */
+	pthread_cond_init(&released, NULL);
+	pthread_mutex_unlock(&lock);
+	jd_perf_fork_child(); /* the child writes its own pid's perf files */
+}
+
+/* The mode is known from the start (a debugger that reads the registry before the first registration
+ * sees the real one), and fork is safe from the start. */
+__attribute__((constructor)) static void registry_init(void)
+{
+	int m = current_mode();
+	jitdebug_registry.gdb_mode = (uint64_t)m;
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 int jd_hooks_init(const struct jd_hooks_opts *opts)
@@ -225,6 +275,7 @@ static int reject_object(const struct jd_elf_diag *diag)
 }
 
 static int add_flags(uint64_t id, uint32_t flags);
+static const char *first_symbol(struct obj *o);
 static int register_common(const void *data, size_t size, uint32_t flags, int untrusted, uint64_t *id_out);
 
 int jd_register_object(const void *data, size_t size, const struct jd_register_opts *opts, uint64_t *id_out)
@@ -318,6 +369,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	jd_elf_close(elf);
 	/* Before the object is visible: nobody can unregister (free) it while the outputs read it. */
 	jd_perf_object_registered(o->data, size);
+	o->refs = 1;
 
 	o->gdb.symfile_addr = (const char *)o->data;
 	o->gdb.symfile_size = size;
@@ -327,6 +379,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	o->reg.hi = hi;
 	o->reg.flags = borrow && !o->owned ? JD_OBJECT_BORROWED : 0;
 	o->reg.entry_size = sizeof(o->reg);
+	const char *first = jd_link_wants_first_symbol() ? first_symbol(o) : "";
 
 	int mode = current_mode();
 	pthread_mutex_lock(&lock);
@@ -352,7 +405,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	}
 	jitdebug_registry.generation++;
 	uint64_t id = o->reg.id;
-	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, ""});
+	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, first, NULL});
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
 	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
@@ -364,6 +417,23 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	if (id_out)
 		*id_out = id;
 	return 0;
+}
+
+/* Function and object symbols by name hash, sorted: one parse per object, then lookups without one. */
+struct symidx {
+	size_t n;
+	struct symkey {
+		uint64_t hash;
+		uint32_t name_off; /* into the object's bytes */
+	} k[];
+};
+
+static void free_obj(struct obj *o)
+{
+	free(atomic_load(&o->symidx));
+	if (o->owned)
+		free((void *)o->data);
+	free(o);
 }
 
 int jd_unregister_object(uint64_t id)
@@ -391,10 +461,17 @@ int jd_unregister_object(uint64_t id)
 	jitdebug_registry.count--;
 	jitdebug_registry.generation++;
 	jd_link_unregistered_locked(id);
+	o->unlinked = 1;
+	int last = --o->refs == 0;
+	if (!last && (o->reg.flags & JD_OBJECT_BORROWED)) {
+		/* The caller frees its bytes when we return: wait for the holders (bounded work). */
+		while (o->refs)
+			pthread_cond_wait(&released, &lock);
+		last = 1;
+	}
 	pthread_mutex_unlock(&lock);
-	if (o->owned)
-		free((void *)o->data);
-	free(o);
+	if (last)
+		free_obj(o);
 	atomic_fetch_add(&stats.unregistered, 1);
 	return 0;
 }
@@ -455,29 +532,146 @@ size_t jd_object_count(void)
 	return n;
 }
 
-/* The object's first function symbol (else object symbol), cached as an offset into its bytes. */
+/* The object's first symbol (jd_elf_first_symbol), cached as an offset into its bytes. The caller
+ * holds the object (registration before it is visible, or jd_registry_hold); the lock is not needed:
+ * two threads computing it at once store the same value. */
 static const char *first_symbol(struct obj *o)
 {
-	if (o->first_sym == 0) {
-		o->first_sym = UINT32_MAX;
+	uint32_t off = atomic_load(&o->first_sym);
+	if (off == 0) {
+		off = UINT32_MAX;
 		struct jd_elf *elf = jd_elf_open(o->data, o->reg.symfile_size, NULL, NULL);
-		const char *best = NULL;
-		for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
-			struct jd_elf_symbol sym;
-			if (jd_elf_symbol(elf, i, &sym) != 0 || !sym.defined || !*sym.name)
-				continue;
-			if (sym.type == STT_FUNC) {
-				best = sym.name;
-				break;
-			}
-			if (sym.type == STT_OBJECT && !best)
-				best = sym.name;
-		}
-		if (best)
-			o->first_sym = (uint32_t)((const uint8_t *)best - o->data);
+		struct jd_elf_symbol sym;
+		if (elf && jd_elf_first_symbol(elf, &sym) == 0)
+			off = (uint32_t)((const uint8_t *)sym.name - o->data);
 		jd_elf_close(elf);
+		atomic_store(&o->first_sym, off);
 	}
-	return o->first_sym == UINT32_MAX ? "" : (const char *)o->data + o->first_sym;
+	return off == UINT32_MAX ? "" : (const char *)o->data + off;
+}
+
+static struct jd_obj_view view_of(struct obj *o)
+{
+	uint32_t off = atomic_load(&o->first_sym);
+	return (struct jd_obj_view){o->reg.id, o->reg.symfile_size, o->reg.lo, o->reg.hi, o->reg.flags, o->data,
+				    off == 0 ? NULL : off == UINT32_MAX ? "" : (const char *)o->data + off, o};
+}
+
+size_t jd_registry_hold(uint64_t after_id, struct jd_obj_view *views, size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&lock);
+	struct obj *from = after_id ? index_find(after_id, NULL) : NULL;
+	for (uint64_t e = from ? from->reg.next : jitdebug_registry.first; e && n < max;) {
+		struct obj *o = obj_of_entry(e);
+		e = o->reg.next;
+		if (o->reg.id <= after_id)
+			continue;
+		o->refs++;
+		views[n++] = view_of(o);
+	}
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+void jd_registry_release(struct jd_obj_view *views, size_t n)
+{
+	struct obj *dead[64];
+	size_t ndead = 0, i = 0;
+	while (i < n) {
+		int wake_unregister = 0;
+		pthread_mutex_lock(&lock);
+		for (; i < n && ndead < sizeof(dead) / sizeof(dead[0]); i++) {
+			struct obj *o = views[i].ref;
+			views[i].ref = NULL;
+			if (--o->refs == 0 && o->unlinked) {
+				if (o->reg.flags & JD_OBJECT_BORROWED)
+					wake_unregister = 1; /* jd_unregister_object frees it */
+				else
+					dead[ndead++] = o;
+			}
+		}
+		if (wake_unregister)
+			pthread_cond_broadcast(&released);
+		pthread_mutex_unlock(&lock);
+		for (size_t k = 0; k < ndead; k++)
+			free_obj(dead[k]);
+		ndead = 0;
+	}
+}
+
+static uint64_t name_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static int cmp_symkey(const void *a, const void *b)
+{
+	const struct symkey *x = a, *y = b;
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+static struct symidx *symbol_index(struct obj *o)
+{
+	struct symidx *idx = atomic_load(&o->symidx);
+	if (idx)
+		return idx;
+	struct jd_elf *elf = jd_elf_open(o->data, o->reg.symfile_size, NULL, NULL);
+	size_t nsyms = elf ? jd_elf_symbol_count(elf) : 0;
+	idx = malloc(sizeof(*idx) + nsyms * sizeof(idx->k[0]));
+	if (!idx) {
+		jd_elf_close(elf);
+		return NULL;
+	}
+	idx->n = 0;
+	for (size_t i = 0; i < nsyms; i++) {
+		struct jd_elf_symbol sym;
+		if (jd_elf_symbol(elf, i, &sym) == 0 && sym.defined && *sym.name &&
+		    (sym.type == STT_FUNC || sym.type == STT_OBJECT))
+			idx->k[idx->n++] = (struct symkey){name_hash(sym.name, strlen(sym.name)),
+							   (uint32_t)((const uint8_t *)sym.name - o->data)};
+	}
+	jd_elf_close(elf);
+	qsort(idx->k, idx->n, sizeof(idx->k[0]), cmp_symkey);
+	struct symidx *expected = NULL;
+	if (!atomic_compare_exchange_strong(&o->symidx, &expected, idx)) {
+		free(idx); /* another holder built it first */
+		idx = expected;
+	}
+	return idx;
+}
+
+int jd_registry_defines(struct jd_obj_view *v, const char *name, size_t len)
+{
+	struct obj *o = v->ref;
+	struct symidx *idx = symbol_index(o);
+	if (!idx)
+		return 0;
+	uint64_t h = name_hash(name, len);
+	size_t lo = 0, hi = idx->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (idx->k[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < idx->n && idx->k[lo].hash == h; lo++) {
+		const char *s = (const char *)o->data + idx->k[lo].name_off;
+		if (strnlen(s, len + 1) == len && memcmp(s, name, len) == 0) /* s ends within its string table */
+			return 1;
+	}
+	return 0;
+}
+
+const char *jd_registry_first_symbol(struct jd_obj_view *v)
+{
+	if (!v->first_sym)
+		v->first_sym = first_symbol(v->ref);
+	return v->first_sym;
 }
 
 int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx)
@@ -491,8 +685,9 @@ int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct j
 		e = o->reg.next;
 		if (o->reg.id <= after_id)
 			continue;
-		struct jd_obj_view v = {o->reg.id, o->reg.symfile_size, o->reg.lo, o->reg.hi, o->reg.flags, o->data,
-					(flags & JD_WALK_FIRST_SYMBOL) ? first_symbol(o) : ""};
+		struct jd_obj_view v = view_of(o);
+		if (!v.first_sym)
+			v.first_sym = (flags & JD_WALK_FIRST_SYMBOL) ? first_symbol(o) : "";
 		ret = fn(&v, ctx);
 	}
 	pthread_mutex_unlock(&lock);
@@ -548,6 +743,13 @@ int jd_hooks_stats(struct jd_hooks_stats *out)
 	s.jitdump_debug_info = pc.debug_info_records;
 	s.objects_without_lines = pc.objects_without_lines;
 	s.code_salted = pc.code_salted;
+	struct jd_link_counters lc;
+	jd_link_counters(&lc);
+	s.link_accepted = lc.accepted;
+	s.link_refused = lc.refused;
+	s.link_evicted = lc.evicted;
+	s.link_timed_out = lc.timed_out;
+	s.link_overflowed = lc.overflowed;
 	memcpy(out, &s, out->sz < sizeof(s) ? out->sz : sizeof(s));
 	return 0;
 }

@@ -223,19 +223,15 @@ struct jd_client *jd_client_connect(const char *hostport, const struct jd_client
 	c->fd = -1;
 	c->timeout_ms = opts && opts->sz >= offsetof(struct jd_client_opts, timeout_ms) + sizeof(int) && opts->timeout_ms > 0
 				? opts->timeout_ms : 10000;
-	const char *colon = hostport ? strrchr(hostport, ':') : NULL;
-	if (!colon || (size_t)(colon - hostport) >= sizeof(host) || !colon[1]) {
-		err = fail(c, -EINVAL, "'%s' is not HOST:PORT", hostport ? hostport : "(null)");
+	uint16_t port = 0;
+	char why[192] = "", service[8];
+	if (jd_parse_hostport(hostport, host, sizeof(host), &port, why, sizeof(why)) != 0 || port == 0) {
+		err = fail(c, -EINVAL, "%s", why[0] ? why : "port 0 names no server");
 		goto out;
 	}
-	memcpy(host, hostport, (size_t)(colon - hostport));
-	host[colon - hostport] = '\0';
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
+	snprintf(service, sizeof(service), "%u", port);
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
-	int gai = getaddrinfo(host, colon + 1, &hints, &res);
+	int gai = getaddrinfo(host[0] ? host : "127.0.0.1", service, &hints, &res);
 	if (gai) {
 		err = fail(c, -EINVAL, "cannot resolve %s: %s", hostport, gai_strerror(gai));
 		goto out;
@@ -334,6 +330,9 @@ int jd_client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn fn,
 			if (r.bad)
 				break;
 			snprintf(o.first_symbol, sizeof(o.first_symbol), "%.*s", (int)n, s);
+			if (o.id <= after_id) /* ids only grow: a server that repeats one would page forever */
+				return fail(c, -EPROTO, "malformed LIST reply: object id %llu after %llu",
+					    (unsigned long long)o.id, (unsigned long long)after_id);
 			after_id = o.id;
 			if (fn(&o, ctx))
 				return 0;

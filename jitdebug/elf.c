@@ -453,6 +453,41 @@ int jd_elf_symbol(const struct jd_elf *elf, size_t index, struct jd_elf_symbol *
 	return 0;
 }
 
+int jd_elf_first_symbol(const struct jd_elf *elf, struct jd_elf_symbol *out)
+{
+	int have_object = 0;
+	for (size_t i = 0; i < elf->nsyms; i++) {
+		struct jd_elf_symbol sym;
+		if (jd_elf_symbol(elf, i, &sym) != 0 || !sym.defined || !*sym.name)
+			continue;
+		if (sym.type == STT_FUNC) {
+			*out = sym;
+			return 0;
+		}
+		if (sym.type == STT_OBJECT && !have_object) {
+			*out = sym;
+			have_object = 1;
+		}
+	}
+	return have_object ? 0 : -ENOENT;
+}
+
+int jd_object_first_symbol(const void *data, size_t size, char *out, size_t len)
+{
+	if (!out || len == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	struct jd_elf *elf = jd_elf_open(data, size, NULL, NULL);
+	if (!elf)
+		return -errno;
+	struct jd_elf_symbol sym;
+	int err = jd_elf_first_symbol(elf, &sym);
+	if (!err)
+		snprintf(out, len, "%s", sym.name);
+	jd_elf_close(elf);
+	return err;
+}
+
 int jd_elf_rela(const struct jd_elf *elf, const struct jd_elf_section *relsec, size_t index,
 		struct jd_elf_rela *out)
 {

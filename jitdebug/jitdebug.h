@@ -24,6 +24,20 @@ extern "C" {
 
 #define JD_API __attribute__((visibility("default")))
 
+/* The largest JIT object the hooks register, the link serves and the walkers accept; a larger size
+ * read from a process, a core or the wire is taken as corruption. The one definition of this limit. */
+#define JD_MAX_OBJECT_SIZE (1u << 30)
+
+/* ---- Numbers and addresses from the command line and the environment -------------------------
+ * One strict parser for every number a user types: decimal, or hexadecimal with 0x; no sign, no
+ * space, no trailing characters. 0, -EINVAL (not a number; *out untouched) or -ERANGE (outside
+ * [min, max], including values that do not fit 64 bits). */
+JD_API int jd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" (host "") with jd_parse_u64 for the port (0..65535).
+ * 0, or -EINVAL with a message in err ("port 70000 is out of range (0-65535)"). */
+JD_API int jd_parse_hostport(const char *spec, char *host, size_t hostlen, uint16_t *port, char *err, size_t errlen);
+
 /* Why an object was rejected. Stable numbers: they appear in messages and tests. */
 enum jd_elf_error {
 	JD_ELF_OK = 0,
@@ -111,6 +125,14 @@ JD_API int jd_elf_section_by_name(const struct jd_elf *elf, const char *name, st
 
 JD_API size_t jd_elf_symbol_count(const struct jd_elf *elf);
 JD_API int jd_elf_symbol(const struct jd_elf *elf, size_t index, struct jd_elf_symbol *out);
+/* The symbol that names an object in listings, the same everywhere (the link's LIST and events, the
+ * CLI, both plugins): the first defined, named STT_FUNC symbol, else the first STT_OBJECT one (local
+ * labels such as .L.str are STT_NOTYPE and never chosen). 0, or -ENOENT when there is none. */
+JD_API int jd_elf_first_symbol(const struct jd_elf *elf, struct jd_elf_symbol *out);
+/* The same for an object's bytes, copied into out (len bytes, truncated, always NUL-terminated; ""
+ * when there is none): for callers without a parse, such as the GDB plugin through ctypes. 0,
+ * -ENOENT, or -EINVAL/-ENOMEM when the object does not parse. */
+JD_API int jd_object_first_symbol(const void *data, size_t size, char *out, size_t len);
 
 struct jd_elf_rela {
 	uint64_t offset;    /* r_offset: within the section the relocation applies to */

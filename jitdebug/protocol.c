@@ -68,10 +68,14 @@ uint8_t *jd_wr_reserve(struct jd_wbuf *b, size_t n)
 {
 	if (b->oom)
 		return NULL;
+	if (n > JD_WBUF_MAX - b->len) { /* b->len <= JD_WBUF_MAX always: no wrap here or below */
+		b->oom = 1;
+		return NULL;
+	}
 	if (b->cap - b->len < n) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap - b->len < n)
-			cap *= 2;
+			cap = cap > JD_WBUF_MAX / 2 ? JD_WBUF_MAX : cap * 2;
 		uint8_t *np = realloc(b->p, cap);
 		if (!np) {
 			b->oom = 1;

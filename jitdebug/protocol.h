@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jitdebug.h" /* JD_MAX_OBJECT_SIZE */
+
 #define JD_LINK_VERSION 1u
 #define JD_LINK_HDR_SIZE 16u
 #define JD_LINK_MAX_FRAME (1u << 20)
@@ -74,7 +76,11 @@ struct jd_wbuf {
 	size_t len, cap;
 	int oom;
 };
-/* Appends n bytes of room and returns it (NULL, and b->oom set, when out of memory). */
+/* A buffer never grows past JD_WBUF_MAX (one object, JD_MAX_OBJECT_SIZE, plus its records' headers):
+ * a size read from an object or a peer that asks for more fails like an allocation. */
+#define JD_WBUF_MAX ((size_t)JD_MAX_OBJECT_SIZE + ((size_t)1 << 20))
+/* Appends n bytes of room and returns it (NULL, and b->oom set, when out of memory or past
+ * JD_WBUF_MAX). */
 uint8_t *jd_wr_reserve(struct jd_wbuf *b, size_t n);
 void jd_wr_u8(struct jd_wbuf *b, uint8_t v);
 void jd_wr_u16(struct jd_wbuf *b, uint16_t v);

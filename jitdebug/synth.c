@@ -133,7 +133,10 @@ static int check_function(const struct jd_function *f, size_t i, char *err, size
 		return fail(err, es, -EINVAL, "function '%s': address 0", nm);
 	if (f->size == 0)
 		return fail(err, es, -EINVAL, "function '%s': size 0", nm);
-	if (f->addr + f->size < f->addr)
+	if (f->size > JD_MAX_OBJECT_SIZE)
+		return fail(err, es, -EINVAL, "function '%s': size 0x%llx is over the 1 GiB limit", nm,
+			    (unsigned long long)f->size);
+	if (f->size > UINT64_MAX - f->addr)
 		return fail(err, es, -EINVAL, "function '%s': 0x%llx + 0x%llx wraps around", nm,
 			    (unsigned long long)f->addr, (unsigned long long)f->size);
 	if (f->reserved)

@@ -19,7 +19,7 @@
 /* Fields are read at their offsets in the hooks' own structs (jitdebug-hooks.h), little-endian. */
 #define REG(field) offsetof(struct jd_registry, field)
 #define ENT(field) offsetof(struct jd_registry_entry, field)
-#define MAX_OBJECT_SIZE (1ull << 30) /* the hooks refuse larger objects */
+#define MAX_OBJECT_SIZE ((uint64_t)JD_MAX_OBJECT_SIZE)
 #define MAX_RANGE (1ull << 40)
 #define DEFAULT_MAX_ENTRIES (1ull << 22)
 

@@ -43,11 +43,6 @@ static struct {
 	size_t cap, n;
 } hashes;
 
-const char *jd_perf_jitdump_path(void)
-{
-	return path;
-}
-
 static uint64_t now_mono(void)
 {
 	struct timespec ts;
@@ -113,7 +108,7 @@ static int open_dump(const char *spec, uint16_t machine)
 			struct stat st;
 			fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 			if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-					ftruncate(fd, 0) != 0)) {
+					st.st_nlink != 1 || ftruncate(fd, 0) != 0)) {
 				close(fd);
 				fd = -1;
 				errno = EPERM;
@@ -217,7 +212,9 @@ static int put_debug_info(struct jd_wbuf *b, const struct jd_perf_func *f, const
 			hi = mid;
 	}
 	size_t first = lo, count = 0, bytes = sizeof(struct jd_jitdump_debug_info);
-	for (size_t i = first; i < n && rows[i].addr < f->addr + f->size; i++, count++)
+	/* f lies inside its section (outputs.c), so f->addr + f->size does not wrap; the record's size must
+	 * fit its u32 field (a huge line table is dropped, not wrapped). */
+	for (size_t i = first; i < n && rows[i].addr < f->addr + f->size && bytes <= UINT32_MAX; i++, count++)
 		bytes += sizeof(struct jd_jitdump_debug_entry) + strlen(rows[i].file) + 1;
 	if (!count)
 		return 0;
@@ -225,6 +222,8 @@ static int put_debug_info(struct jd_wbuf *b, const struct jd_perf_func *f, const
 	 * nothing: one more entry at the function's end closes it (same line and file). */
 	const struct jd_line *last = &rows[first + count - 1];
 	bytes += sizeof(struct jd_jitdump_debug_entry) + strlen(last->file) + 1;
+	if (bytes > UINT32_MAX)
+		return 0;
 	struct jd_jitdump_debug_info rec = {
 		.p = {JD_JIT_CODE_DEBUG_INFO, (uint32_t)bytes, now_mono()},
 		.code_addr = f->addr,
@@ -255,14 +254,18 @@ static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, const struc
 	size_t len, hdr_len;
 	if (jd_unwind_for_function(obj, elf, f->addr, f->size, &unwind, &len, &hdr_len) != 0)
 		return 0;
+	if (len > UINT32_MAX - sizeof(struct jd_jitdump_unwinding_info)) {
+		free(unwind);
+		return 0;
+	}
+	/* room >= f->addr + f->size (outputs.c); the code's 8-byte-aligned end may still pass it. */
+	uint64_t code_end = f->addr + ((f->size + 7) & ~7ull);
 	struct jd_jitdump_unwinding_info rec = {
 		.p = {JD_JIT_CODE_UNWINDING_INFO, (uint32_t)(sizeof(rec) + len), now_mono()},
 		.unwind_data_size = len,
 		.eh_frame_hdr_size = hdr_len,
-		.mapped_size = f->addr + ((f->size + 7) & ~7ull) + len <= room ? len : 0,
+		.mapped_size = code_end >= f->addr && code_end <= room && len <= room - code_end ? len : 0,
 	};
-	if (!rec.mapped_size)
-		atomic_fetch_add(&jd_perf_ctr.unwind_unmapped, 1);
 	jd_wr_bytes(b, &rec, sizeof(rec));
 	jd_wr_bytes(b, unwind, len);
 	free(unwind);
@@ -287,8 +290,9 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t name_len = strlen(f[i].name) + 1;
+		/* Both terms are at most 1 GiB (outputs.c bounds f[i].size, the name lies in the object). */
 		uint64_t total = sizeof(struct jd_jitdump_code_load) + name_len + f[i].size;
-		if (total > UINT32_MAX) {
+		if (f[i].size > JD_MAX_OBJECT_SIZE || total > UINT32_MAX) {
 			atomic_fetch_add(&jd_perf_ctr.jitdump_dropped, 1);
 			continue;
 		}
@@ -358,8 +362,16 @@ void jd_jitdump_close(void)
 	pthread_mutex_unlock(&mu);
 }
 
-void jd_jitdump_after_fork(void)
+void jd_jitdump_fork(enum jd_fork_phase phase)
 {
+	if (phase == JD_FORK_PREPARE) {
+		pthread_mutex_lock(&mu);
+		return;
+	}
+	if (phase == JD_FORK_PARENT) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
 	/* The child writes its own jit-<pid>.dump; it must not write CLOSE into the parent's. */
 	if (fd >= 0)
 		close(fd);
@@ -374,5 +386,5 @@ void jd_jitdump_after_fork(void)
 	free(hashes.v);
 	hashes.v = NULL;
 	hashes.cap = hashes.n = 0;
-	pthread_mutex_init(&mu, NULL);
+	pthread_mutex_unlock(&mu);
 }

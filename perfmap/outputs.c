@@ -41,10 +41,22 @@ int jd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static void after_fork_child(void)
+void jd_perf_fork_prepare(void)
 {
-	jd_perfmap_after_fork();
-	jd_jitdump_after_fork();
+	jd_jitdump_fork(JD_FORK_PREPARE);
+	jd_perfmap_fork(JD_FORK_PREPARE);
+}
+
+void jd_perf_fork_parent(void)
+{
+	jd_perfmap_fork(JD_FORK_PARENT);
+	jd_jitdump_fork(JD_FORK_PARENT);
+}
+
+void jd_perf_fork_child(void)
+{
+	jd_perfmap_fork(JD_FORK_CHILD);
+	jd_jitdump_fork(JD_FORK_CHILD);
 }
 
 static void set_jitdump(const char *v)
@@ -57,7 +69,6 @@ static void set_jitdump(const char *v)
 
 static void configure_from_env(void)
 {
-	pthread_atfork(NULL, NULL, after_fork_child);
 	if (configured_explicitly)
 		return;
 	const char *pm = getenv("JITDEBUG_PERFMAP");
@@ -78,11 +89,16 @@ void jd_perf_configure(int perfmap, const char *jitdump)
 	set_jitdump(jitdump ? jitdump : getenv("JITDEBUG_JITDUMP"));
 }
 
-static int func_of_symbol(const struct jd_elf *elf, const struct jd_elf_symbol *sym)
+/* A function for perf: a named, sized STT_FUNC symbol that lies wholly inside an executable section
+ * with a load address. Sizes come from the object: a symbol whose size runs past its section (a
+ * st_size near 2^64, say) is not a function, and nothing below ever adds such a size to an address. */
+static int func_of_symbol(const struct jd_elf *elf, const struct jd_elf_symbol *sym, struct jd_elf_section *s)
 {
-	struct jd_elf_section s;
-	return sym->type == STT_FUNC && sym->defined && sym->size > 0 && sym->shndx < SHN_LORESERVE &&
-	       jd_elf_section(elf, sym->shndx, &s) == 0 && (s.flags & SHF_EXECINSTR) && s.addr != 0 && *sym->name;
+	if (sym->type != STT_FUNC || !sym->defined || sym->size == 0 || sym->shndx >= SHN_LORESERVE || !*sym->name ||
+	    jd_elf_section(elf, sym->shndx, s) != 0 || !(s->flags & SHF_EXECINSTR) || s->addr == 0)
+		return 0;
+	return s->size <= UINT64_MAX - 4095 - s->addr && sym->addr >= s->addr && sym->size <= s->size &&
+	       sym->addr - s->addr <= s->size - sym->size && sym->size <= JD_MAX_OBJECT_SIZE;
 }
 
 static int cmp_func_addr(const void *a, const void *b)
@@ -110,7 +126,7 @@ void jd_perf_object_registered(const uint8_t *obj, size_t size)
 	for (size_t i = 0; f && i < nsyms; i++) {
 		struct jd_elf_symbol sym;
 		struct jd_elf_section sec;
-		if (jd_elf_symbol(elf, i, &sym) == 0 && func_of_symbol(elf, &sym) && jd_elf_section(elf, sym.shndx, &sec) == 0)
+		if (jd_elf_symbol(elf, i, &sym) == 0 && func_of_symbol(elf, &sym, &sec))
 			f[n++] = (struct jd_perf_func){sym.addr, sym.size, sym.name, (sec.addr + sec.size + 4095) & ~4095ull};
 	}
 	/* Room after each function: up to the next function of the object (in address order), at most

@@ -19,6 +19,11 @@ void jd_perf_configure(int perfmap, const char *jitdump);
 void jd_perf_object_registered(const uint8_t *obj, size_t size);
 /* Writes JIT_CODE_CLOSE and closes the files; safe to call twice (also runs at exit). */
 void jd_perf_fini(void);
+/* Fork handlers, run by the hooks' one pthread_atfork (registry.c) in lock order: prepare takes the
+ * writers' locks, parent releases them, child releases them and starts its own pid's files. */
+void jd_perf_fork_prepare(void);
+void jd_perf_fork_parent(void);
+void jd_perf_fork_child(void);
 
 struct jd_perf_counters {
 	uint64_t perfmap_lines, perfmap_dropped;
@@ -36,11 +41,8 @@ struct jd_perf_atomic_counters {
 	_Atomic uint64_t debug_info_records, objects_without_lines;
 	_Atomic uint64_t unwinding_records;
 	_Atomic uint64_t code_salted;
-	_Atomic uint64_t unwind_unmapped; /* unwind tables perf cannot map (no room after the code) */
 };
 extern struct jd_perf_atomic_counters jd_perf_ctr;
-/* The jitdump file in use, or "" (for tools and tests). */
-const char *jd_perf_jitdump_path(void);
 
 /* ---- pieces shared by the writers (perfmap/) ---- */
 
@@ -57,9 +59,11 @@ int jd_write_all(int fd, const void *buf, size_t len);
 int jd_read_self(uint64_t addr, void *buf, size_t size);
 void jd_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* perfmap.c / jitdump.c: append one object's functions; reset after fork (child side). */
+enum jd_fork_phase { JD_FORK_PREPARE, JD_FORK_PARENT, JD_FORK_CHILD };
+
+/* perfmap.c / jitdump.c: append one object's functions; their part of fork handling. */
 int jd_perfmap_append(const struct jd_perf_func *f, size_t n);
-void jd_perfmap_after_fork(void);
+void jd_perfmap_fork(enum jd_fork_phase phase);
 
 
 struct jd_elf;
@@ -67,7 +71,7 @@ struct jd_elf;
 int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct jd_perf_func *f, size_t n,
 		      const struct jd_lines *lines, const char *dir);
 void jd_jitdump_close(void);
-void jd_jitdump_after_fork(void);
+void jd_jitdump_fork(enum jd_fork_phase phase);
 
 /* The unwind tables for one function (perf's UNWINDING_INFO payload): its CIE and FDE from the
  * object's .eh_frame, re-encoded for the ELF file perf synthesizes, then a one-entry .eh_frame_hdr

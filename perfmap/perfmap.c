@@ -2,8 +2,11 @@
  * memory. One "START SIZE name" line per function (hex without 0x; the name is the rest of the
  * line, so newlines in names are replaced). One object's lines go out in one write() under one lock,
  * so lines of concurrent registrations never interleave. The file is the conventional predictable
- * name in /tmp, so it is opened with O_NOFOLLOW and reused only if it is a regular file we own (a
- * stale one from an earlier process with the same pid is truncated). */
+ * name in /tmp, so it is opened with O_NOFOLLOW and reused only if it is a regular file we own with
+ * no other name (a hard link planted there would make us truncate and write someone else's file); a
+ * stale one from an earlier process with the same pid is truncated. A failed write (full disk,
+ * EFBIG) is cut back to the last whole line, and the map stops there: perf reads a line torn
+ * mid-way as a wrong symbol. */
 #include "perf-outputs.h"
 
 #include <errno.h>
@@ -18,6 +21,7 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int fd = -1;
 static int failed;
+static off_t good_len; /* file length after the last complete write */
 
 static int open_map(void)
 {
@@ -27,7 +31,8 @@ static int open_map(void)
 	if (f < 0 && errno == EEXIST) {
 		struct stat st;
 		f = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-		if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || ftruncate(f, 0) != 0)) {
+		if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
+			       ftruncate(f, 0) != 0)) {
 			close(f);
 			f = -1;
 			errno = EPERM;
@@ -35,6 +40,7 @@ static int open_map(void)
 	}
 	if (f < 0)
 		jd_warn_once("cannot write %s (%s); perf map output is off", path, strerror(errno));
+	good_len = 0;
 	return f;
 }
 
@@ -61,19 +67,34 @@ int jd_perfmap_append(const struct jd_perf_func *f, size_t n)
 	if (fd < 0) {
 		err = -EIO;
 	} else if ((err = jd_write_all(fd, buf, len)) != 0) {
-		jd_warn_once("writing the perf map failed (%s); lines are dropped and counted", strerror(-err));
+		jd_warn_once("writing the perf map failed (%s); it ends at its last whole line, and later lines are "
+			     "dropped and counted", strerror(-err));
+		if (ftruncate(fd, good_len) != 0)
+			jd_warn_once("cannot cut the perf map back to its last whole line");
+		close(fd);
+		fd = -1;
+		failed = 1;
+	} else {
+		good_len += (off_t)len;
 	}
 	pthread_mutex_unlock(&mu);
 	free(buf);
 	return err;
 }
 
-void jd_perfmap_after_fork(void)
+void jd_perfmap_fork(enum jd_fork_phase phase)
 {
-	/* The child has its own pid: its lines go to its own file, opened on its first registration. */
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
-	failed = 0;
-	pthread_mutex_init(&mu, NULL);
+	if (phase == JD_FORK_PREPARE) {
+		pthread_mutex_lock(&mu);
+		return;
+	}
+	if (phase == JD_FORK_CHILD) {
+		/* The child has its own pid: its lines go to its own file, opened on its first registration. */
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		failed = 0;
+		good_len = 0;
+	}
+	pthread_mutex_unlock(&mu);
 }

@@ -46,8 +46,8 @@ static void send_all(int fd, const void *p, size_t n)
 	}
 }
 
-/* Reads one frame (2 s max). Returns its type, -1 on EOF/timeout. payload must hold 1 MiB. */
-static int recv_frame(int fd, struct jd_link_hdr *h, uint8_t *payload)
+/* Reads one frame (2 s max) into payload (room bytes). Returns its type, -1 on EOF/timeout. */
+static int recv_frame_into(int fd, struct jd_link_hdr *h, uint8_t *payload, size_t room)
 {
 	uint8_t hdr[JD_LINK_HDR_SIZE];
 	size_t got = 0;
@@ -61,7 +61,7 @@ static int recv_frame(int fd, struct jd_link_hdr *h, uint8_t *payload)
 		got += (size_t)r;
 	}
 	const char *why;
-	if (jd_link_parse(hdr, sizeof(hdr), JD_LINK_MAX_FRAME + 64, h, &why) < 0)
+	if (jd_link_parse(hdr, sizeof(hdr), JD_LINK_MAX_FRAME + 64, h, &why) < 0 || h->size > room)
 		return -1;
 	for (got = 0; got < h->size;) {
 		struct pollfd p = {fd, POLLIN, 0};
@@ -76,6 +76,12 @@ static int recv_frame(int fd, struct jd_link_hdr *h, uint8_t *payload)
 }
 
 static uint8_t payload[(1 << 20) + 64];
+
+/* recv_frame_into for a 1 MiB buffer. */
+static int recv_frame(int fd, struct jd_link_hdr *h, uint8_t *buf)
+{
+	return recv_frame_into(fd, h, buf, (1 << 20) + 64);
+}
 
 /* Sends a frame built by fill(b) and returns the reply's type. */
 static int request(int fd, uint16_t type, uint32_t seq, void (*fill)(struct jd_wbuf *, void *), void *ctx,
@@ -103,16 +109,34 @@ static void fill_hello(struct jd_wbuf *b, void *ctx)
 	jd_wr_str(b, tok, strlen(tok));
 }
 
+/* A connection past HELLO, or -1. A burst of connections over the pre-HELLO limit is refused with
+ * ERROR limit: like a real client, try again a little later. */
 static int hello(void)
 {
-	int fd = dial();
-	struct jd_link_hdr h;
-	if (fd < 0 || request(fd, JD_MSG_HELLO, 1, fill_hello, NULL, &h) != JD_MSG_HELLO_OK) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	static uint8_t bufs[128][4096];
+	static int next_buf;
+	uint8_t *buf = bufs[__atomic_fetch_add(&next_buf, 1, __ATOMIC_RELAXED) % 128];
+	for (int attempt = 0; attempt < 200; attempt++) {
+		int fd = dial();
+		if (fd < 0)
+			return -1;
+		struct jd_wbuf b = {0};
+		size_t f = jd_wr_begin(&b, JD_MSG_HELLO, 1);
+		fill_hello(&b, NULL);
+		jd_wr_end(&b, f);
+		send_all(fd, b.p, b.len);
+		jd_wr_free(&b);
+		struct jd_link_hdr h;
+		int t = recv_frame_into(fd, &h, buf, 4096);
+		if (t == JD_MSG_HELLO_OK)
+			return fd;
+		close(fd);
+		struct jd_rcur r = {buf, h.size, 0, 0};
+		if (t != JD_MSG_ERROR || jd_rd_u16(&r) != JD_LINK_E_LIMIT)
+			return -1;
+		usleep(10000);
 	}
-	return fd;
+	return -1;
 }
 
 static uint16_t error_code(const struct jd_link_hdr *h)

@@ -1,0 +1,281 @@
+/* link_requests.c — the debug link's request handlers (docs/protocol.md), run on the server thread.
+ *
+ * What a client asks never makes a registration wait: objects are parsed (first symbols, symbol
+ * lookups) while *held* (jd_registry_hold), outside the registry lock, which is taken only to count
+ * references for a chunk of LINK_WALK_CHUNK objects and, for FETCH, to copy at most 512 KiB. Each
+ * reply is built in memory and queued whole. */
+#include "link-internal.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+static int token_ok(const char *t, uint16_t len)
+{
+	/* Constant time in the token's length: every byte is compared, whatever differs first. */
+	size_t token_len;
+	const char *token = jd_link_token(&token_len);
+	unsigned diff = (unsigned)(len ^ token_len);
+	for (size_t i = 0; i < JD_LINK_MAX_TOKEN; i++) {
+		unsigned char a = i < len ? (unsigned char)t[i] : 0, b = i < token_len ? (unsigned char)token[i] : 0;
+		diff |= (unsigned)(a ^ b);
+	}
+	return len <= JD_LINK_MAX_TOKEN && diff == 0;
+}
+
+static void put_object(struct jd_wbuf *b, const struct jd_obj_view *v)
+{
+	jd_wr_u64(b, v->id);
+	jd_wr_u64(b, v->lo);
+	jd_wr_u64(b, v->hi);
+}
+
+/* LIST: up to max objects after `after`, in held chunks. */
+static void list(struct jd_wbuf *b, uint64_t after, uint32_t max, uint32_t seq)
+{
+	struct jd_wbuf entries = {0};
+	struct jd_obj_view held[LINK_WALK_CHUNK];
+	uint32_t count = 0;
+	int more = 0;
+	uint64_t gen = jd_registry_generation();
+	for (;;) {
+		size_t n = jd_registry_hold(after, held, LINK_WALK_CHUNK);
+		size_t i = 0;
+		for (; i < n; i++) {
+			if (count == max || entries.len > JD_LINK_MAX_FRAME - 2 * JD_LINK_MAX_NAME - 128) {
+				more = 1;
+				break;
+			}
+			const char *first = jd_registry_first_symbol(&held[i]);
+			put_object(&entries, &held[i]);
+			jd_wr_u64(&entries, held[i].size);
+			jd_wr_u32(&entries, held[i].flags);
+			jd_wr_str(&entries, first, strlen(first));
+			after = held[i].id;
+			count++;
+		}
+		jd_registry_release(held, n);
+		if (more || n < LINK_WALK_CHUNK)
+			break;
+	}
+	size_t f = jd_wr_begin(b, JD_MSG_LIST_OK, seq);
+	jd_wr_u64(b, gen);
+	jd_wr_u32(b, count);
+	jd_wr_u8(b, (uint8_t)more);
+	jd_wr_bytes(b, entries.p, entries.len);
+	jd_wr_free(&entries);
+	jd_wr_end(b, f);
+}
+
+static void lookup_symbol(struct jd_wbuf *b, const char *name, size_t len, uint32_t seq)
+{
+	struct jd_wbuf entries = {0};
+	struct jd_obj_view held[LINK_WALK_CHUNK];
+	uint32_t count = 0;
+	uint64_t after = 0;
+	for (;;) {
+		size_t n = jd_registry_hold(after, held, LINK_WALK_CHUNK);
+		for (size_t i = 0; i < n && count < LINK_MAX_LOOKUP; i++) {
+			after = held[i].id;
+			if (jd_registry_defines(&held[i], name, len)) {
+				put_object(&entries, &held[i]);
+				count++;
+			}
+		}
+		jd_registry_release(held, n);
+		if (n < LINK_WALK_CHUNK || count >= LINK_MAX_LOOKUP)
+			break;
+	}
+	size_t f = jd_wr_begin(b, JD_MSG_LOOKUP_OK, seq);
+	jd_wr_u32(b, count);
+	jd_wr_bytes(b, entries.p, entries.len);
+	jd_wr_free(&entries);
+	jd_wr_end(b, f);
+}
+
+struct addr_ctx {
+	uint64_t addr;
+	struct jd_obj_view hit;
+	int found;
+};
+
+static int lookup_addr_cb(const struct jd_obj_view *v, void *p)
+{
+	struct addr_ctx *a = p;
+	if (a->addr >= v->lo && a->addr < v->hi) {
+		a->hit = *v;
+		a->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int fetch(struct link_client *c, struct jd_wbuf *b, uint64_t id, uint64_t off, uint32_t len, uint32_t seq)
+{
+	uint32_t got = 0;
+	uint64_t size = 0;
+	if (len > JD_LINK_MAX_CHUNK)
+		len = JD_LINK_MAX_CHUNK;
+	size_t f = jd_wr_begin(b, JD_MSG_FETCH_OK, seq);
+	jd_wr_u64(b, id);
+	size_t size_at = b->len;
+	jd_wr_u64(b, 0);
+	jd_wr_u64(b, off);
+	size_t len_at = b->len;
+	jd_wr_u32(b, 0);
+	size_t data_at = b->len;
+	uint8_t *dst = jd_wr_reserve(b, len); /* copied straight into the frame, under the registry lock */
+	int err = dst ? jd_registry_read(id, off, len, dst, &got, &size) : -ENOMEM;
+	if (err) {
+		link_send_error(c, seq, err == -ENOENT ? JD_LINK_E_NO_OBJECT : err == -ERANGE ? JD_LINK_E_RANGE : JD_LINK_E_INTERNAL,
+				err == -ENOENT ? "no such object (never registered, or unregistered)"
+				: err == -ERANGE ? "offset past the end of the object" : "out of memory", 0);
+		return err;
+	}
+	b->len = data_at + got;
+	jd_store_le(b->p + size_at, size, 8);
+	jd_store_le(b->p + len_at, got, 4);
+	jd_wr_end(b, f);
+	return 0;
+}
+
+void link_handle(struct link_client *c, const struct jd_link_hdr *h, const uint8_t *payload)
+{
+	struct jd_rcur r = {payload, h->size, 0, 0};
+	struct jd_wbuf b = {0};
+	size_t f;
+
+	if (!c->hello_done && h->type != JD_MSG_HELLO) {
+		link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "HELLO must come first", 1);
+		return;
+	}
+	switch (h->type) {
+	case JD_MSG_HELLO: {
+		uint16_t vmin = jd_rd_u16(&r), vmax = jd_rd_u16(&r), tlen;
+		const char *t = jd_rd_str(&r, &tlen);
+		if (r.bad || c->hello_done) {
+			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed or repeated HELLO", 1);
+			return;
+		}
+		if (vmin > JD_LINK_VERSION || vmax < JD_LINK_VERSION) {
+			link_send_error(c, h->seq, JD_LINK_E_VERSION, "this server speaks protocol version 1 only", 1);
+			return;
+		}
+		if (jd_link_token(NULL)[0] && !token_ok(t, tlen)) {
+			link_send_error(c, h->seq, JD_LINK_E_TOKEN, "bad token", 1);
+			return;
+		}
+		c->hello_done = 1;
+		f = jd_wr_begin(&b, JD_MSG_HELLO_OK, h->seq);
+		jd_wr_u16(&b, JD_LINK_VERSION);
+		jd_wr_u16(&b, (uint16_t)jd_hooks_gdb_mode());
+		jd_wr_u32(&b, (uint32_t)getpid());
+		jd_wr_u16(&b, EM_X86_64);
+		jd_wr_u16(&b, 0);
+		jd_wr_u64(&b, jd_registry_generation());
+		jd_wr_u32(&b, JD_LINK_MAX_FRAME);
+		jd_wr_str(&b, "x86_64-pc-linux-gnu", strlen("x86_64-pc-linux-gnu"));
+		jd_wr_end(&b, f);
+		break;
+	}
+	case JD_MSG_LIST: {
+		uint64_t after = jd_rd_u64(&r);
+		uint32_t max = jd_rd_u32(&r);
+		if (r.bad) {
+			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed LIST", 1);
+			return;
+		}
+		list(&b, after, max == 0 || max > LINK_MAX_LIST ? LINK_MAX_LIST : max, h->seq);
+		break;
+	}
+	case JD_MSG_FETCH: {
+		uint64_t id = jd_rd_u64(&r), off = jd_rd_u64(&r);
+		uint32_t len = jd_rd_u32(&r);
+		if (r.bad) {
+			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed FETCH", 1);
+			return;
+		}
+		if (fetch(c, &b, id, off, len, h->seq) != 0) {
+			jd_wr_free(&b);
+			return;
+		}
+		break;
+	}
+	case JD_MSG_LOOKUP_ADDR: {
+		struct addr_ctx a = {.addr = jd_rd_u64(&r)};
+		if (r.bad) {
+			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed LOOKUP", 1);
+			return;
+		}
+		jd_registry_walk(0, 0, lookup_addr_cb, &a); /* compares only, under the lock */
+		f = jd_wr_begin(&b, JD_MSG_LOOKUP_OK, h->seq);
+		jd_wr_u32(&b, (uint32_t)a.found);
+		if (a.found)
+			put_object(&b, &a.hit);
+		jd_wr_end(&b, f);
+		break;
+	}
+	case JD_MSG_LOOKUP_SYMBOL: {
+		uint16_t nlen = 0;
+		const char *name = jd_rd_str(&r, &nlen);
+		if (r.bad) {
+			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed LOOKUP", 1);
+			return;
+		}
+		lookup_symbol(&b, name, nlen, h->seq);
+		break;
+	}
+	case JD_MSG_SUBSCRIBE: {
+		uint32_t on = jd_rd_u32(&r);
+		if (r.bad || on > 1) {
+			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed SUBSCRIBE", 1);
+			return;
+		}
+		int full = 0;
+		pthread_mutex_lock(&jd_link_mu);
+		if (on && !c->subscribed && atomic_load(&jd_link_subscribers) >= LINK_MAX_SUBSCRIBERS) {
+			full = 1;
+		} else if (on != (uint32_t)c->subscribed) {
+			atomic_fetch_add(&jd_link_subscribers, on ? 1 : -1);
+			c->subscribed = (int)on;
+		}
+		pthread_mutex_unlock(&jd_link_mu);
+		if (full) {
+			link_send_error(c, h->seq, JD_LINK_E_LIMIT, "too many subscribed clients (32)", 0);
+			return;
+		}
+		f = jd_wr_begin(&b, JD_MSG_OK, h->seq);
+		jd_wr_u32(&b, on);
+		jd_wr_end(&b, f);
+		break;
+	}
+	case JD_MSG_WATCH: {
+		uint8_t kind = jd_rd_u8(&r);
+		uint16_t plen;
+		const char *pat = jd_rd_str(&r, &plen);
+		if (r.bad) {
+			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed WATCH", 1);
+			return;
+		}
+		uint32_t wid = 0;
+		const char *why = NULL;
+		int err = link_watch_add(c, kind, pat, plen, &wid, &why);
+		if (err) {
+			link_send_error(c, h->seq, err == -E2BIG ? JD_LINK_E_LIMIT : JD_LINK_E_PROTOCOL, why, 0);
+			return;
+		}
+		f = jd_wr_begin(&b, JD_MSG_OK, h->seq);
+		jd_wr_u32(&b, wid);
+		jd_wr_end(&b, f);
+		break;
+	}
+	default:
+		link_send_error(c, h->seq, JD_LINK_E_UNKNOWN, "unknown request type", 1);
+		return;
+	}
+	pthread_mutex_lock(&jd_link_mu);
+	link_queue_locked(c, &b);
+	pthread_mutex_unlock(&jd_link_mu);
+	jd_wr_free(&b);
+}

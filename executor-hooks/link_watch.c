@@ -1,0 +1,287 @@
+/* link_watch.c — watches: symbol names and source files that, when a registered object matches them,
+ * produce EV_WATCH_MATCH for the link client that set them, and (with the debugger-written table
+ * `jitdebug_watches`) the debugger rendezvous (registry.c calls jd_link_match_watches).
+ *
+ * Bounded cost: at most LINK_MAX_WATCHES link watches (LINK_MAX_WATCHES_PER_CLIENT per client) and
+ * JD_WATCH_SLOTS debugger watches, each pattern under JD_WATCH_PATTERN bytes. The link watches are an
+ * immutable, reference-counted set rebuilt when they change, so a registration copies nothing: it
+ * takes a reference under jd_link_mu, matches without any lock, and drops it. Symbol watches are
+ * matched by a sorted table of name hashes (a binary search per symbol), file watches per distinct
+ * file of the line table. A match is delivered to the connection that set the watch, never to
+ * whoever holds its slot now. */
+#include "link-internal.h"
+
+#include "../jitdebug/dwarf-lines.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct watch {
+	uint32_t id;
+	uint64_t conn; /* 0: the debugger's table (no link client to tell) */
+	uint8_t kind;  /* JD_WATCH_SYMBOL or JD_WATCH_FILE (the watch kinds of the wire and of the table) */
+	uint16_t len;
+	uint64_t hash;
+	char pattern[JD_WATCH_PATTERN];
+};
+
+struct watch_set {
+	_Atomic unsigned refs;
+	size_t n;
+	struct watch w[];
+};
+
+static struct watch *watches; /* under mu: the live link watches, LINK_MAX_WATCHES slots (id 0 free) */
+static struct watch_set *current; /* under mu: a snapshot of them, or NULL when there are none */
+static uint32_t next_watch_id = 1;
+static _Atomic int n_watches;
+
+static uint64_t hash_name(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void set_put(struct watch_set *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		free(s);
+}
+
+/* mu held: the snapshot registrations match against, rebuilt after every change. */
+static void rebuild_locked(void)
+{
+	size_t n = 0;
+	for (int i = 0; watches && i < LINK_MAX_WATCHES; i++)
+		n += watches[i].id != 0;
+	struct watch_set *s = n ? malloc(sizeof(*s) + n * sizeof(struct watch)) : NULL;
+	if (s) {
+		atomic_init(&s->refs, 1);
+		s->n = 0;
+		for (int i = 0; i < LINK_MAX_WATCHES; i++)
+			if (watches[i].id)
+				s->w[s->n++] = watches[i];
+	}
+	set_put(current);
+	current = s; /* NULL on allocation failure: matching stops until the next change (rare) */
+	atomic_store(&n_watches, (int)n);
+}
+
+int link_watch_add(struct link_client *c, uint8_t kind, const char *pattern, size_t len, uint32_t *id,
+		   const char **why)
+{
+	if (kind != JD_WATCH_SYMBOL && kind != JD_WATCH_FILE) {
+		*why = "watch kind must be 1 (symbol) or 2 (source file)";
+		return -EINVAL;
+	}
+	if (len == 0 || memchr(pattern, 0, len)) {
+		*why = "watch pattern is empty or contains a NUL byte";
+		return -EINVAL;
+	}
+	if (len >= JD_WATCH_PATTERN) {
+		*why = "watch pattern longer than 247 bytes";
+		return -E2BIG;
+	}
+	int err = 0;
+	pthread_mutex_lock(&jd_link_mu);
+	if (!watches && !(watches = calloc(LINK_MAX_WATCHES, sizeof(*watches)))) {
+		err = -ENOMEM;
+		*why = "out of memory";
+	} else if (c->nwatches >= LINK_MAX_WATCHES_PER_CLIENT) {
+		err = -E2BIG;
+		*why = "too many watches for this client (16)";
+	} else {
+		err = -E2BIG;
+		*why = "too many watches (256 in all)";
+		for (int i = 0; i < LINK_MAX_WATCHES; i++) {
+			if (watches[i].id)
+				continue;
+			struct watch *w = &watches[i];
+			memset(w, 0, sizeof(*w));
+			w->id = next_watch_id++;
+			if (!next_watch_id)
+				next_watch_id = 1;
+			w->conn = c->conn;
+			w->kind = kind;
+			w->len = (uint16_t)len;
+			w->hash = hash_name(pattern, len);
+			memcpy(w->pattern, pattern, len);
+			*id = w->id;
+			c->nwatches++;
+			rebuild_locked();
+			err = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&jd_link_mu);
+	return err;
+}
+
+void link_watch_drop_conn_locked(uint64_t conn)
+{
+	int changed = 0;
+	for (int i = 0; watches && i < LINK_MAX_WATCHES; i++) {
+		if (watches[i].id && watches[i].conn == conn) {
+			watches[i].id = 0;
+			changed = 1;
+		}
+	}
+	if (changed)
+		rebuild_locked();
+}
+
+void link_watch_reset_locked(void)
+{
+	if (watches)
+		memset(watches, 0, LINK_MAX_WATCHES * sizeof(*watches));
+	rebuild_locked();
+}
+
+/* The debugger's table (jitdebug-hooks.h): written by a debugger while the process is stopped, so
+ * it is read without a lock, each slot copied and bounded before use. */
+JD_HOOKS_API volatile struct jd_watch_table jitdebug_watches = {
+	.magic = JD_WATCH_TABLE_MAGIC,
+	.version = 1,
+	.header_size = offsetof(struct jd_watch_table, slots),
+	.nslots = JD_WATCH_SLOTS,
+	.slot_size = sizeof(struct jd_watch_slot),
+};
+
+static size_t debugger_watches(struct watch *out)
+{
+	uint32_t active = jitdebug_watches.active;
+	size_t n = 0;
+	for (uint32_t i = 0; i < active && i < JD_WATCH_SLOTS; i++) {
+		struct watch *w = &out[n];
+		uint64_t kind = jitdebug_watches.slots[i].kind;
+		for (size_t k = 0; k < sizeof(w->pattern); k++)
+			w->pattern[k] = jitdebug_watches.slots[i].pattern[k];
+		const char *nul = memchr(w->pattern, 0, sizeof(w->pattern));
+		if ((kind != JD_WATCH_SYMBOL && kind != JD_WATCH_FILE) || !nul || nul == w->pattern)
+			continue;
+		w->id = 0;
+		w->conn = 0;
+		w->kind = (uint8_t)kind;
+		w->len = (uint16_t)(nul - w->pattern);
+		w->hash = hash_name(w->pattern, w->len);
+		n++;
+	}
+	return n;
+}
+
+/* pattern equals path, or is a suffix of it starting after a '/'. */
+static int path_matches(const char *path, const struct watch *w)
+{
+	size_t lp = strlen(path), lq = w->len;
+	if (lq > lp)
+		return 0;
+	return memcmp(path + lp - lq, w->pattern, lq) == 0 &&
+	       (lq == lp || path[lp - lq - 1] == '/' || w->pattern[0] == '/');
+}
+
+struct sym_key {
+	uint64_t hash;
+	uint32_t watch; /* index into the combined watch list */
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct sym_key *x = a, *y = b;
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
+{
+	if (!atomic_load_explicit(&n_watches, memory_order_relaxed) && !jitdebug_watches.active)
+		return 0;
+	struct watch_set *set = NULL;
+	pthread_mutex_lock(&jd_link_mu);
+	if ((set = current))
+		atomic_fetch_add(&set->refs, 1);
+	pthread_mutex_unlock(&jd_link_mu);
+
+	struct watch dbg[JD_WATCH_SLOTS];
+	size_t ndbg = debugger_watches(dbg), nset = set ? set->n : 0, n = nset + ndbg;
+	const struct watch *all[LINK_MAX_WATCHES + JD_WATCH_SLOTS];
+	for (size_t i = 0; i < nset; i++)
+		all[i] = &set->w[i];
+	for (size_t i = 0; i < ndbg; i++)
+		all[nset + i] = &dbg[i];
+
+	char matched[LINK_MAX_WATCHES + JD_WATCH_SLOTS] = {0};
+	struct sym_key keys[LINK_MAX_WATCHES + JD_WATCH_SLOTS];
+	size_t nkeys = 0;
+	int want_files = 0;
+	for (size_t w = 0; w < n; w++) {
+		if (all[w]->kind == JD_WATCH_SYMBOL)
+			keys[nkeys++] = (struct sym_key){all[w]->hash, (uint32_t)w};
+		else
+			want_files = 1;
+	}
+	if (nkeys) {
+		qsort(keys, nkeys, sizeof(keys[0]), cmp_key);
+		struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
+		for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
+			struct jd_elf_symbol sym;
+			if (jd_elf_symbol(elf, i, &sym) != 0 || !sym.defined || (sym.type != STT_FUNC && sym.type != STT_OBJECT))
+				continue;
+			size_t len = strlen(sym.name);
+			if (len >= JD_WATCH_PATTERN)
+				continue;
+			struct sym_key k = {hash_name(sym.name, len), 0};
+			size_t lo = 0, hi = nkeys; /* first key with that hash */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (keys[mid].hash < k.hash)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (; lo < nkeys && keys[lo].hash == k.hash; lo++) {
+				const struct watch *w = all[keys[lo].watch];
+				if (w->len == len && memcmp(w->pattern, sym.name, len) == 0)
+					matched[keys[lo].watch] = 1;
+			}
+		}
+		jd_elf_close(elf);
+	}
+	if (want_files) {
+		struct jd_lines *lines = jd_lines_read(obj, size);
+		size_t nrows = 0;
+		const struct jd_line *rows = lines ? jd_lines_rows(lines, &nrows) : NULL;
+		for (size_t r = 0; r < nrows; r++) {
+			if (r > 0 && rows[r].file == rows[r - 1].file)
+				continue;
+			for (size_t w = 0; w < n; w++)
+				if (all[w]->kind == JD_WATCH_FILE && !matched[w] && path_matches(rows[r].file, all[w]))
+					matched[w] = 1;
+		}
+		jd_lines_free(lines);
+	}
+
+	int matched_any = 0;
+	pthread_mutex_lock(&jd_link_mu);
+	for (size_t w = 0; w < n; w++) {
+		if (!matched[w])
+			continue;
+		matched_any = 1;
+		if (!all[w]->conn)
+			continue; /* the debugger's table: the debugger learns of it from the rendezvous */
+		struct jd_wbuf b = {0};
+		size_t f = jd_wr_begin(&b, JD_EV_WATCH_MATCH, 0);
+		jd_wr_u32(&b, all[w]->id);
+		jd_wr_u64(&b, id);
+		jd_wr_end(&b, f);
+		link_queue_conn_locked(all[w]->conn, &b);
+		jd_wr_free(&b);
+	}
+	pthread_mutex_unlock(&jd_link_mu);
+	set_put(set);
+	if (matched_any)
+		link_wake();
+	return matched_any;
+}

@@ -1,0 +1,75 @@
+/* numbers.c — the one strict parser for numbers and HOST:PORT that users type (CLI arguments,
+ * environment variables, executor arguments). Nothing wraps: a value outside its range is an error
+ * that names the range. */
+#include "jitdebug.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int jd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	unsigned base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		if (!*s)
+			return -EINVAL;
+	}
+	uint64_t v = 0;
+	int overflow = 0;
+	for (; *s; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -EINVAL;
+		if (v > (UINT64_MAX - d) / base)
+			overflow = 1; /* keep scanning: "99999999999999999999x" is not a number at all */
+		else
+			v = v * base + d;
+	}
+	if (overflow || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int jd_parse_hostport(const char *spec, char *host, size_t hostlen, uint16_t *port, char *err, size_t errlen)
+{
+	const char *colon = spec ? strrchr(spec, ':') : NULL;
+	if (!colon) {
+		snprintf(err, errlen, "'%s' is not HOST:PORT", spec ? spec : "");
+		return -EINVAL;
+	}
+	const char *h = spec;
+	size_t hl = (size_t)(colon - spec);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl >= hostlen) {
+		snprintf(err, errlen, "host name in '%s' is too long", spec);
+		return -EINVAL;
+	}
+	uint64_t p;
+	int e = jd_parse_u64(colon + 1, 0, 65535, &p);
+	if (e == -ERANGE) {
+		snprintf(err, errlen, "port %s is out of range (0-65535)", colon + 1);
+		return -EINVAL;
+	}
+	if (e) {
+		snprintf(err, errlen, "port '%s' in '%s' is not a number", colon + 1, spec);
+		return -EINVAL;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
