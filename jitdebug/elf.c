@@ -526,8 +526,9 @@ int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *hi)
 			continue;
 		if (s->addr < l)
 			l = s->addr;
-		if (s->addr + s->size > h)
-			h = s->addr + s->size;
+		uint64_t end = s->size > UINT64_MAX - s->addr ? UINT64_MAX : s->addr + s->size; /* saturates */
+		if (end > h)
+			h = end;
 	}
 	if (l == UINT64_MAX)
 		return -ENOENT;

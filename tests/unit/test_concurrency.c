@@ -1,13 +1,21 @@
 /* test_concurrency.c — 8 threads register and unregister 10,000 objects in total with no debugger;
  * afterwards GDB's list (walked through __jit_debug_descriptor, as GDB does) and the exported registry
- * hold exactly the objects still registered: none lost, none twice, links consistent. */
+ * hold exactly the objects still registered: none lost, none twice, links consistent. And fork():
+ * children forked while other threads register (every hooks lock busy: registry, perf map, jitdump,
+ * link queues, log) register and exit without hanging. ctest turns the perf outputs and the link on. */
 #include "abi.h"
 #include "check.h"
 #include "elfbuild.h"
 #include "jitdebug-hooks.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 enum { THREADS = 8, PER_THREAD = 1250 };
 
@@ -86,8 +94,74 @@ static void eight_threads_no_lost_or_duplicate_entries(void)
 	free(seen);
 }
 
+static volatile int stop_forking_test;
+
+static void *busy_registrar(void *arg)
+{
+	(void)arg;
+	while (!stop_forking_test) {
+		uint64_t id;
+		if (jd_register_object(proto.buf, proto.size, NULL, &id) == 0)
+			jd_unregister_object(id);
+	}
+	return NULL;
+}
+
+/* 0 exited 0; 1 other status; 2 hung (killed after 10 s). */
+static int reap(pid_t pid)
+{
+	for (int waited = 0; waited < 10000; waited += 5) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+		if (r < 0 && errno != EINTR)
+			return 1;
+		struct timespec ts = {0, 5000000};
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return 2;
+}
+
+static void fork_while_registering_never_hangs(void)
+{
+	enum { CHILDREN = 200 };
+	pthread_t th[4];
+	stop_forking_test = 0;
+	for (int t = 0; t < 4; t++)
+		pthread_create(&th[t], NULL, busy_registrar, NULL);
+	int hung = 0, failed = 0;
+	for (int i = 0; i < CHILDREN; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			uint64_t id;
+			/* The child inherits the objects live at fork (their code is copied too); its own go and come. */
+			int ok = jd_register_object(proto.buf, proto.size, NULL, &id) == 0 && jd_unregister_object(id) == 0;
+			_exit(ok ? 0 : 3);
+		}
+		int r = pid < 0 ? 1 : reap(pid);
+		hung += r == 2;
+		failed += r == 1;
+		char path[4200];
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)pid);
+		unlink(path);
+		const char *dump_dir = getenv("JITDEBUG_JITDUMP");
+		if (dump_dir && *dump_dir == '/' && snprintf(path, sizeof(path), "%s/jit-%d.dump", dump_dir, (int)pid) < 4200)
+			unlink(path);
+	}
+	stop_forking_test = 1;
+	for (int t = 0; t < 4; t++)
+		pthread_join(th[t], NULL);
+	CHECK(hung == 0 && failed == 0, "of %d children forked mid-registration: %d hung, %d failed", CHILDREN, hung,
+	      failed);
+}
+
 int main(void)
 {
+	alarm(200);
 	RUN(eight_threads_no_lost_or_duplicate_entries);
+	RUN(fork_while_registering_never_hangs);
 	return check_report();
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char jitdebug_link_address[128];
@@ -76,6 +77,7 @@ static int recv_frame_into(int fd, struct jd_link_hdr *h, uint8_t *payload, size
 }
 
 static uint8_t payload[(1 << 20) + 64];
+static volatile int stop_threads;
 
 /* recv_frame_into for a 1 MiB buffer. */
 static int recv_frame(int fd, struct jd_link_hdr *h, uint8_t *buf)
@@ -428,7 +430,6 @@ static void token_is_required_when_set(void)
 
 /* ---- hostile clients ---- */
 
-static volatile int stop_threads;
 static int fetch_errors, fetches;
 
 static void *registrar(void *arg)
@@ -527,8 +528,355 @@ static void hostile_clients_do_not_stop_registration(void)
 	close(deaf);
 }
 
+
+/* ---- attacks, one test per class (docs/protocol.md, "Limits"; ctest sets 1 s idle and frame
+ * timeouts) ---- */
+
+static void send_frame(int fd, uint16_t type, uint32_t seq, void (*fill)(struct jd_wbuf *, void *), void *ctx)
+{
+	struct jd_wbuf b = {0};
+	size_t f = jd_wr_begin(&b, type, seq);
+	if (fill)
+		fill(&b, ctx);
+	jd_wr_end(&b, f);
+	send_all(fd, b.p, b.len);
+	jd_wr_free(&b);
+}
+
+static struct jd_hooks_stats hooks_stats(void)
+{
+	struct jd_hooks_stats s = {.sz = sizeof(s)};
+	jd_hooks_stats(&s);
+	return s;
+}
+
+/* An ERROR frame with that code arrives (events skipped), within 3 s. */
+static int gets_error(int fd, uint16_t code)
+{
+	static uint8_t buf[(1 << 20) + 64];
+	struct jd_link_hdr h;
+	for (int i = 0; i < 100; i++) {
+		int t = recv_frame_into(fd, &h, buf, sizeof(buf));
+		if (t < 0)
+			return 0;
+		if (t == JD_MSG_ERROR) {
+			struct jd_rcur r = {buf, h.size, 0, 0};
+			return jd_rd_u16(&r) == code;
+		}
+	}
+	return 0;
+}
+
+/* A client that always leaves replies unread while reading steadily: before, the server kept every
+ * byte it had sent until its queue drained once, which never happened, and grew without bound. The
+ * client keeps more requests outstanding than the kernel's socket buffers hold, so some replies
+ * always wait in the server. */
+static void slow_reader_memory_is_bounded(void)
+{
+	enum { OBJECTS = 1500, DEPTH = 100, ROUNDS = 600 };
+	static uint64_t ids[OBJECTS];
+	static uint8_t buf[(1 << 20) + 64];
+	for (int i = 0; i < OBJECTS; i++)
+		ids[i] = reg();
+	int fd = hello();
+	long rss0 = rss_kb();
+	struct u64pair q = {0, 0, 0};
+	for (int k = 0; k < DEPTH; k++)
+		send_frame(fd, JD_MSG_LIST, (uint32_t)k, fill_list, &q);
+	int served = 0;
+	for (int round = 0; round < ROUNDS + DEPTH; round++) {
+		struct jd_link_hdr h;
+		if (recv_frame_into(fd, &h, buf, sizeof(buf)) != JD_MSG_LIST_OK)
+			break;
+		served++;
+		if (round < ROUNDS)
+			send_frame(fd, JD_MSG_LIST, (uint32_t)(DEPTH + round), fill_list, &q);
+	}
+	long rss1 = rss_kb();
+	CHECK(served == ROUNDS + DEPTH, "every reply arrived: %d of %d", served, ROUNDS + DEPTH);
+	CHECK(rss1 - rss0 < 24 * 1024, "server memory bounded while it reads steadily: RSS grew %ld kB", rss1 - rss0);
+	close(fd);
+	for (int i = 0; i < OBJECTS; i++)
+		jd_unregister_object(ids[i]);
+}
+
+/* 64 authenticated clients that do nothing: a 65th (a debugger) still gets in, the longest-idle one is
+ * told why it is closed, and idle clients are closed after the idle timeout with an ERROR. */
+static void idle_holders_cannot_lock_out_a_debugger(void)
+{
+	int fds[64], n = 0;
+	struct jd_hooks_stats s0 = hooks_stats();
+	for (int i = 0; i < 64; i++)
+		if ((fds[n] = hello()) >= 0)
+			n++;
+	CHECK(n >= 60, "%d idle clients connected", n);
+	int dbg = hello();
+	CHECK(dbg >= 0, "a new client gets a slot while 64 idle ones hold them");
+	struct u64pair q = {0, 0, 1};
+	struct jd_link_hdr h;
+	CHECK(dbg >= 0 && request(dbg, JD_MSG_LIST, 9, fill_list, &q, &h) == JD_MSG_LIST_OK, "and is served");
+	CHECK(gets_error(fds[0], JD_LINK_E_LIMIT) && closed_by_server(fds[0]), "the longest-idle one got ERROR and was closed");
+	int closed = 0;
+	for (int i = 1; i < n; i++)
+		closed += gets_error(fds[i], JD_LINK_E_LIMIT) && closed_by_server(fds[i]);
+	CHECK(closed == n - 1, "idle clients are closed with ERROR after the idle timeout: %d of %d", closed, n - 1);
+	struct jd_hooks_stats s1 = hooks_stats();
+	CHECK(s1.link_evicted > s0.link_evicted && s1.link_timed_out >= s0.link_timed_out + (uint64_t)(n - 1),
+	      "counted: evicted +%llu, timed out +%llu", (unsigned long long)(s1.link_evicted - s0.link_evicted),
+	      (unsigned long long)(s1.link_timed_out - s0.link_timed_out));
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	if (dbg >= 0)
+		close(dbg);
+}
+
+/* Connections that never say HELLO: past 16 at once they are refused at once, with an ERROR. */
+static void preauth_flood_is_refused_with_an_error(void)
+{
+	int fds[24], refused = 0;
+	struct jd_hooks_stats s0 = hooks_stats();
+	for (int i = 0; i < 24; i++) {
+		fds[i] = dial();
+		usleep(2000);
+	}
+	for (int i = 16; i < 24; i++)
+		refused += fds[i] >= 0 && gets_error(fds[i], JD_LINK_E_LIMIT);
+	CHECK(refused == 8, "connections over the pre-HELLO limit get ERROR limit: %d of 8", refused);
+	CHECK(hooks_stats().link_refused >= s0.link_refused + 8, "refusals are counted");
+	for (int i = 0; i < 24; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	usleep(300000);
+	int fd = hello();
+	CHECK(fd >= 0, "a client gets in once they are gone");
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Frames announced big and sent slowly: the server allocates only what arrived, and a frame not
+ * completed within the frame timeout ends the connection with an ERROR. */
+static void dripped_frames_time_out_and_cost_little(void)
+{
+	enum { N = 40 };
+	int fds[N];
+	long rss0 = rss_kb();
+	for (int i = 0; i < N; i++) {
+		fds[i] = hello();
+		uint8_t hdr[JD_LINK_HDR_SIZE];
+		jd_link_put_hdr(hdr, JD_MSG_LOOKUP_SYMBOL, 5, JD_LINK_MAX_FRAME);
+		send_all(fds[i], hdr, sizeof(hdr));
+		send_all(fds[i], "abcdefgh", 8);
+	}
+	usleep(200000);
+	long rss1 = rss_kb();
+	CHECK(rss1 - rss0 < 16 * 1024, "40 announced 1 MiB frames cost %ld kB, not 40 MiB", rss1 - rss0);
+	for (int k = 0; k < 5; k++) { /* drip */
+		for (int i = 0; i < N; i++)
+			send_all(fds[i], "x", 1);
+		usleep(100000);
+	}
+	int timed_out = 0;
+	for (int i = 0; i < N; i++)
+		timed_out += gets_error(fds[i], JD_LINK_E_LIMIT) && closed_by_server(fds[i]);
+	CHECK(timed_out == N, "dripping clients get ERROR and are closed: %d of %d", timed_out, N);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+}
+
+/* A watch belongs to the connection that set it: when that client leaves and another connection
+ * takes its slot, a later match must not reach the newcomer (who has not even said HELLO). Threads
+ * register matching objects all along, so matches race with the leaving and the arriving. */
+static void *matching_registrar(void *arg)
+{
+	(void)arg;
+	while (!stop_threads)
+		jd_unregister_object(reg());
+	return NULL;
+}
+
+static void watch_match_reaches_only_its_connection(void)
+{
+	int leaked = 0;
+	pthread_t th[3];
+	stop_threads = 0;
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, matching_registrar, NULL);
+	for (int round = 0; round < 150; round++) {
+		int a = hello();
+		struct jd_link_hdr h;
+		if (a < 0 || request(a, JD_MSG_WATCH, 1, fill_watch, "jd_func", &h) != JD_MSG_OK) {
+			CHECK(0, "watch set in round %d", round);
+			if (a >= 0)
+				close(a);
+			break;
+		}
+		close(a);
+		int b = dial();
+		struct pollfd p = {b, POLLIN, 0};
+		if (poll(&p, 1, 30) > 0) {
+			uint8_t x[64];
+			leaked += recv(b, x, sizeof(x), MSG_DONTWAIT) > 0;
+		}
+		close(b);
+	}
+	stop_threads = 1;
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	CHECK(leaked == 0, "a match reached another connection in %d of 150 rounds", leaked);
+}
+
+static void fill_watch_raw(struct jd_wbuf *b, void *ctx)
+{
+	const char *const *p = ctx; /* {pattern, length as text} */
+	size_t len = strtoul(p[1], NULL, 10);
+	jd_wr_u8(b, 1);
+	jd_wr_u16(b, (uint16_t)len);
+	jd_wr_bytes(b, p[0], len);
+}
+
+static int watch_reply(int fd, const char *pattern, size_t len, uint16_t *code)
+{
+	char lens[16];
+	snprintf(lens, sizeof(lens), "%zu", len);
+	const char *ctx[2] = {pattern, lens};
+	struct jd_link_hdr h;
+	int t = request(fd, JD_MSG_WATCH, 3, fill_watch_raw, ctx, &h);
+	if (t == JD_MSG_ERROR)
+		*code = error_code(&h);
+	return t;
+}
+
+/* Watches are capped per client and in all, patterns are capped in length, NUL is refused; each
+ * refusal is an ERROR that leaves the connection open, and matching still works beside them. */
+static void watches_are_bounded(void)
+{
+	static char big[300];
+	memset(big, 'a', sizeof(big));
+	int fd = hello();
+	uint16_t code = 0;
+	CHECK(watch_reply(fd, big, 248, &code) == JD_MSG_ERROR && code == JD_LINK_E_LIMIT, "248-byte pattern refused");
+	CHECK(watch_reply(fd, "jd_\0func", 8, &code) == JD_MSG_ERROR && code == JD_LINK_E_PROTOCOL, "NUL refused");
+	int ok = 0;
+	for (int i = 0; i < 16; i++) {
+		char pat[32];
+		snprintf(pat, sizeof(pat), "f%d", i);
+		ok += watch_reply(fd, pat, strlen(pat), &code) == JD_MSG_OK;
+	}
+	CHECK(ok == 16, "16 watches per client: %d", ok);
+	CHECK(watch_reply(fd, "f16", 3, &code) == JD_MSG_ERROR && code == JD_LINK_E_LIMIT, "the 17th refused");
+	/* 256 in all: 15 more clients with 16 each fill the table */
+	int others[16], n = 0, filled = 0;
+	for (int c = 0; c < 15; c++) {
+		if ((others[n] = hello()) < 0)
+			continue;
+		for (int i = 0; i < 16; i++)
+			filled += watch_reply(others[n], big, 247, &code) == JD_MSG_OK;
+		n++;
+	}
+	CHECK(filled == 240, "240 long watches from 15 clients: %d", filled);
+	others[n] = hello();
+	CHECK(others[n] >= 0 && watch_reply(others[n], "jd_func", 7, &code) == JD_MSG_ERROR && code == JD_LINK_E_LIMIT,
+	      "the 257th refused");
+	n++;
+	struct u64pair q = {0, 0, 1};
+	struct jd_link_hdr h;
+	CHECK(request(fd, JD_MSG_LIST, 4, fill_list, &q, &h) == JD_MSG_LIST_OK, "refusals leave the connection open");
+	for (int i = 0; i < n; i++)
+		close(others[i]);
+	close(fd);
+	usleep(300000); /* the server drops their watches */
+	int w = hello();
+	CHECK(w >= 0 && watch_reply(w, "jd_func", 7, &code) == JD_MSG_OK, "room again once they left");
+	uint32_t on = 1;
+	CHECK(request(w, JD_MSG_SUBSCRIBE, 5, fill_u32, &on, &h) == JD_MSG_OK, "subscribe");
+	uint64_t id = reg();
+	int matched = 0;
+	for (int i = 0; i < 10 && !matched; i++)
+		matched = recv_frame(w, &h, payload) == JD_EV_WATCH_MATCH;
+	CHECK(matched, "a registration still matches");
+	jd_unregister_object(id);
+	close(w);
+}
+
+struct flood {
+	int fd, replies, bad;
+	uint32_t expect;
+};
+
+static void *lookup_flood(void *arg)
+{
+	struct flood *f = arg;
+	static uint8_t buf[(1 << 20) + 64];
+	for (int round = 0; round < 20; round++) {
+		for (int k = 0; k < 10; k++)
+			send_frame(f->fd, JD_MSG_LOOKUP_SYMBOL, (uint32_t)k, fill_name, "jd_func");
+		for (int k = 0; k < 10; k++) {
+			struct jd_link_hdr h;
+			int t = recv_frame_into(f->fd, &h, buf, sizeof(buf));
+			if (t != JD_MSG_LOOKUP_OK) {
+				f->bad++;
+				continue;
+			}
+			struct jd_rcur r = {buf, h.size, 0, 0};
+			f->bad += jd_rd_u32(&r) < f->expect;
+			f->replies++;
+		}
+	}
+	return NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A pipelined LOOKUP_SYMBOL flood over 2,000 objects while objects register: every lookup is answered
+ * correctly and every registration completes (the lookups parse held objects outside the registry
+ * lock; bench/link_bench.sh measures the latency). */
+static void lookup_flood_does_not_hold_registrations(void)
+{
+	enum { LIVE = 2000 };
+	static uint64_t ids[LIVE];
+	for (int i = 0; i < LIVE; i++)
+		ids[i] = reg();
+	struct flood f = {.fd = hello(), .expect = LIVE};
+	pthread_t th;
+	pthread_create(&th, NULL, lookup_flood, &f);
+	uint64_t worst = 0;
+	int failed = 0;
+	for (int i = 0; i < 2000; i++) {
+		uint64_t t0 = mono_ns(), id;
+		failed += jd_register_object(proto.buf, proto.size, NULL, &id) != 0;
+		uint64_t dt = mono_ns() - t0;
+		worst = dt > worst ? dt : worst;
+		jd_unregister_object(id);
+	}
+	pthread_join(th, NULL);
+	CHECK(failed == 0, "registrations failed: %d", failed);
+	CHECK(f.replies == 200 && f.bad == 0, "lookups answered: %d, wrong %d", f.replies, f.bad);
+	printf("  (registration under the lookup flood: worst %.3f ms)\n", (double)worst / 1e6);
+	close(f.fd);
+	for (int i = 0; i < LIVE; i++)
+		jd_unregister_object(ids[i]);
+}
+
+static void wbuf_refuses_overflowing_sizes(void)
+{
+	struct jd_wbuf b = {0};
+	jd_wr_u64(&b, 1);
+	CHECK(jd_wr_reserve(&b, SIZE_MAX - 4) == NULL && b.oom, "a size that wraps fails like an allocation");
+	jd_wr_free(&b);
+	CHECK(jd_wr_reserve(&b, JD_WBUF_MAX + 1) == NULL && b.oom, "a size past the limit fails");
+	jd_wr_free(&b);
+	CHECK(jd_wr_reserve(&b, 100) != NULL && !b.oom && b.len == 100, "an ordinary size works");
+	jd_wr_free(&b);
+}
+
 int main(void)
 {
+	alarm(170); /* a hang is a failure with a name, not a CI time-out */
 	const char *t = getenv("JITDEBUG_TOKEN");
 	if (t)
 		token = t;
@@ -555,5 +903,13 @@ int main(void)
 	RUN(short_frame_waits_for_the_rest);
 	RUN(reject_malformed_payload);
 	RUN(hostile_clients_do_not_stop_registration);
+	RUN(wbuf_refuses_overflowing_sizes);
+	RUN(slow_reader_memory_is_bounded);
+	RUN(preauth_flood_is_refused_with_an_error);
+	RUN(dripped_frames_time_out_and_cost_little);
+	RUN(watch_match_reaches_only_its_connection);
+	RUN(watches_are_bounded);
+	RUN(lookup_flood_does_not_hold_registrations);
+	RUN(idle_holders_cannot_lock_out_a_debugger);
 	return check_report();
 }
