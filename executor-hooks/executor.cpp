@@ -8,6 +8,11 @@
 //  - wraps the memory manager's reserve/finalize/deallocate wrappers to report every allocation's
 //    segments to the hooks (jd_note_allocation: real addresses for .bss in debug objects) and to
 //    count live allocations;
+//  - `exit(N)` in the JIT'd program is reported to the controller as main's status N (exit is
+//    interposed here and exported): the run-as-main call gets its Result, the controller's memory is
+//    kept until the process ends (atexit handlers may be JIT code), and the process exits with N
+//    once the session has ended — as the program would in-process;
+//  - checks `filedescs=` descriptors and `listen=` ports before LLVM sees them;
 //  - ends the session itself: LLVM 16's controller closes its socket while its own reader thread is
 //    blocked in read(), so no FIN is ever sent and the stock pair hangs. Once the program's main has
 //    returned and the controller has released every allocation (or nothing arrives for a second
@@ -17,6 +22,7 @@
 // and are exported from the executable (executor.dynlist).
 
 #include "jitdebug-hooks.h"
+#include "jitdebug.h"
 
 #include "llvm/ExecutionEngine/Orc/Shared/OrcRTBridge.h"
 #include "llvm/ExecutionEngine/Orc/Shared/SimpleRemoteEPCUtils.h"
@@ -38,6 +44,8 @@
 #include <string>
 #include <thread>
 
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -69,8 +77,15 @@ struct SessionState {
   int InFlight = 0;                        // calls received, result not yet sent
   std::chrono::steady_clock::time_point LastActivity = std::chrono::steady_clock::now();
   std::function<void()> Shutdown;          // set by the transport
+  // exit() in the JIT'd program
+  bool MainRunning = false;                // a run-as-main call is in flight
+  uint64_t MainSeqNo = 0;                  // its sequence number
+  bool ExitRequested = false;              // exit() was called while main ran: its status is main's
+  int ExitStatus = 0;
+  std::function<void(uint64_t, int64_t)> SendMainResult; // set by the transport
 };
 SessionState Session;
+uint64_t RunAsMainTag; // the address the controller calls for run-as-main (our wrapper)
 
 // Called with Session.M held, after a Result was sent or state changed. Force: the idle watchdog
 // ends the session even though the controller still holds allocations.
@@ -78,6 +93,7 @@ void maybeEndLocked(bool Force = false) {
   if (Session.Ended || !Session.MainReturned || Session.InFlight > 0 || (Session.LiveAllocs > 0 && !Force))
     return;
   Session.Ended = true;
+  Session.CV.notify_all(); // a program's exit() waits for this
   if (Session.Shutdown)
     Session.Shutdown();
 }
@@ -117,6 +133,7 @@ public:
     {
       std::lock_guard<std::mutex> Lock(Session.M);
       Session.Shutdown = nullptr;
+      Session.SendMainResult = nullptr;
     }
     disconnect();
     if (Listener.joinable())
@@ -180,6 +197,12 @@ private:
     }
     std::lock_guard<std::mutex> Lock(Session.M);
     Session.Shutdown = [this] { disconnect(); }; // lock order: Session.M, then WriteMutex
+    Session.SendMainResult = [this](uint64_t SeqNo, int64_t Status) {
+      char Bytes[8];
+      putLE64(Bytes, static_cast<uint64_t>(Status)); // SPS int64_t: main's return value
+      if (Error Err = sendMessage(SimpleRemoteEPCOpcode::Result, SeqNo, ExecutorAddr(), ArrayRef<char>(Bytes, 8)))
+        consumeError(std::move(Err));
+    };
   }
 
   static void putLE64(char *P, uint64_t V) {
@@ -284,6 +307,10 @@ private:
         std::lock_guard<std::mutex> Lock(Session.M);
         Session.InFlight++;
         Session.LastActivity = std::chrono::steady_clock::now();
+        if (Tag == RunAsMainTag && RunAsMainTag) {
+          Session.MainRunning = true;
+          Session.MainSeqNo = SeqNo;
+        }
       }
       InlineNextDispatch = Op == SimpleRemoteEPCOpcode::CallWrapper && InlineTags.count(Tag);
       auto Action = C.handleMessage(Op, SeqNo, ExecutorAddr(Tag), std::move(Args));
@@ -345,9 +372,23 @@ CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) {
   ExecutorAddr Instance;
   std::vector<ExecutorAddr> Bases;
   bool Parsed = SPSArgList<SPSExecutorAddr, SPSSequence<SPSExecutorAddr>>::deserialize(IB, Instance, Bases);
-  for (auto &B : Bases)
-    jd_forget_allocation(B.getValue());
-  CWrapperFunctionResult R = OrigDeallocate(Data, Size);
+  bool Keep;
+  {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Keep = Session.ExitRequested;
+  }
+  CWrapperFunctionResult R;
+  if (Keep) {
+    // After exit() in the JIT'd program its memory stays until the process ends: its atexit handlers
+    // run then and may be JIT code. The controller is told it was released (SPSError: success).
+    R.Data.ValuePtr = nullptr;
+    R.Data.Value[0] = 0;
+    R.Size = 1;
+  } else {
+    for (auto &B : Bases)
+      jd_forget_allocation(B.getValue());
+    R = OrigDeallocate(Data, Size);
+  }
   if (Parsed) {
     std::lock_guard<std::mutex> Lock(Session.M);
     Session.LiveAllocs -= static_cast<int64_t>(Bases.size());
@@ -358,6 +399,7 @@ CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) {
 CWrapperFunctionResult runAsMainWrapper(const char *Data, size_t Size) {
   CWrapperFunctionResult R = OrigRunAsMain(Data, Size);
   std::lock_guard<std::mutex> Lock(Session.M);
+  Session.MainRunning = false;
   Session.MainReturned = true;
   Session.LastActivity = std::chrono::steady_clock::now();
   return R;
@@ -371,6 +413,7 @@ public:
     wrap(M, rt::SimpleExecutorMemoryManagerFinalizeWrapperName, OrigFinalize, finalizeWrapper);
     wrap(M, rt::SimpleExecutorMemoryManagerDeallocateWrapperName, OrigDeallocate, deallocateWrapper);
     wrap(M, rt::RunAsMainWrapperName, OrigRunAsMain, runAsMainWrapper);
+    RunAsMainTag = reinterpret_cast<uint64_t>(&runAsMainWrapper);
     static const char *const RunsUserCode[] = {rt::RunAsMainWrapperName, rt::RunAsVoidFunctionWrapperName,
                                                rt::RunAsIntFunctionWrapperName};
     for (auto &KV : M) {
@@ -408,6 +451,48 @@ private:
 
 // ---- main -----------------------------------------------------------------------------------
 
+using ExitFn = void (*)(int);
+
+[[noreturn]] void realExit(int Status) {
+  static ExitFn Real = reinterpret_cast<ExitFn>(dlsym(RTLD_NEXT, "exit"));
+  if (Real)
+    Real(Status);
+  std::fflush(nullptr);
+  _exit(Status);
+}
+
+} // namespace
+
+// exit() of the whole process, exported (executor.dynlist) so that JIT'd code linked against the
+// executor's symbols calls it. While the program's main runs, its status becomes main's result: the
+// controller gets it as run-as-main's return value and exits with it, as llvm-jitlink does in-process.
+extern "C" __attribute__((visibility("default"))) void exit(int Status) noexcept { // noreturn, as <stdlib.h> has it
+  std::function<void(uint64_t, int64_t)> Send;
+  uint64_t SeqNo = 0;
+  {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    if (Session.MainRunning && !Session.ExitRequested && Session.SendMainResult) {
+      Session.ExitRequested = true;
+      Session.ExitStatus = Status;
+      Session.MainRunning = false;
+      Session.MainReturned = true;
+      Session.LastActivity = std::chrono::steady_clock::now();
+      Send = Session.SendMainResult;
+      SeqNo = Session.MainSeqNo;
+    }
+  }
+  if (Send) {
+    std::fflush(nullptr); // the program's output before the controller reports its status
+    Send(SeqNo, Status);
+    // Wait (bounded) for the controller to end the session, then exit here, with JIT code mapped.
+    std::unique_lock<std::mutex> Lock(Session.M);
+    Session.CV.wait_for(Lock, std::chrono::seconds(10), [] { return Session.Ended; });
+  }
+  realExit(Status);
+}
+
+namespace {
+
 [[noreturn]] void usage(const char *Msg) {
   std::fprintf(stderr,
                "jitdebug-executor: %s\n"
@@ -418,12 +503,11 @@ private:
 }
 
 int listenAndAccept(const std::string &Spec) {
-  auto Colon = Spec.rfind(':');
-  if (Colon == std::string::npos)
-    usage("listen= needs <host>:<port>");
-  std::string Host = Spec.substr(0, Colon), Port = Spec.substr(Colon + 1);
-  if (Host.size() > 2 && Host.front() == '[' && Host.back() == ']')
-    Host = Host.substr(1, Host.size() - 2);
+  char HostC[256], Why[192];
+  uint16_t PortN;
+  if (jd_parse_hostport(Spec.c_str(), HostC, sizeof(HostC), &PortN, Why, sizeof(Why)) != 0)
+    usage((std::string("listen=: ") + Why).c_str());
+  std::string Host = HostC, Port = std::to_string(PortN);
   struct addrinfo Hints = {}, *Res = nullptr;
   Hints.ai_family = AF_UNSPEC;
   Hints.ai_socktype = SOCK_STREAM;
@@ -468,6 +552,19 @@ int listenAndAccept(const std::string &Spec) {
   return FD;
 }
 
+// A descriptor handed over with filedescs= must be open for the way it is used (LLVM's transport
+// crashes on a bad one): say which one is wrong.
+void checkDescriptor(int FD, const char *Which, int Need) {
+  int Flags = fcntl(FD, F_GETFL);
+  if (Flags < 0)
+    usage(("filedescs=: the " + std::string(Which) + " descriptor " + std::to_string(FD) + " is not open").c_str());
+  int Mode = Flags & O_ACCMODE;
+  if (Mode != O_RDWR && Mode != Need)
+    usage(("filedescs=: the " + std::string(Which) + " descriptor " + std::to_string(FD) + " is not open for " +
+           (Need == O_RDONLY ? "reading" : "writing"))
+              .c_str());
+}
+
 } // namespace
 
 int main(int argc, char *argv[]) {
@@ -477,8 +574,16 @@ int main(int argc, char *argv[]) {
   std::string Arg = argv[1];
   int InFD, OutFD;
   if (Arg.rfind("filedescs=", 0) == 0) {
-    if (std::sscanf(Arg.c_str() + 10, "%d,%d", &InFD, &OutFD) != 2 || InFD < 0 || OutFD < 0)
-      usage("filedescs= needs <infd>,<outfd>");
+    std::string Spec = Arg.substr(10);
+    auto Comma = Spec.find(',');
+    uint64_t In, Out;
+    if (Comma == std::string::npos || jd_parse_u64(Spec.substr(0, Comma).c_str(), 0, INT32_MAX, &In) != 0 ||
+        jd_parse_u64(Spec.substr(Comma + 1).c_str(), 0, INT32_MAX, &Out) != 0)
+      usage("filedescs= needs <infd>,<outfd>: two descriptor numbers");
+    InFD = static_cast<int>(In);
+    OutFD = static_cast<int>(Out);
+    checkDescriptor(InFD, "in", O_RDONLY);
+    checkDescriptor(OutFD, "out", O_WRONLY);
   } else if (Arg.rfind("listen=", 0) == 0) {
     InFD = OutFD = listenAndAccept(Arg.substr(7));
   } else {
@@ -509,13 +614,20 @@ int main(int argc, char *argv[]) {
   });
 
   Error Err = Server->waitForDisconnect();
+  bool ProgramExits;
   {
     std::lock_guard<std::mutex> Lock(Session.M);
     Session.Ended = true;
+    ProgramExits = Session.ExitRequested;
   }
   Session.CV.notify_all();
   Watchdog.join();
-  if (Err)
+  if (Err && !ProgramExits)
     logAllUnhandledErrors(std::move(Err), errs(), "jitdebug-executor: ");
+  else if (Err)
+    consumeError(std::move(Err));
+  if (ProgramExits) // the program's exit() ends the process, in its own thread, with its status
+    for (;;)
+      pause();
   return 0;
 }

@@ -98,7 +98,8 @@ struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, si
 
 struct jd_core *jd_core_open(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open; it is then refused as not a regular file. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		int e = errno;
@@ -109,7 +110,7 @@ struct jd_core *jd_core_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		snprintf(err, errlen, "%s: not a regular, non-empty file", path);
+		snprintf(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular, non-empty file");
 		close(fd);
 		errno = EINVAL;
 		return NULL;

@@ -3,6 +3,7 @@
 #ifndef JD_CLI_H
 #define JD_CLI_H
 #include <stddef.h>
+#include <stdint.h>
 int cli_perf_record(int argc, char **argv);
 int cli_perf_report(int argc, char **argv);
 int cli_jitdump_check(int argc, char **argv);
@@ -22,6 +23,11 @@ int cli_run(char *const argv[], char *const env_add[], const char *stdout_path);
  * "jitdebug: PATH: reason" to stderr. Release with cli_unmap_file. */
 const unsigned char *cli_map_file(const char *path, unsigned long *size);
 void cli_unmap_file(const unsigned char *data, unsigned long size);
+/* The value of option argv[*i], advancing *i; NULL after "jitdebug VERB: option '-x' needs a value". */
+const char *cli_value(int argc, char **argv, int *i, const char *verb);
+/* jd_parse_u64 with a message naming what was wrong ("--timeout 2147484 is out of range (0 to 86400)"):
+ * 0, or -1 after the message. */
+int cli_number(const char *verb, const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Writes a new file (an existing one is replaced, never written through): 0, or -1 after a message. */
 int cli_write_file(const char *path, const void *data, size_t size);
 #endif

@@ -59,17 +59,17 @@ int cli_core(int argc, char **argv)
 	const char *path = NULL, *dir = NULL;
 	uint64_t registry = 0;
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-			dir = argv[++i];
-		} else if (strcmp(argv[i], "--registry") == 0 && i + 1 < argc) {
-			char *end;
-			errno = 0;
-			registry = strtoull(argv[++i], &end, 0);
-			if (errno || *end || !registry) {
-				fprintf(stderr, "jitdebug core: bad address '%s'\n", argv[i]);
+		if (strcmp(argv[i], "-o") == 0) {
+			if (!(dir = cli_value(argc, argv, &i, "core")))
 				return 2;
-			}
-		} else if (argv[i][0] == '-' || path) {
+		} else if (strcmp(argv[i], "--registry") == 0) {
+			const char *v = cli_value(argc, argv, &i, "core");
+			if (!v || cli_number("core", "--registry address", v, 1, UINT64_MAX, &registry) != 0)
+				return 2;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "jitdebug core: unknown option '%s'\n", argv[i]);
+			return 2;
+		} else if (path) {
 			path = NULL;
 			break;
 		} else {
@@ -112,7 +112,10 @@ int cli_core(int argc, char **argv)
 				"be incomplete\n");
 	fprintf(stderr, "jitdebug core: %zu of %" PRIu64 " objects written to %s%s\n", x.written, hdr.count, dir,
 		x.failed ? " (see the skipped ones above)" : "");
-	rc = x.written == 0 && hdr.count > 0;
+	if (x.written == 0)
+		fprintf(stderr, "jitdebug core: nothing extracted%s\n",
+			hdr.count ? "" : ": the registry was empty when the core was written");
+	rc = x.written == 0; /* a run that extracted nothing did not do its job */
 out:
 	jd_core_close(core);
 	return rc;

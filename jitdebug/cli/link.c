@@ -5,9 +5,12 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+enum { MAX_TIMEOUT_S = 86400 }; /* --timeout: seconds, at most a day */
 
 struct link_args {
 	const char *connect, *token, *out, *symbol, *file;
@@ -22,30 +25,42 @@ static int parse(int argc, char **argv, struct link_args *a, const char *verb)
 	a->token = getenv("JITDEBUG_TOKEN");
 	a->timeout_s = -1;
 	a->rest = calloc((size_t)argc + 1, sizeof(char *));
+	if (!a->rest)
+		return -1;
+	static const struct { const char *name; size_t off; } strings[] = {
+		{"--connect", offsetof(struct link_args, connect)}, {"--token", offsetof(struct link_args, token)},
+		{"-o", offsetof(struct link_args, out)},             {"--symbol", offsetof(struct link_args, symbol)},
+		{"--file", offsetof(struct link_args, file)},
+	};
 	for (int i = 0; i < argc; i++) {
 		const char *o = argv[i];
-		int has = i + 1 < argc;
-		if (strcmp(o, "--connect") == 0 && has)
-			a->connect = argv[++i];
-		else if (strcmp(o, "--token") == 0 && has)
-			a->token = argv[++i];
-		else if (strcmp(o, "-o") == 0 && has)
-			a->out = argv[++i];
-		else if (strcmp(o, "--symbol") == 0 && has)
-			a->symbol = argv[++i];
-		else if (strcmp(o, "--file") == 0 && has)
-			a->file = argv[++i];
-		else if (strcmp(o, "--count") == 0 && has)
-			a->count = atoi(argv[++i]);
-		else if (strcmp(o, "--timeout") == 0 && has)
-			a->timeout_s = atoi(argv[++i]);
-		else if (strcmp(o, "--json") == 0)
+		int known = 0;
+		for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]) && !known; k++) {
+			if (strcmp(o, strings[k].name) != 0)
+				continue;
+			known = 1;
+			const char *v = cli_value(argc, argv, &i, verb);
+			if (!v)
+				return -1;
+			*(const char **)((char *)a + strings[k].off) = v;
+		}
+		if (known)
+			continue;
+		if (strcmp(o, "--count") == 0 || strcmp(o, "--timeout") == 0) {
+			const char *v = cli_value(argc, argv, &i, verb);
+			uint64_t n;
+			int count = o[2] == 'c';
+			if (!v || cli_number(verb, o, v, 0, count ? INT32_MAX : MAX_TIMEOUT_S, &n) != 0)
+				return -1;
+			*(count ? &a->count : &a->timeout_s) = (int)n;
+		} else if (strcmp(o, "--json") == 0) {
 			a->json = 1;
-		else if (o[0] == '-' && o[1] == '-') {
+		} else if (o[0] == '-' && o[1] != '\0') {
 			fprintf(stderr, "jitdebug %s: unknown option '%s'\n", verb, o);
 			return -1;
-		} else
+		} else {
 			a->rest[a->nrest++] = argv[i];
+		}
 	}
 	if (!a->connect) {
 		fprintf(stderr, "jitdebug %s: --connect HOST:PORT is required (the JIT process prints it: \"debug link "
@@ -133,12 +148,9 @@ int cli_fetch(int argc, char **argv)
 		fprintf(stderr, "usage: jitdebug fetch --connect HOST:PORT ID -o FILE\n");
 		return 2;
 	}
-	char *end;
-	uint64_t id = strtoull(a.rest[0], &end, 0);
-	if (*end || !*a.rest[0]) {
-		fprintf(stderr, "jitdebug fetch: '%s' is not an object id\n", a.rest[0]);
+	uint64_t id;
+	if (cli_number("fetch", "object id", a.rest[0], 1, UINT64_MAX, &id) != 0)
 		return 2;
-	}
 	struct jd_client *c = connect_or_say(&a, "fetch");
 	if (!c)
 		return 1;
@@ -187,6 +199,15 @@ static void describe(const uint8_t *obj, size_t size, uint64_t addr, char *out, 
 	jd_elf_close(elf);
 }
 
+/* An address in hex, with or without 0x. */
+static int parse_hex(const char *s, uint64_t *out)
+{
+	char buf[40];
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	return snprintf(buf, sizeof(buf), "0x%s", s) < (int)sizeof(buf) && jd_parse_u64(buf, 0, UINT64_MAX, out) == 0;
+}
+
 int cli_symbolize(int argc, char **argv)
 {
 	struct link_args a;
@@ -201,12 +222,11 @@ int cli_symbolize(int argc, char **argv)
 		return 1;
 	int status = 0;
 	for (int i = 0; i < a.nrest; i++) {
-		char *end;
-		uint64_t addr = strtoull(a.rest[i], &end, 16);
+		uint64_t addr;
 		struct jd_link_object o;
 		uint8_t *data;
 		size_t size;
-		if (*end || !*a.rest[i]) {
+		if (!parse_hex(a.rest[i], &addr)) {
 			printf("%s: not a hex address\n", a.rest[i]);
 			status = 1;
 		} else if (jd_client_lookup_addr(c, addr, &o) != 0) {

@@ -1,5 +1,6 @@
 /* main.c — the jitdebug command-line tool: one verb per file (perf.c, jitdump_check.c). */
 #include "cli.h"
+#include "jitdebug.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,12 +12,18 @@
 
 const unsigned char *cli_map_file(const char *path, unsigned long *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		fprintf(stderr, "jitdebug: %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "jitdebug: %s: %s\n", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		close(fd);
 		return NULL;
 	}
 	*size = (unsigned long)st.st_size;
@@ -48,6 +55,26 @@ int cli_write_file(const char *path, const void *data, size_t size)
 		return -1;
 	}
 	return 0;
+}
+
+const char *cli_value(int argc, char **argv, int *i, const char *verb)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "jitdebug %s: option '%s' needs a value\n", verb, argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int cli_number(const char *verb, const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	int err = jd_parse_u64(s, min, max, out);
+	if (err == -ERANGE)
+		fprintf(stderr, "jitdebug %s: %s %s is out of range (%llu to %llu)\n", verb, what, s, (unsigned long long)min,
+			(unsigned long long)max);
+	else if (err)
+		fprintf(stderr, "jitdebug %s: %s '%s' is not a number\n", verb, what, s);
+	return err ? -1 : 0;
 }
 
 static void usage(FILE *f)

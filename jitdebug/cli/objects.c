@@ -6,6 +6,7 @@
 #include "jitdebug.h"
 
 #include <elf.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,8 +20,15 @@ int cli_print_add_symbol_file(const char *path)
 	struct jd_elf_diag diag;
 	struct jd_elf *elf = jd_elf_open(data, size, &light, &diag);
 	int rc = 1;
+	uint16_t phnum = size >= sizeof(Elf64_Ehdr) ? (uint16_t)(data[offsetof(Elf64_Ehdr, e_phnum)] |
+								    data[offsetof(Elf64_Ehdr, e_phnum) + 1] << 8) : 0;
 	if (!elf) {
 		fprintf(stderr, "jitdebug: %s: not a JIT debug object: %s\n", path, diag.message);
+	} else if (jd_elf_type(elf) == ET_CORE || phnum) {
+		/* A core, an executable or a shared library: GDB loads those itself (core-file, file). */
+		fprintf(stderr, "jitdebug: %s: not a JIT debug object: %s\n", path,
+			jd_elf_type(elf) == ET_CORE ? "a core file (use `jitdebug core` to extract its JIT objects)"
+						    : "a linked program or library with program headers (GDB's `file` loads it)");
 	} else {
 		char line[16384];
 		int len = snprintf(line, sizeof(line), "add-symbol-file %s", path), n = 0;

@@ -5,9 +5,12 @@
  * preloaded unless the command is jitdebug-executor (which has them inside) or --no-preload; then
  * `perf inject --jit` writes DIR/perf.jit.data. The default event is cpu-clock, which works where
  * hardware counters are missing (VMs). Exit status: the command's.
- * report: `perf report` on DIR/perf.jit.data, sorted by symbol and source line. */
+ * report: the JIT code first — every JIT function with samples (the jitted-*.so DSOs perf inject made
+ * from the jitdump, or names from the perf map), by source line, with the JIT share of all samples —
+ * then perf's whole report (sorted by symbol and source line, nothing hidden by a percent limit). */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -54,16 +57,30 @@ static int hooks_path(char *out, size_t len)
 	return 0;
 }
 
+/* Whether dir holds a jit-*.dump (the hooks create dir when they open their dump). */
+static int has_jitdump(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int found = 0;
+	for (struct dirent *e; d && !found && (e = readdir(d));)
+		found = strncmp(e->d_name, "jit-", 4) == 0 && strstr(e->d_name, ".dump") != NULL;
+	if (d)
+		closedir(d);
+	return found;
+}
+
 int cli_perf_record(int argc, char **argv)
 {
 	const char *dir = "jitdebug-perf", *event = "cpu-clock";
 	int preload = 1, callgraph = 0, i;
 	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			dir = argv[++i];
-		else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc)
-			event = argv[++i];
-		else if (strcmp(argv[i], "-g") == 0)
+		if (strcmp(argv[i], "-o") == 0) {
+			if (!(dir = cli_value(argc, argv, &i, "perf record")))
+				return 2;
+		} else if (strcmp(argv[i], "-e") == 0) {
+			if (!(event = cli_value(argc, argv, &i, "perf record")))
+				return 2;
+		} else if (strcmp(argv[i], "-g") == 0)
 			callgraph = 1;
 		else if (strcmp(argv[i], "--no-preload") == 0)
 			preload = 0;
@@ -139,10 +156,99 @@ int cli_perf_record(int argc, char **argv)
 		fprintf(stderr, "jitdebug: perf inject --jit failed (status %d); see %s\n", ist, log);
 		return 1;
 	}
-	fprintf(stderr, "jitdebug: recorded %s; with JIT symbols: %s (jitdump and jitted-*.so in %s)\n"
-			"jitdebug: next: jitdebug perf report %s\n",
-		data, jitdata, jitdir, dir);
+	if (has_jitdump(jitdir))
+		fprintf(stderr, "jitdebug: recorded %s; with JIT symbols: %s (jitdump and jitted-*.so in %s)\n", data, jitdata,
+			jitdir);
+	else
+		fprintf(stderr, "jitdebug: recorded %s and %s, but the process wrote no jitdump: JIT code has names only "
+				"from /tmp/perf-PID.map if the hooks were loaded (--no-preload without the hooks linked in "
+				"names nothing)\n", data, jitdata);
+	fprintf(stderr, "jitdebug: next: jitdebug perf report %s\n", dir);
 	return status;
+}
+
+/* Trims blanks at both ends, in place. */
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
+}
+
+static int is_jit_dso(const char *dso)
+{
+	size_t n = strlen(dso);
+	return strncmp(dso, "jitted-", 7) == 0 || (strncmp(dso, "perf-", 5) == 0 && n > 4 && strcmp(dso + n - 4, ".map") == 0);
+}
+
+/* The JIT part of the profile: every row of `perf report --sort dso,sym,srcline` whose DSO is JIT
+ * code, with the JIT share of all samples. 0, or 1 when perf report failed. */
+static int report_jit(const char *jitdata, const char *dir)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s/.jit-report.XXXXXX", dir) >= (int)sizeof(tmp))
+		return 1;
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		fprintf(stderr, "jitdebug: cannot write in %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	char *rep[] = {"perf", "report", "-i", (char *)jitdata, "--stdio", "--no-children", "--sort", "dso,sym,srcline",
+		       "--percent-limit", "0", "-t", "\t", NULL};
+	int st = cli_run(rep, NULL, tmp);
+	FILE *f = fopen(tmp, "r");
+	unlink(tmp);
+	if (st != 0 || !f) {
+		if (f)
+			fclose(f);
+		fprintf(stderr, "jitdebug: perf report failed (status %d)\n", st);
+		return 1;
+	}
+	char line[4096], samples[256] = "";
+	double jit = 0;
+	size_t rows = 0, cap = 0;
+	struct row { double pct; char text[512]; } *r = NULL;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "# Samples:", 10) == 0)
+			snprintf(samples, sizeof(samples), "%s", trim(line + 10));
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		char *fields[4] = {0}, *save = NULL, *tok = strtok_r(line, "\t", &save);
+		for (int k = 0; tok && k < 4; k++, tok = strtok_r(NULL, "\t", &save))
+			fields[k] = trim(tok);
+		if (!fields[2] || !is_jit_dso(fields[1]))
+			continue;
+		double pct = strtod(fields[0], NULL);
+		const char *sym = strncmp(fields[2], "[.] ", 4) == 0 ? fields[2] + 4 : fields[2];
+		if (rows == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct row *nr = realloc(r, ncap * sizeof(*r));
+			if (!nr)
+				break;
+			r = nr;
+			cap = ncap;
+		}
+		r[rows].pct = pct;
+		snprintf(r[rows].text, sizeof(r[rows].text), "%-40s %s", sym, fields[3] ? fields[3] : "");
+		rows++;
+		jit += pct;
+	}
+	fclose(f);
+	printf("# JIT code: %.2f%% of all samples%s%s%s\n", jit, samples[0] ? " (" : "", samples, samples[0] ? ")" : "");
+	if (!rows)
+		printf("# no JIT function has samples: was the process running with the jitdebug hooks and perf outputs on?\n");
+	else
+		printf("# %8s  %-40s %s\n", "Overhead", "JIT function", "Source:Line");
+	for (size_t k = 0; k < rows; k++)
+		printf("  %8.2f%%  %s\n", r[k].pct, r[k].text);
+	printf("#\n# The whole profile (perf report):\n#\n");
+	fflush(stdout);
+	free(r);
+	return 0;
 }
 
 int cli_perf_report(int argc, char **argv)
@@ -159,7 +265,11 @@ int cli_perf_report(int argc, char **argv)
 		fprintf(stderr, "jitdebug: no %s: run `jitdebug perf record -o %s -- COMMAND` first\n", jitdata, dir);
 		return 1;
 	}
+	if (report_jit(jitdata, dir) != 0)
+		return 1;
 	char **rep = calloc((size_t)(argc - i) + 12, sizeof(*rep));
+	if (!rep)
+		return 1;
 	int k = 0;
 	rep[k++] = "perf";
 	rep[k++] = "report";
@@ -169,8 +279,6 @@ int cli_perf_report(int argc, char **argv)
 	rep[k++] = "--no-children";
 	rep[k++] = "--sort";
 	rep[k++] = "sym,srcline";
-	rep[k++] = "--percent-limit";
-	rep[k++] = "1";
 	for (; i < argc; i++)
 		rep[k++] = argv[i];
 	int st = cli_run(rep, NULL, NULL);

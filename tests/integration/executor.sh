@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # jitdebug-executor as a drop-in for llvm-jitlink-executor, driven by Debian's llvm-jitlink-16:
 # binds only the address it is given, runs the program, passes its exit status, ends cleanly;
-# also the filedescs= form (llvm-jitlink --oop-executor=) and bad arguments.
+# also the filedescs= form (llvm-jitlink --oop-executor=), a program that calls exit() (its status
+# reaches the controller in both forms, as in-process), and bad arguments: descriptors that are not
+# open or open the wrong way, ports out of range, malformed numbers — each named, none crashing.
 . "$(dirname "$0")/lib.sh"
 
 cat > "$TMP/status3.c" <<'C'
@@ -9,6 +11,13 @@ cat > "$TMP/status3.c" <<'C'
 int main(void) { puts("status3 ran"); return 3; }
 C
 "$LLVM_BIN/clang" -g -c "$TMP/status3.c" -o "$TMP/status3.o"
+cat > "$TMP/exit7.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+static void leave(int status) { printf("exit7 leaves with %d\n", status); exit(status); }
+int main(void) { leave(7); return 0; }
+C
+"$LLVM_BIN/clang" -g -c "$TMP/exit7.c" -o "$TMP/exit7.o"
 
 start_executor
 ss -ltnH "sport = :$PORT" > "$TMP/listen.txt"
@@ -25,6 +34,40 @@ timeout 30 "$JITLINK" --oop-executor="$EXECUTOR" "$JD_FIXTURES/jitfix.o" > "$TMP
 echo "rc=$?" >> "$TMP/fd.out"
 expect "filedescs= mode (llvm-jitlink --oop-executor)" "$TMP/fd.out" "^jitfix: result=112 counter=42$"
 expect "filedescs= mode ends with status 0" "$TMP/fd.out" "^rc=0$"
+
+# exit() in the JIT'd program: the status of main, as llvm-jitlink gives it in-process.
+timeout 30 "$JITLINK" "$TMP/exit7.o" > /dev/null 2>&1
+echo "in-process rc=$?" > "$TMP/exit-inproc.out"
+expect "in-process, exit(7) is the controller's status (the reference)" "$TMP/exit-inproc.out" "^in-process rc=7$"
+start_executor
+timeout 30 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$TMP/exit7.o" > "$TMP/exit.out" 2>&1
+echo "rc=$?" >> "$TMP/exit.out"
+expect "exit(7) remotely: the controller exits 7" "$TMP/exit.out" "^rc=7$"
+expect_not "exit(7) remotely: no disconnect error" "$TMP/exit.out" "disconnect"
+expect "exit(7) remotely: the program's output" "$TMP/executor.out" "^exit7 leaves with 7$"
+if wait_gone "$EXPID" 10; then pass "executor ends after the program's exit()"; else fail "executor ends after the program's exit()"; fi
+wait "$EXPID" 2>/dev/null
+echo "executor rc=$?" > "$TMP/exit-ex.out"
+expect "the executor itself exits with the program's status" "$TMP/exit-ex.out" "^executor rc=7$"
+timeout 30 "$JITLINK" --oop-executor="$EXECUTOR" "$TMP/exit7.o" > "$TMP/exitfd.out" 2>&1
+echo "rc=$?" >> "$TMP/exitfd.out"
+expect "exit(7) in filedescs= mode: the controller exits 7" "$TMP/exitfd.out" "^rc=7$"
+
+# Bad descriptors and numbers: a message that names the problem, status 1, no crash (the stock
+# executor crashes in LLVM's handleDisconnect on the first of these).
+bad_arg() { # NAME ARG ERE
+	timeout 10 "$EXECUTOR" "$2" > "$TMP/arg.out" 2>&1 < /dev/null
+	echo "rc=$?" >> "$TMP/arg.out"
+	expect "$1: said" "$TMP/arg.out" "$3"
+	expect "$1: status 1, no crash" "$TMP/arg.out" "^rc=1$"
+}
+bad_arg "filedescs= with a closed descriptor" "filedescs=97,98" "in descriptor 97 is not open"
+bad_arg "filedescs= with a closed out descriptor" "filedescs=0,98" "out descriptor 98 is not open"
+bad_arg "filedescs= out read-only" "filedescs=0,0" "out descriptor 0 is not open for writing"
+bad_arg "filedescs= not numbers" "filedescs=a,b" "two descriptor numbers"
+bad_arg "filedescs= huge number" "filedescs=99999999999999999999,1" "two descriptor numbers"
+bad_arg "listen= port above 65535" "listen=127.0.0.1:70000" "port 70000 is out of range"
+bad_arg "listen= port not a number" "listen=127.0.0.1:http" "not a number"
 
 timeout 10 "$EXECUTOR" bogus > "$TMP/bad.out" 2>&1
 echo "rc=$?" >> "$TMP/bad.out"

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The CLI and the environment against bad input: numbers out of range or not numbers (one strict
+# parser: ports, --timeout, --count, ids, addresses), options without a value, a server that pages
+# LIST forever, FIFOs and directories where a file is expected, executables and cores given to
+# add-symbol-file, a core with nothing to extract, and perf record without a jitdump. Each ends
+# promptly with a message that names the problem and a non-zero status.
+. "$(dirname "$0")/lib.sh"
+
+# run NAME EXPECTED-STATUS ERE CMD... — CMD ends within 10 s with that status and says ERE.
+run() {
+	local name=$1 want=$2 ere=$3
+	shift 3
+	timeout 10 "$@" > "$TMP/run.out" 2>&1 < /dev/null
+	local rc=$?
+	echo "rc=$rc" >> "$TMP/run.out"
+	expect "$name: says why" "$TMP/run.out" "$ere"
+	expect "$name: status $want" "$TMP/run.out" "^rc=$want$"
+}
+
+# ---- numbers and options ----
+run "--connect port above 65535" 1 "port 70000 is out of range" "$JITDEBUG" list --connect 127.0.0.1:70000
+run "--connect port not a number" 1 "is not a number" "$JITDEBUG" list --connect 127.0.0.1:4x
+run "--timeout past a day (was an int overflow)" 2 "--timeout 2147484 is out of range \(0 to 86400\)" \
+	"$JITDEBUG" watch --connect 127.0.0.1:1 --timeout 2147484
+run "--timeout not a number" 2 "--timeout 'soon' is not a number" "$JITDEBUG" watch --connect 127.0.0.1:1 --timeout soon
+run "--count not a number" 2 "--count '-1' is not a number" "$JITDEBUG" watch --connect 127.0.0.1:1 --count -1
+run "--count too large" 2 "--count 99999999999999999999 is out of range" "$JITDEBUG" watch --connect 127.0.0.1:1 --count 99999999999999999999
+run "option without its value" 2 "option '--connect' needs a value" "$JITDEBUG" list --connect
+run "-o without its value" 2 "option '-o' needs a value" "$JITDEBUG" core x -o
+run "fetch id not a number" 2 "object id '12ab' is not a number" "$JITDEBUG" fetch --connect 127.0.0.1:1 12ab -o x
+run "--registry not a number" 2 "--registry address 'zz' is not a number" "$JITDEBUG" core x -o "$TMP/d" --registry zz
+
+printf 'int main(void){return 0;}\n' > "$TMP/t.c"
+LD_PRELOAD=$HOOKS_SO JITDEBUG_LISTEN=127.0.0.1:70000 timeout 10 /bin/true 2> "$TMP/env.err"
+expect "JITDEBUG_LISTEN port above 65535: warned, link off" "$TMP/env.err" "JITDEBUG_LISTEN: port 70000 is out of range"
+expect_not "JITDEBUG_LISTEN port above 65535: nothing listens" "$TMP/env.err" "listening on"
+LD_PRELOAD=$HOOKS_SO JITDEBUG_LISTEN=127.0.0.1:0 JITDEBUG_LINK_IDLE_TIMEOUT=-5 timeout 10 /bin/true 2> "$TMP/env2.err"
+expect "JITDEBUG_LINK_IDLE_TIMEOUT not a number: warned" "$TMP/env2.err" "JITDEBUG_LINK_IDLE_TIMEOUT=-5 is not a number of seconds"
+
+# ---- a server that repeats an id with more=1 ----
+cat > "$TMP/repeat_server.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+s.settimeout(20)
+c, _ = s.accept(); c.settimeout(20)
+def frame(t, seq, payload): return struct.pack("<IHHII", len(payload), t, 0, seq, 0) + payload
+def read_frame():
+    h = b""
+    while len(h) < 16:
+        d = c.recv(16 - len(h))
+        if not d: sys.exit(0)
+        h += d
+    size, t, _, seq, _ = struct.unpack("<IHHII", h)
+    p = b""
+    while len(p) < size: p += c.recv(size - len(p))
+    return t, seq
+t, seq = read_frame()   # HELLO
+c.sendall(frame(0x41, seq, struct.pack("<HHIHHQI", 1, 0, 1, 62, 0, 0, 1 << 20) + struct.pack("<H", 3) + b"x86"))
+for _ in range(100000):  # every LIST gets the same object and "more"
+    t, seq = read_frame()
+    entry = struct.pack("<QQQQI", 5, 0x1000, 0x2000, 64, 0) + struct.pack("<H", 1) + b"f"
+    c.sendall(frame(0x42, seq, struct.pack("<QIB", 1, 1, 1) + entry))
+PY
+python3 "$TMP/repeat_server.py" > "$TMP/rs.port" &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$TMP/rs.port" ] && break; sleep 0.05; done
+run "list against a server that repeats an id" 1 "malformed LIST reply: object id 5 after 5" \
+	"$JITDEBUG" list --connect "127.0.0.1:$(cat "$TMP/rs.port")"
+
+# ---- files that are not files ----
+mkfifo "$TMP/fifo"
+run "jitdump-check on a FIFO" 1 "fifo: not a regular file" "$JITDEBUG" jitdump-check "$TMP/fifo"
+run "add-symbol-file on a FIFO" 1 "fifo: not a regular file" "$JITDEBUG" add-symbol-file "$TMP/fifo"
+run "core on a FIFO" 1 "fifo: not a regular, non-empty file" "$JITDEBUG" core "$TMP/fifo" -o "$TMP/out"
+run "add-symbol-file on a directory" 1 ": is a directory" "$JITDEBUG" add-symbol-file "$TMP"
+run "jitdump-check on a directory" 1 ": is a directory" "$JITDEBUG" jitdump-check "$TMP"
+run "add-symbol-file on an executable" 1 "not a JIT debug object: a linked program" "$JITDEBUG" add-symbol-file /bin/true
+
+# ---- cores: add-symbol-file refuses one; `core` with nothing to extract fails ----
+LD_PRELOAD=$HOOKS_SO sleep 30 &
+SPID=$!
+PIDS+=("$SPID")
+sleep 0.3
+timeout 60 gdb -q -batch -p "$SPID" -ex "generate-core-file $TMP/empty.core" > "$TMP/gcore.out" 2>&1
+kill -9 "$SPID" 2>/dev/null
+if [ -s "$TMP/empty.core" ]; then
+	run "add-symbol-file on a core" 1 "not a JIT debug object: a core file" "$JITDEBUG" add-symbol-file "$TMP/empty.core"
+	run "core whose registry is empty" 1 "nothing extracted: the registry was empty" "$JITDEBUG" core "$TMP/empty.core" -o "$TMP/out"
+else
+	fail "a core of a process with the hooks (gdb generate-core-file)"; cat "$TMP/gcore.out"
+fi
+
+# ---- perf record of a process that writes no jitdump ----
+timeout 60 "$JITDEBUG" perf record --no-preload -o "$TMP/rec" -- /bin/true > "$TMP/rec.out" 2> "$TMP/rec.err"
+expect "perf record without a jitdump says so" "$TMP/rec.err" "the process wrote no jitdump"
+expect_not "perf record without a jitdump names no jit/ folder" "$TMP/rec.err" "jitted-\*\.so in"
+finish
