@@ -66,6 +66,7 @@ class RegistryHeader(ctypes.Structure):
 class State:
     def __init__(self):
         self.loaded = {}          # object id -> cache file loaded with add-symbol-file
+        self.first_symbols = {}   # object id -> its naming symbol (jit list)
         self.link = None          # "HOST:PORT"
         self.token = None
         self.watches = []         # (kind, pattern) of jit break
@@ -158,6 +159,7 @@ def lib():
             raise JitError("libjitdebug.so was not found (set JITDEBUG_LIB, or build the project)")
         _LIB.jd_walk_registry.argtypes = [ctypes.c_uint64, ctypes.POINTER(Walk), ctypes.POINTER(RegistryHeader),
                                           ctypes.c_char_p, ctypes.c_size_t]
+        _LIB.jd_object_first_symbol.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_walk_gdb_jit_list.argtypes = [ctypes.c_uint64, ctypes.c_uint, ctypes.c_int, ctypes.POINTER(Walk),
                                               ctypes.POINTER(ctypes.c_uint64)]
     return _LIB
@@ -314,32 +316,56 @@ def unload_ids(ids):
                 pass
 
 
-def load_frames_objects():
-    """Loads the objects that cover the PCs of the current thread's frames, until none is missing
-    (unwinding may reveal further JIT frames once one is loaded). Returns how many were loaded."""
-    total = 0
-    for _ in range(16):
-        entries = walk_registry()
-        want = []
+MAX_THREADS = 1024             # threads examined per stop or core
+
+
+def frame_pcs(limit):
+    """PCs of up to `limit` frames of the selected thread, innermost first."""
+    pcs = []
+    try:
+        frame = gdb.newest_frame()
+    except gdb.error:
+        return pcs
+    while frame is not None and len(pcs) < limit:
+        pcs.append(frame.pc())
         try:
-            frame = gdb.newest_frame()
+            frame = frame.older()
         except gdb.error:
-            return total
-        n = 0
-        while frame is not None and n < MAX_FRAMES:
-            e = entry_for(frame.pc(), entries)
-            if e is not None and e.id not in S.loaded and e not in want:
-                want.append(e)
-            try:
-                frame = frame.older()
-            except gdb.error:
-                break
-            n += 1
-        got = load_entries(want, quiet=True) if want else 0
-        if not got:
-            return total
-        total += got
-        gdb.invalidate_cached_frames()
+            break
+    return pcs
+
+
+def load_frames_objects():
+    """Loads the objects that cover the PCs of every thread's frames (threads and frames capped),
+    until none is missing (unwinding may reveal further JIT frames once one is loaded). In a core of a
+    live executor the JIT code runs in another thread than the one GDB selects, so all are looked at.
+    The selected thread is restored. Returns how many were loaded."""
+    total = 0
+    try:
+        selected = gdb.selected_thread()
+        threads = list(inferior().threads())[:MAX_THREADS]
+    except gdb.error:
+        return total
+    try:
+        for _ in range(16):
+            entries = walk_registry()
+            want = []
+            for t in threads:
+                if not t.is_valid():
+                    continue
+                t.switch()
+                for pc in frame_pcs(MAX_FRAMES):
+                    e = entry_for(pc, entries)
+                    if e is not None and e.id not in S.loaded and e not in want:
+                        want.append(e)
+            got = load_entries(want, quiet=True) if want else 0
+            if not got:
+                return total
+            total += got
+            gdb.invalidate_cached_frames()
+    finally:
+        if selected is not None and selected.is_valid():
+            selected.switch()
     return total
 
 
@@ -401,6 +427,7 @@ def on_new_objfile(event):
 
 def on_exited(event):
     S.loaded.clear()
+    S.first_symbols.clear()
     S.entries = None
     S.watches_written = False
 
@@ -500,17 +527,27 @@ class JitList(gdb.Command):
                 state = "gdb-jit"
             else:
                 state = "-"
-            name = ""
-            if state != "-":
-                try:
-                    name = gdb.execute("info symbol 0x%x" % e.lo, False, True).split(" in section")[0].strip()
-                    name = "" if name.startswith("No symbol") else name
-                except gdb.error:
-                    pass
+            name = first_symbol(e)
             gdb.write("%-8d 0x%012x-0x%012x %10d  %-9s %s\n" % (e.id, e.lo, e.hi, e.size, state, name))
         for s in S.skipped:
             gdb.write("jit: skipped: %s\n" % s)
         gdb.write("%d objects, %d loaded by the plugin\n" % (len(entries), len(S.loaded)))
+
+
+def first_symbol(e):
+    """The object's naming symbol, chosen by libjitdebug (jd_object_first_symbol) as the CLI, the link
+    and the LLDB plugin choose it. Objects do not change while registered: cached by id."""
+    if e.id in S.first_symbols:
+        return S.first_symbols[e.id]
+    try:
+        data = read(e.symfile, e.size)
+    except JitError:
+        return ""
+    out = ctypes.create_string_buffer(256)
+    lib().jd_object_first_symbol(data, len(data), out, len(out))
+    name = out.value.decode(errors="replace")
+    S.first_symbols[e.id] = name
+    return name
 
 
 def select(arg, entries):

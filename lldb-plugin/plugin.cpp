@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <set>
 #include <string>
@@ -586,20 +587,27 @@ class Connect : public Command {
   }
 };
 
-// The lowest-addressed function of the module that covers the object's code.
-std::string first_function(Target &t, const jd_registry_object &o) {
-  lldb::SBModule m = t.target.ResolveLoadAddress(o.lo).GetModule();
-  std::string best;
-  uint64_t best_addr = UINT64_MAX;
-  for (size_t i = 0; m.IsValid() && i < m.GetNumSymbols(); i++) {
-    lldb::SBSymbol sym = m.GetSymbolAtIndex(i);
-    lldb::addr_t a = sym.GetStartAddress().GetLoadAddress(t.target);
-    if (sym.GetType() == lldb::eSymbolTypeCode && !sym.IsSynthetic() && sym.GetName() && a >= o.lo && a < o.hi && a < best_addr) {
-      best = sym.GetName();
-      best_addr = a;
-    }
+// The object's naming symbol, chosen by libjitdebug as the CLI, the link and the GDB plugin choose it.
+// Objects do not change while registered: cached by (id, address of the bytes, size), which ids reused
+// by another process do not match.
+std::string first_symbol(Target &t, const jd_registry_object &o) {
+  static std::map<std::tuple<uint64_t, uint64_t, uint64_t>, std::string> cache;
+  auto key = std::make_tuple(o.id, o.symfile, o.size);
+  auto it = cache.find(key);
+  if (it != cache.end())
+    return it->second;
+  size_t size = 0;
+  std::string name;
+  try {
+    auto bytes = object_bytes(t, o, size);
+    char buf[256];
+    if (bytes && jd_object_first_symbol(bytes.get(), size, buf, sizeof(buf)) == 0)
+      name = buf;
+  } catch (const Error &) {
+    return "";
   }
-  return best;
+  cache[key] = name;
+  return name;
 }
 
 class List : public Command {
@@ -610,7 +618,7 @@ class List : public Command {
     out.Printf("%-8s %-33s %10s  %-9s %s\n", "id", "range", "bytes", "state", "first symbol");
     for (const auto &o : objs.list) {
       const char *state = S.loaded.count(o.id) ? "loaded" : (t.target.IsValid() && lldb_has(t, o)) ? "lldb-jit" : "-";
-      std::string name = strcmp(state, "-") != 0 ? first_function(t, o) : "";
+      std::string name = first_symbol(t, o);
       out.Printf("%-8" PRIu64 " 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-9s %s\n", o.id, o.lo, o.hi, o.size,
                  state, name.c_str());
     }

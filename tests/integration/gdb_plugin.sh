@@ -3,7 +3,9 @@
 # llvm-jitlink-16: `jit break` by name and FILE:LINE resolving before the JIT code runs (lazy and
 # eager, attached with -p and through gdbserver on loopback); a crash in JIT code symbolized on stop
 # (lazy); unregistration unloading; `jit load-core` on a core of that crash and on corrupted cores;
-# `jit source-map --auto` after the sources moved; bad input.
+# `jit source-map --auto` after the sources moved; a core of a *running* executor (the JIT code in a
+# worker thread, GDB's selected thread waiting in the executor's main), with `jit list` naming each
+# object by its function as the CLI does; bad input.
 . "$(dirname "$0")/lib.sh"
 PLUGIN=$JD_SRC/gdb-plugin/jitdebug.py
 CRASH_SRC=$JD_SRC/tests/fixtures/crash.c
@@ -162,4 +164,22 @@ expect "bad input: bad link address" "$TMP/unreg.out" "bad address 'nowhere'"
 expect "after the process is gone: a clear error" "$TMP/unreg.out" "no process and no core file"
 expect "unreachable link: a clear error" "$TMP/unreg.out" "cannot connect to 127\.0\.0\.1:1: Connection refused"
 expect "GDB stays usable" "$TMP/unreg.out" "^\\\$1 = 42$"
+
+# A core of a running executor, as a user takes one of a live service: the program sleeps in its JIT'd
+# main on a dispatcher thread; thread 1 is the executor's main thread, in LLVM code.
+start_executor JITDEBUG_GDB=lazy JD_GO="$TMP/go-live"
+timeout 60 gdb -q -batch -nx -p "$EXPID" -ex "source $PLUGIN" -ex 'jit status' > "$TMP/status-early.out" 2>&1
+expect "jit status before the first registration: the mode from JITDEBUG_GDB" "$TMP/status-early.out" "^mode: lazy$"
+timeout 120 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/linkwait.o" > "$TMP/live-ctl.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 200); do grep -q '^link_target=' "$TMP/executor.out" && break; sleep 0.05; done
+timeout 60 gdb -q -batch -nx -p "$EXPID" -ex "generate-core-file $TMP/core-live" > "$TMP/gcore-live.out" 2>&1
+touch "$TMP/go-live"
+timeout 120 gdb -q -batch -nx -ex "source $PLUGIN" -ex 'info threads' -ex 'jit load-core' -ex 'jit list' \
+	-ex 'thread apply all bt 4' -ex 'jit status' "$EXECUTOR" "$TMP/core-live" > "$TMP/core-live.out" 2>&1
+expect "live core: GDB's selected thread is the executor's main thread" "$TMP/core-live.out" "^\* 1 +(Thread|LWP) "
+expect "live core: jit load-core finds the JIT frame in another thread" "$TMP/core-live.out" "^jit: 1 objects in the registry .*; loaded 1 in "
+expect "live core: that thread's JIT frame is named with its line" "$TMP/core-live.out" "in main \(\) at .*linkwait\.c:[0-9]+"
+expect "jit list names the object by its function, as the CLI does" "$TMP/core-live.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +link_target$"
+expect "jit status: the mode the process was started with" "$TMP/core-live.out" "lazy"
 finish

@@ -117,6 +117,8 @@ expect "source map: the listing before ran" "$TMP/list-before.txt" "source list 
 expect_not "source map: the source is not found before" "$TMP/list-before.txt" "MARK:crash-store"
 expect "source map: --auto prints the mapping" "$TMP/crash.out" "^jit: mapped $TMP/build -> $TMP/moved/project \(.*crash\.c\)$"
 expect "source map: the moved source is listed after" "$TMP/list-after.txt" "^ *$L_STORE[[:space:]]+\*p = v; /\* MARK:crash-store \*/$"
+expect "jit list names the object by its first function, as the CLI and GDB do" "$TMP/crash.out" \
+	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +jd_crash_inner$"
 
 # Cores of that crash, written by GDB at the SIGSEGV (run under GDB from the start: GDB's
 # generate-core-file writes an ELF core without touching the system's core pattern). Then two
@@ -192,7 +194,7 @@ LINK=$(link_address "$TMP/host.err")
 timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $PLUGIN" -o "target create $JD_BUILD/bin/link_host" \
 	-o "jit connect $LINK" -o 'jit list' -o 'jit load 1' -o "image lookup -a $LEAF" -o 'jit status' > "$TMP/nolive.out" 2>&1
 expect "link: jit connect with no process" "$TMP/nolive.out" "^jit: connected to $LINK \(pid $HPID, "
-expect "link: jit list over the link" "$TMP/nolive.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +- "
+expect "link: jit list over the link" "$TMP/nolive.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +- +jd_leaf$"
 expect "link: jit load fetches over the link" "$TMP/nolive.out" "^jit: loaded 1 object$"
 expect "link: the address is symbolized" "$TMP/nolive.out" "Summary: [^ ]+\`jd_leaf at jitfix\.c:"
 cat > "$TMP/host-ctl.sh" <<SH
