@@ -57,6 +57,9 @@ echo "== The debug link"
 "$HERE/link_bench.sh" "$BUILD"
 
 echo
+JITDEBUG_LISTEN=127.0.0.1:0 "$BUILD/bin/bench_link_flood" "$OBJ" 2000 5000 2>/dev/null
+
+echo
 echo "== Light JITs: jd_register_function(s), no debugger attached, perf outputs off (median of 100,000; batches of 1,000)"
 "$BUILD/bin/bench_functions" 100000
 

@@ -27,9 +27,21 @@ struct watch {
 	char pattern[JD_WATCH_PATTERN];
 };
 
+struct sym_key {
+	uint64_t hash;
+	uint32_t watch; /* index into the set's (or the debugger's) watches */
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct sym_key *x = a, *y = b;
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
 struct watch_set {
 	_Atomic unsigned refs;
-	size_t n;
+	size_t n, nkeys;
+	struct sym_key keys[LINK_MAX_WATCHES]; /* the symbol watches by name hash, sorted once here */
 	struct watch w[];
 };
 
@@ -61,10 +73,15 @@ static void rebuild_locked(void)
 	struct watch_set *s = n ? malloc(sizeof(*s) + n * sizeof(struct watch)) : NULL;
 	if (s) {
 		atomic_init(&s->refs, 1);
-		s->n = 0;
-		for (int i = 0; i < LINK_MAX_WATCHES; i++)
-			if (watches[i].id)
-				s->w[s->n++] = watches[i];
+		s->n = s->nkeys = 0;
+		for (int i = 0; i < LINK_MAX_WATCHES; i++) {
+			if (!watches[i].id)
+				continue;
+			if (watches[i].kind == JD_WATCH_SYMBOL)
+				s->keys[s->nkeys++] = (struct sym_key){watches[i].hash, (uint32_t)s->n};
+			s->w[s->n++] = watches[i];
+		}
+		qsort(s->keys, s->nkeys, sizeof(s->keys[0]), cmp_key);
 	}
 	set_put(current);
 	current = s; /* NULL on allocation failure: matching stops until the next change (rare) */
@@ -183,17 +200,6 @@ static int path_matches(const char *path, const struct watch *w)
 	       (lq == lp || path[lp - lq - 1] == '/' || w->pattern[0] == '/');
 }
 
-struct sym_key {
-	uint64_t hash;
-	uint32_t watch; /* index into the combined watch list */
-};
-
-static int cmp_key(const void *a, const void *b)
-{
-	const struct sym_key *x = a, *y = b;
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
-}
-
 int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 {
 	if (!atomic_load_explicit(&n_watches, memory_order_relaxed) && !jitdebug_watches.active)
@@ -213,17 +219,20 @@ int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 		all[nset + i] = &dbg[i];
 
 	char matched[LINK_MAX_WATCHES + JD_WATCH_SLOTS] = {0};
-	struct sym_key keys[LINK_MAX_WATCHES + JD_WATCH_SLOTS];
-	size_t nkeys = 0;
+	/* Symbol watches: the set's keys are sorted already; the debugger's (at most 16) are sorted here. */
+	struct sym_key dkeys[JD_WATCH_SLOTS];
+	size_t ndkeys = 0;
 	int want_files = 0;
 	for (size_t w = 0; w < n; w++) {
-		if (all[w]->kind == JD_WATCH_SYMBOL)
-			keys[nkeys++] = (struct sym_key){all[w]->hash, (uint32_t)w};
-		else
+		if (all[w]->kind != JD_WATCH_SYMBOL)
 			want_files = 1;
+		else if (w >= nset)
+			dkeys[ndkeys++] = (struct sym_key){all[w]->hash, (uint32_t)(w - nset)};
 	}
-	if (nkeys) {
-		qsort(keys, nkeys, sizeof(keys[0]), cmp_key);
+	qsort(dkeys, ndkeys, sizeof(dkeys[0]), cmp_key);
+	const struct { const struct sym_key *k; size_t n, base; } tables[2] = {
+		{set ? set->keys : NULL, set ? set->nkeys : 0, 0}, {dkeys, ndkeys, nset}};
+	if (tables[0].n + tables[1].n) {
 		struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
 		for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
 			struct jd_elf_symbol sym;
@@ -232,19 +241,21 @@ int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 			size_t len = strlen(sym.name);
 			if (len >= JD_WATCH_PATTERN)
 				continue;
-			struct sym_key k = {hash_name(sym.name, len), 0};
-			size_t lo = 0, hi = nkeys; /* first key with that hash */
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (keys[mid].hash < k.hash)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			for (; lo < nkeys && keys[lo].hash == k.hash; lo++) {
-				const struct watch *w = all[keys[lo].watch];
-				if (w->len == len && memcmp(w->pattern, sym.name, len) == 0)
-					matched[keys[lo].watch] = 1;
+			uint64_t h = hash_name(sym.name, len);
+			for (int t = 0; t < 2; t++) {
+				size_t lo = 0, hi = tables[t].n; /* first key with that hash */
+				while (lo < hi) {
+					size_t mid = lo + (hi - lo) / 2;
+					if (tables[t].k[mid].hash < h)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				for (; lo < tables[t].n && tables[t].k[lo].hash == h; lo++) {
+					size_t w = tables[t].base + tables[t].k[lo].watch;
+					if (all[w]->len == len && memcmp(all[w]->pattern, sym.name, len) == 0)
+						matched[w] = 1;
+				}
 			}
 		}
 		jd_elf_close(elf);
