@@ -18,75 +18,25 @@
 #include <unistd.h>
 
 #include "jitdebug-hooks.h"
+#include "linkwire.h"
 #include "objfile.h"
 #include "protocol.h"
 #include "timing.h"
-
-extern char jitdebug_link_address[128];
 
 static uint8_t *obj;
 static size_t obj_size;
 static volatile int stop;
 static _Atomic unsigned long lookups;
 
-static void patch_addresses(uint8_t *o, size_t size)
-{
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)o;
-	if (size < sizeof(*eh) || eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > size)
-		return;
-	Elf64_Shdr *sh = (Elf64_Shdr *)(o + eh->e_shoff);
-	uint64_t at = 0x7f1000000000;
-	for (int i = 1; i < eh->e_shnum; i++)
-		if (sh[i].sh_flags & SHF_ALLOC) {
-			sh[i].sh_addr = at;
-			at += (sh[i].sh_size + 0xfff) & ~0xfffull;
-		}
-}
-
-static int dial(void)
-{
-	const char *colon = strrchr(jitdebug_link_address, ':');
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void send_frame(int fd, struct jd_wbuf *b)
 {
-	for (size_t off = 0; off < b->len;) {
-		ssize_t w = send(fd, b->p + off, b->len - off, MSG_NOSIGNAL);
-		if (w <= 0)
-			return;
-		off += (size_t)w;
-	}
+	send_all(fd, b->p, b->len);
 }
 
-/* Reads one whole frame; its type, or -1. */
 static int read_frame(int fd, uint8_t *buf, size_t room)
 {
-	uint8_t hdr[JD_LINK_HDR_SIZE];
 	struct jd_link_hdr h;
-	const char *why;
-	for (size_t got = 0; got < sizeof(hdr);) {
-		ssize_t r = recv(fd, hdr + got, sizeof(hdr) - got, 0);
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	if (jd_link_parse(hdr, sizeof(hdr), JD_LINK_MAX_FRAME, &h, &why) < 0 || h.size > room)
-		return -1;
-	for (size_t got = 0; got < h.size;) {
-		ssize_t r = recv(fd, buf + got, h.size - got, 0);
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return h.type;
+	return recv_frame_into(fd, &h, buf, room);
 }
 
 static int hello(void)
@@ -151,7 +101,7 @@ int main(int argc, char **argv)
 	size_t live = argc > 2 ? strtoul(argv[2], NULL, 10) : 2000, count = argc > 3 ? strtoul(argv[3], NULL, 10) : 5000;
 	if (!(obj = read_object(argv[1], &obj_size)))
 		return 1;
-	patch_addresses(obj, obj_size);
+	patch_load_addresses(obj, obj_size);
 	struct jd_hooks_opts o = {.sz = sizeof(o), .gdb_mode = JD_GDB_OFF, .perfmap = -1, .jitdump = ""};
 	jd_hooks_init(&o);
 	uint64_t *ids = malloc(live * sizeof(*ids)), *t = malloc(count * sizeof(*t));

@@ -35,22 +35,6 @@ static uint64_t time_orc_wrapper(const uint64_t blob[2], uint64_t *t, size_t cou
 	return median(t, count);
 }
 
-/* Give every allocated section a distinct fake load address, as ORC's debug object has. */
-static void patch_addresses(uint8_t *obj, size_t size)
-{
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)obj;
-	if (size < sizeof(*eh) || eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > size)
-		return;
-	Elf64_Shdr *sh = (Elf64_Shdr *)(obj + eh->e_shoff);
-	uint64_t at = 0x7f1000000000;
-	for (int i = 1; i < eh->e_shnum; i++) {
-		if (sh[i].sh_flags & SHF_ALLOC) {
-			sh[i].sh_addr = at;
-			at += (sh[i].sh_size + 0xfff) & ~0xfffull;
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -62,7 +46,7 @@ int main(int argc, char **argv)
 	uint8_t *obj = read_object(argv[1], &size);
 	if (!obj)
 		return 1;
-	patch_addresses(obj, size);
+	patch_load_addresses(obj, size);
 	uint64_t *t = malloc(count * sizeof(*t));
 	uint64_t blob[2] = {(uint64_t)(uintptr_t)obj, (uint64_t)(uintptr_t)obj + size};
 	const char *who =

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "elfbuild.h"
 #include "jitdebug-hooks.h"
+#include "linkwire.h"
 #include "protocol.h"
 
 #include <arpa/inet.h>
@@ -18,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char jitdebug_link_address[128];
 static struct eb proto;
 
 /* Under ASan, freed blocks wait in a quarantine (256 MiB by default), which the RSS checks would
@@ -26,60 +26,6 @@ static struct eb proto;
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "quarantine_size_mb=4:thread_local_quarantine_size_kb=64"; }
 static const char *token = "";
-
-static int dial(void)
-{
-	const char *colon = strrchr(jitdebug_link_address, ':');
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void send_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	while (n) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return;
-		b += w;
-		n -= (size_t)w;
-	}
-}
-
-/* Reads one frame (2 s max) into payload (room bytes). Returns its type, -1 on EOF/timeout. */
-static int recv_frame_into(int fd, struct jd_link_hdr *h, uint8_t *payload, size_t room)
-{
-	uint8_t hdr[JD_LINK_HDR_SIZE];
-	size_t got = 0;
-	while (got < sizeof(hdr)) {
-		struct pollfd p = {fd, POLLIN, 0};
-		if (poll(&p, 1, 2000) <= 0)
-			return -1;
-		ssize_t r = recv(fd, hdr + got, sizeof(hdr) - got, 0);
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	const char *why;
-	if (jd_link_parse(hdr, sizeof(hdr), JD_LINK_MAX_FRAME + 64, h, &why) < 0 || h->size > room)
-		return -1;
-	for (got = 0; got < h->size;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		if (poll(&p, 1, 2000) <= 0)
-			return -1;
-		ssize_t r = recv(fd, payload + got, h->size - got, 0);
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return h->type;
-}
 
 static uint8_t payload[(1 << 20) + 64];
 static volatile int stop_threads;
@@ -90,9 +36,7 @@ static int recv_frame(int fd, struct jd_link_hdr *h, uint8_t *buf)
 	return recv_frame_into(fd, h, buf, (1 << 20) + 64);
 }
 
-/* Sends a frame built by fill(b) and returns the reply's type. */
-static int request(int fd, uint16_t type, uint32_t seq, void (*fill)(struct jd_wbuf *, void *), void *ctx,
-		   struct jd_link_hdr *h)
+static void send_frame(int fd, uint16_t type, uint32_t seq, void (*fill)(struct jd_wbuf *, void *), void *ctx)
 {
 	struct jd_wbuf b = {0};
 	size_t f = jd_wr_begin(&b, type, seq);
@@ -101,6 +45,13 @@ static int request(int fd, uint16_t type, uint32_t seq, void (*fill)(struct jd_w
 	jd_wr_end(&b, f);
 	send_all(fd, b.p, b.len);
 	jd_wr_free(&b);
+}
+
+/* Sends a frame built by fill(b) and returns the reply's type. */
+static int request(int fd, uint16_t type, uint32_t seq, void (*fill)(struct jd_wbuf *, void *), void *ctx,
+		   struct jd_link_hdr *h)
+{
+	send_frame(fd, type, seq, fill, ctx);
 	int t;
 	do
 		t = recv_frame(fd, h, payload);
@@ -537,16 +488,6 @@ static void hostile_clients_do_not_stop_registration(void)
 /* ---- attacks, one test per class (docs/protocol.md, "Limits"; ctest sets 1 s idle and frame
  * timeouts) ---- */
 
-static void send_frame(int fd, uint16_t type, uint32_t seq, void (*fill)(struct jd_wbuf *, void *), void *ctx)
-{
-	struct jd_wbuf b = {0};
-	size_t f = jd_wr_begin(&b, type, seq);
-	if (fill)
-		fill(&b, ctx);
-	jd_wr_end(&b, f);
-	send_all(fd, b.p, b.len);
-	jd_wr_free(&b);
-}
 
 static struct jd_hooks_stats hooks_stats(void)
 {
