@@ -23,6 +23,8 @@ enum {
 	LINK_MAX_PREAUTH = 16,          /* connections that have not completed HELLO */
 	LINK_MAX_SUBSCRIBERS = 32,      /* subscribed clients (exempt from the idle timeout) */
 	LINK_MAX_QUEUED = 4u << 20,     /* unsent bytes (replies and events) per client: over it, dropped */
+	LINK_MAX_QUEUED_TOTAL = 32u << 20, /* unsent bytes to all clients together: the client whose frame
+					    * would pass it is dropped */
 	LINK_READ_PAUSE = 1u << 20,     /* a client's requests wait while this much is unsent to it */
 	LINK_REQUESTS_PER_TURN = 8,     /* requests handled per client per loop turn (fairness) */
 	LINK_HELLO_TIMEOUT_MS = 5000,
@@ -35,10 +37,12 @@ enum {
 
 enum link_close { LINK_OPEN = 0, LINK_CLOSE_AFTER_FLUSH, LINK_CLOSE_NOW };
 
-/* One frame (or part of one) waiting to be sent; freed as soon as it is sent. */
+/* Frames waiting to be sent: small ones share a block (LINK_BLOCK bytes), a large one has its own;
+ * a block is freed as soon as it is sent. */
+enum { LINK_BLOCK = 4096 };
 struct link_block {
 	struct link_block *next;
-	size_t len, off;
+	size_t len, off, cap;
 	uint8_t data[];
 };
 

@@ -13,7 +13,8 @@
  *
  * Memory per client is bounded whatever the client does: its input buffer grows only with bytes
  * received (at most one frame: 1 MiB, 4 KiB before HELLO), its output is a queue of blocks freed as
- * they are sent, and a client with more than LINK_MAX_QUEUED unsent bytes is dropped. Its requests
+ * they are sent, and a client with more than LINK_MAX_QUEUED unsent bytes is dropped, as is one whose
+ * frame would take all clients' unsent bytes past LINK_MAX_QUEUED_TOTAL. Its requests
  * are not read while LINK_READ_PAUSE bytes wait for it, so a pipelining client is served at the pace
  * it reads. Time is bounded too: HELLO within 5 s, a started frame within the frame timeout, and a
  * client that is idle (no request, nothing to send, not subscribed) past the idle timeout is closed.
@@ -56,6 +57,7 @@ static int lfd = -1, wfd = -1;
 static char token[JD_LINK_MAX_TOKEN + 1];
 static size_t token_len;
 static uint64_t next_conn = 1;
+static size_t total_queued; /* under jd_link_mu: unsent bytes to every client */
 static uint64_t idle_timeout_ms = DEFAULT_IDLE_S * 1000u, frame_timeout_ms = DEFAULT_FRAME_S * 1000u;
 static struct {
 	_Atomic uint64_t accepted, refused, evicted, timed_out, overflowed;
@@ -98,26 +100,31 @@ void link_queue_locked(struct link_client *c, const struct jd_wbuf *frame)
 {
 	if (c->fd < 0 || c->closing == LINK_CLOSE_NOW)
 		return;
-	if (frame->oom || frame->len > LINK_MAX_QUEUED - c->queued) {
+	if (frame->oom || frame->len > LINK_MAX_QUEUED - c->queued || frame->len > LINK_MAX_QUEUED_TOTAL - total_queued) {
 		c->closing = LINK_CLOSE_NOW; /* too slow or stalled: drop it */
 		atomic_fetch_add(&ctr.overflowed, 1);
 		return;
 	}
-	struct link_block *b = malloc(sizeof(*b) + frame->len);
-	if (!b) {
-		c->closing = LINK_CLOSE_NOW;
-		return;
+	struct link_block *b = c->tail; /* never the block being sent: that one is in c->sending */
+	if (!b || b->cap - b->len < frame->len) {
+		size_t cap = frame->len > LINK_BLOCK ? frame->len : LINK_BLOCK;
+		if (!(b = malloc(sizeof(*b) + cap))) {
+			c->closing = LINK_CLOSE_NOW;
+			return;
+		}
+		b->next = NULL;
+		b->len = b->off = 0;
+		b->cap = cap;
+		if (c->tail)
+			c->tail->next = b;
+		else
+			c->head = b;
+		c->tail = b;
 	}
-	b->next = NULL;
-	b->len = frame->len;
-	b->off = 0;
-	memcpy(b->data, frame->p, frame->len);
-	if (c->tail)
-		c->tail->next = b;
-	else
-		c->head = b;
-	c->tail = b;
+	memcpy(b->data + b->len, frame->p, frame->len);
+	b->len += frame->len;
 	c->queued += frame->len;
+	total_queued += frame->len;
 }
 
 void link_queue_conn_locked(uint64_t conn, const struct jd_wbuf *frame)
@@ -216,6 +223,7 @@ static void drop_client(struct link_client *c)
 	link_watch_drop_conn_locked(c->conn);
 	struct link_block *queued = c->head;
 	c->head = c->tail = NULL;
+	total_queued -= c->queued;
 	c->queued = 0;
 	c->subscribed = 0;
 	c->nwatches = 0;
@@ -332,6 +340,7 @@ static int service_output(struct link_client *c)
 	}
 	pthread_mutex_lock(&jd_link_mu);
 	c->queued -= sent;
+	total_queued -= sent;
 	int empty = !c->sending && !c->head;
 	closing = c->closing;
 	pthread_mutex_unlock(&jd_link_mu);
@@ -636,6 +645,7 @@ void jd_link_fork_child(void)
 	/* c->sending belonged to the server thread: it is not freed (the child never runs it). */
 	link_watch_reset_locked();
 	atomic_store(&jd_link_subscribers, 0);
+	total_queued = 0;
 	if (lfd >= 0)
 		close(lfd);
 	if (wfd >= 0)
@@ -664,6 +674,7 @@ int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
 			pthread_mutex_lock(&jd_link_mu); /* the fuzzer reads nothing: forget what was queued */
 			free_blocks(c->head);
 			c->head = c->tail = NULL;
+			total_queued -= c->queued;
 			c->queued = 0;
 			pthread_mutex_unlock(&jd_link_mu);
 			continue;
@@ -684,6 +695,7 @@ int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
 		pthread_mutex_lock(&jd_link_mu);
 		free_blocks(c->head);
 		c->head = c->tail = NULL;
+		total_queued -= c->queued;
 		c->queued = 0;
 		pthread_mutex_unlock(&jd_link_mu);
 	}

@@ -808,6 +808,41 @@ static void lookup_flood_does_not_hold_registrations(void)
 		jd_unregister_object(ids[i]);
 }
 
+/* Subscribers that never read, at the subscriber limit, while objects register fast: each would stay
+ * under its own 4 MiB, but together they pass the 32 MiB bound on all unsent output, and the server
+ * drops clients rather than grow. */
+static void deaf_subscribers_are_bounded_in_all(void)
+{
+	int fds[32], n = 0;
+	struct jd_link_hdr h;
+	uint32_t on = 1;
+	for (int i = 0; i < 32; i++) {
+		int fd = hello();
+		int rcv = 4096;
+		if (fd < 0 || (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)), 0) ||
+		    request(fd, JD_MSG_SUBSCRIBE, 2, fill_u32, &on, &h) != JD_MSG_OK) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		fds[n++] = fd;
+	}
+	CHECK(n == 32, "32 subscribers: %d", n);
+	struct jd_hooks_stats s0 = hooks_stats();
+	long rss0 = rss_kb();
+	for (int i = 0; i < 150000; i++) /* two events each, to every subscriber: ~18 MB each, past what */
+		jd_unregister_object(reg()); /* the kernel's socket buffers and a client's 4 MiB can take */
+	long rss1 = rss_kb();
+	struct jd_hooks_stats s1 = hooks_stats();
+	uint64_t dropped = (s1.link_overflowed - s0.link_overflowed) + (s1.link_timed_out - s0.link_timed_out);
+	CHECK(dropped > 0, "deaf subscribers were dropped (over the bound, or not reading for 1 s): %llu",
+	      (unsigned long long)dropped);
+	CHECK(rss1 - rss0 < 48 * 1024, "unsent output bounded in all: RSS grew %ld kB", rss1 - rss0);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	usleep(300000);
+}
+
 static void wbuf_refuses_overflowing_sizes(void)
 {
 	struct jd_wbuf b = {0};
@@ -851,6 +886,7 @@ int main(void)
 	RUN(hostile_clients_do_not_stop_registration);
 	RUN(wbuf_refuses_overflowing_sizes);
 	RUN(slow_reader_memory_is_bounded);
+	RUN(deaf_subscribers_are_bounded_in_all);
 	RUN(preauth_flood_is_refused_with_an_error);
 	RUN(dripped_frames_time_out_and_cost_little);
 	RUN(watch_match_reaches_only_its_connection);
