@@ -78,7 +78,8 @@ const char *jd_registry_first_symbol(struct jd_obj_view *v);
 /* Whether the held object defines a function or object symbol `name` (len bytes): a binary search in
  * the object's symbol index, built by the first call (one parse) and kept with the object. */
 int jd_registry_defines(struct jd_obj_view *v, const char *name, size_t len);
-/* Copies up to len bytes of object id from off into dst under the registry lock. -ENOENT, -ERANGE. */
+/* Copies up to len bytes of object id from off into dst (the object held, the copy made outside the
+ * registry lock). -ENOENT, -ERANGE. */
 int jd_registry_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size);
 uint64_t jd_registry_generation(void);
 

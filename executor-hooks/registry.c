@@ -696,20 +696,27 @@ int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct j
 
 int jd_registry_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size)
 {
-	int err = 0;
+	/* The object is held, and copied outside the lock: a registration never waits for a copy. */
+	struct jd_obj_view v;
 	pthread_mutex_lock(&lock);
 	struct obj *o = index_find(id, NULL);
-	if (!o) {
-		err = -ENOENT;
-	} else if (off > o->reg.symfile_size || (off == o->reg.symfile_size && o->reg.symfile_size > 0 && len > 0)) {
-		err = -ERANGE;
-	} else {
-		uint64_t n = o->reg.symfile_size - off;
-		*got = n < len ? (uint32_t)n : len;
-		*size = o->reg.symfile_size;
-		memcpy(dst, o->data + off, *got);
+	if (o) {
+		o->refs++;
+		v = view_of(o);
 	}
 	pthread_mutex_unlock(&lock);
+	if (!o)
+		return -ENOENT;
+	int err = 0;
+	if (off > v.size || (off == v.size && v.size > 0 && len > 0)) {
+		err = -ERANGE;
+	} else {
+		uint64_t n = v.size - off;
+		*got = n < len ? (uint32_t)n : len;
+		*size = v.size;
+		memcpy(dst, v.data + off, *got);
+	}
+	jd_registry_release(&v, 1);
 	return err;
 }
 
