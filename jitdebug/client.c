@@ -365,8 +365,8 @@ int jd_client_fetch(struct jd_client *c, uint64_t id, uint8_t **data, size_t *si
 		uint64_t rid = jd_rd_u64(&r), osize = jd_rd_u64(&r), roff = jd_rd_u64(&r);
 		uint32_t len = jd_rd_u32(&r);
 		const uint8_t *bytes = jd_rd_bytes(&r, len);
-		if (r.bad || rid != id || roff != off || (buf && osize != total) || len > osize - off ||
-		    (len == 0 && off < osize)) {
+		if (r.bad || rid != id || roff != off || (buf && osize != total) || osize > JD_MAX_OBJECT_SIZE ||
+		    len > osize - off || (len == 0 && off < osize)) { /* no object is larger: a bigger size is a lie */
 			free(buf);
 			return fail(c, -EPROTO, "malformed FETCH reply");
 		}
