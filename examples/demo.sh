@@ -84,7 +84,7 @@ done
 wait $RECPID || true
 grep '^jitdebug:' "$WORK/hot.err" | sed "s|$WORK/||g"
 echo "\$ jitdebug perf report perfdata"
-"$BUILD/bin/jitdebug" perf report "$WORK/perfdata" 2>/dev/null | grep -E '^ +[0-9]' | head -5
+"$BUILD/bin/jitdebug" perf report "$WORK/perfdata" 2>/dev/null | sed -n '1,/^# The whole profile/p' | grep -v '^#$' | head -8
 for m in /tmp/perf-*.map; do grep -q ' mandel_row$' "$m" 2>/dev/null && rm -f "$m"; done
 
 step "7. The debug link: list and symbolize JIT code in a running process"

@@ -213,8 +213,13 @@ static int report_jit(const char *jitdata, const char *dir)
 	size_t rows = 0, cap = 0;
 	struct row { double pct; char text[512]; } *r = NULL;
 	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "# Samples:", 10) == 0)
-			snprintf(samples, sizeof(samples), "%s", trim(line + 10));
+		if (strncmp(line, "# Samples:", 10) == 0) { /* "958  of event 'cpu-clock'": one space each */
+			size_t k = 0;
+			for (const char *q = trim(line + 10); *q && k + 1 < sizeof(samples); q++)
+				if (*q != ' ' || (k && samples[k - 1] != ' '))
+					samples[k++] = *q;
+			samples[k] = '\0';
+		}
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		char *fields[4] = {0}, *save = NULL, *tok = strtok_r(line, "\t", &save);
