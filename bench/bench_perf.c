@@ -1,13 +1,17 @@
 /* bench_perf.c — registration cost with the perf outputs, µs/object over COUNT registrations of one
  * clang-compiled object placed in memory (tests/capi/place.h). One output configuration per process
  * (the outputs are configured once):
- *   bench_perf MODE OBJECT DIR [COUNT]   MODE: off | perfmap | jitdump
+ *   bench_perf MODE OBJECT DIR [COUNT]   MODE: off | perfmap | jitdump | all
+ * (all: perf map, jitdump, and two watches in the debugger's table, a symbol and a file, that do not
+ * match: every consumer of a registration at work.)
  * Prints the mean µs/object, and for jitdump the dump's bytes per function and the code bytes. */
 #include "jitdebug-hooks.h"
 #include "objfile.h"
 #include "place.h"
 
 #include <stdio.h>
+
+extern volatile struct jd_watch_table jitdebug_watches;
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +44,16 @@ int main(int argc, char **argv)
 		o.perfmap = 1;
 	else if (strcmp(mode, "jitdump") == 0)
 		o.jitdump = argv[3];
+	else if (strcmp(mode, "all") == 0) {
+		o.perfmap = 1;
+		o.jitdump = argv[3];
+		/* As a debugger writes them (jitdebug-hooks.h): slots first, then `active`. */
+		jitdebug_watches.slots[0].kind = JD_WATCH_SYMBOL;
+		strcpy((char *)jitdebug_watches.slots[0].pattern, "no_such_function");
+		jitdebug_watches.slots[1].kind = JD_WATCH_FILE;
+		strcpy((char *)jitdebug_watches.slots[1].pattern, "no_such_file.c");
+		jitdebug_watches.active = 2;
+	}
 	jd_hooks_init(&o);
 	double t0 = now_s();
 	for (int i = 0; i < count; i++) {
@@ -52,7 +66,7 @@ int main(int argc, char **argv)
 	jd_hooks_stats(&s);
 	jd_hooks_fini();
 	printf("mode=%s objects=%d object_bytes=%zu us_per_object=%.2f", mode, count, size, us);
-	if (strcmp(mode, "jitdump") == 0) {
+	if (strcmp(mode, "jitdump") == 0 || strcmp(mode, "all") == 0) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/jit-%d.dump", argv[3], (int)getpid());
 		struct stat st;
