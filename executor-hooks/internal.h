@@ -92,7 +92,8 @@ void jd_link_unregistered_locked(uint64_t id);
 /* After a registration, outside the lock: 1 if a watch matched (then, in lazy mode, the object is
  * announced, and in lazy and eager mode jitdebug_debugger_notify is called, before the registration
  * returns). */
-int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id);
+struct jd_parsed;
+int jd_link_match_watches(struct jd_parsed *p, uint64_t id);
 void jitdebug_debugger_notify(uint64_t id);
 /* The link server's client counters (link.c), for jd_hooks_stats. */
 struct jd_link_counters {

@@ -11,7 +11,7 @@
  * whoever holds its slot now. */
 #include "link-internal.h"
 
-#include "../jitdebug/dwarf-lines.h"
+#include "../jitdebug/parsed.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -200,7 +200,7 @@ static int path_matches(const char *path, const struct watch *w)
 	       (lq == lp || path[lp - lq - 1] == '/' || w->pattern[0] == '/');
 }
 
-int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
+int jd_link_match_watches(struct jd_parsed *p, uint64_t id)
 {
 	if (!atomic_load_explicit(&n_watches, memory_order_relaxed) && !jitdebug_watches.active)
 		return 0;
@@ -233,7 +233,7 @@ int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 	const struct { const struct sym_key *k; size_t n, base; } tables[2] = {
 		{set ? set->keys : NULL, set ? set->nkeys : 0, 0}, {dkeys, ndkeys, nset}};
 	if (tables[0].n + tables[1].n) {
-		struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
+		const struct jd_elf *elf = jd_parsed_elf(p);
 		for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
 			struct jd_elf_symbol sym;
 			if (jd_elf_symbol(elf, i, &sym) != 0 || !sym.defined || (sym.type != STT_FUNC && sym.type != STT_OBJECT))
@@ -258,10 +258,9 @@ int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 				}
 			}
 		}
-		jd_elf_close(elf);
 	}
 	if (want_files) {
-		struct jd_lines *lines = jd_lines_read(obj, size);
+		const struct jd_lines *lines = jd_parsed_lines(p);
 		size_t nrows = 0;
 		const struct jd_line *rows = lines ? jd_lines_rows(lines, &nrows) : NULL;
 		for (size_t r = 0; r < nrows; r++) {
@@ -271,7 +270,6 @@ int jd_link_match_watches(const uint8_t *obj, size_t size, uint64_t id)
 				if (all[w]->kind == JD_WATCH_FILE && !matched[w] && path_matches(rows[r].file, all[w]))
 					matched[w] = 1;
 		}
-		jd_lines_free(lines);
 	}
 
 	int matched_any = 0;

@@ -19,6 +19,7 @@
 #include "internal.h"
 
 #include "../jitdebug/jitdebug.h"
+#include "../jitdebug/parsed.h"
 #include "../perfmap/perf-outputs.h"
 
 #include <elf.h>
@@ -275,7 +276,7 @@ static int reject_object(const struct jd_elf_diag *diag)
 }
 
 static int add_flags(uint64_t id, uint32_t flags);
-static const char *first_symbol(struct obj *o);
+static const char *first_symbol_of(struct obj *o, struct jd_parsed *p);
 static int register_common(const void *data, size_t size, uint32_t flags, int untrusted, uint64_t *id_out);
 
 int jd_register_object(const void *data, size_t size, const struct jd_register_opts *opts, uint64_t *id_out)
@@ -367,8 +368,12 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 		atomic_fetch_add(&stats.nobits_unplaced, unplaced);
 	}
 	jd_elf_close(elf);
-	/* Before the object is visible: nobody can unregister (free) it while the outputs read it. */
-	jd_perf_object_registered(o->data, size);
+	/* One full parse and one line table at most, shared by the outputs, the event's first symbol and
+	 * the watches. Before the object is visible: nobody can unregister (free) it while the outputs
+	 * read it. */
+	struct jd_parsed parsed;
+	jd_parsed_init(&parsed, o->data, size);
+	jd_perf_object_registered(&parsed);
 	o->refs = 1;
 
 	o->gdb.symfile_addr = (const char *)o->data;
@@ -379,13 +384,14 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	o->reg.hi = hi;
 	o->reg.flags = borrow && !o->owned ? JD_OBJECT_BORROWED : 0;
 	o->reg.entry_size = sizeof(o->reg);
-	const char *first = jd_link_wants_first_symbol() ? first_symbol(o) : "";
+	const char *first = jd_link_wants_first_symbol() ? first_symbol_of(o, &parsed) : "";
 
 	int mode = current_mode();
 	pthread_mutex_lock(&lock);
 	o->reg.id = next_id;
 	if (index_insert(o) < 0) {
 		pthread_mutex_unlock(&lock);
+		jd_parsed_fini(&parsed);
 		free(o);
 		return -ENOMEM;
 	}
@@ -410,7 +416,9 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	atomic_fetch_add(&stats.registered, 1);
 	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
 	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
-	if (jd_link_match_watches(o->data, size, id) && mode != JD_GDB_OFF) {
+	int matched = jd_link_match_watches(&parsed, id);
+	jd_parsed_fini(&parsed);
+	if (matched && mode != JD_GDB_OFF) {
 		add_flags(id, JD_OBJECT_WATCHED | (mode == JD_GDB_LAZY ? JD_OBJECT_ANNOUNCED : 0));
 		jitdebug_debugger_notify(id);
 	}
@@ -535,19 +543,29 @@ size_t jd_object_count(void)
 /* The object's first symbol (jd_elf_first_symbol), cached as an offset into its bytes. The caller
  * holds the object (registration before it is visible, or jd_registry_hold); the lock is not needed:
  * two threads computing it at once store the same value. */
-static const char *first_symbol(struct obj *o)
+static const char *first_symbol_of(struct obj *o, struct jd_parsed *p)
 {
 	uint32_t off = atomic_load(&o->first_sym);
 	if (off == 0) {
 		off = UINT32_MAX;
-		struct jd_elf *elf = jd_elf_open(o->data, o->reg.symfile_size, NULL, NULL);
+		const struct jd_elf *elf = jd_parsed_elf(p);
 		struct jd_elf_symbol sym;
 		if (elf && jd_elf_first_symbol(elf, &sym) == 0)
 			off = (uint32_t)((const uint8_t *)sym.name - o->data);
-		jd_elf_close(elf);
 		atomic_store(&o->first_sym, off);
 	}
 	return off == UINT32_MAX ? "" : (const char *)o->data + off;
+}
+
+static const char *first_symbol(struct obj *o)
+{
+	if (atomic_load(&o->first_sym))
+		return first_symbol_of(o, NULL);
+	struct jd_parsed p;
+	jd_parsed_init(&p, o->data, o->reg.symfile_size);
+	const char *name = first_symbol_of(o, &p);
+	jd_parsed_fini(&p);
+	return name;
 }
 
 static struct jd_obj_view view_of(struct obj *o)

@@ -32,22 +32,30 @@ static int cmp_row(const void *a, const void *b)
 
 struct jd_lines *jd_lines_read(const uint8_t *obj, size_t size)
 {
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
+	if (!elf) {
+		errno = errno == ENOMEM ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	struct jd_lines *l = jd_lines_read_parsed(obj, size, elf);
+	int err = errno;
+	jd_elf_close(elf);
+	errno = err;
+	return l;
+}
+
+struct jd_lines *jd_lines_read_parsed(const uint8_t *obj, size_t size, const struct jd_elf *parse)
+{
 	struct jd_lines *l = calloc(1, sizeof(*l));
-	struct jd_elf *elf = NULL;
 	int err = ENODATA;
 
 	if (!l || !(l->copy = malloc(size))) {
 		err = ENOMEM;
 		goto fail;
 	}
+	/* The copy has the parsed bytes' layout: the parse's offsets apply to it. */
 	memcpy(l->copy, obj, size);
-	if (!(elf = jd_elf_open(l->copy, size, NULL, NULL))) {
-		err = EINVAL;
-		goto fail;
-	}
-	jd_elf_apply_debug_relocations(l->copy, elf);
-	jd_elf_close(elf);
-	elf = NULL;
+	jd_elf_apply_debug_relocations(l->copy, parse);
 
 	elf_version(EV_CURRENT);
 	if (!(l->elf = elf_memory((char *)l->copy, size)) || !(l->dw = dwarf_begin_elf(l->elf, DWARF_C_READ, NULL)))
@@ -90,7 +98,6 @@ struct jd_lines *jd_lines_read(const uint8_t *obj, size_t size)
 	qsort(l->rows, l->n, sizeof(*l->rows), cmp_row);
 	return l;
 fail:
-	jd_elf_close(elf);
 	jd_lines_free(l);
 	errno = err;
 	return NULL;

@@ -107,7 +107,7 @@ static int cmp_func_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-void jd_perf_object_registered(const uint8_t *obj, size_t size)
+void jd_perf_object_registered(struct jd_parsed *p)
 {
 	pthread_once(&once, configure_from_env);
 	int pm = atomic_load_explicit(&perfmap_on, memory_order_relaxed);
@@ -115,10 +115,9 @@ void jd_perf_object_registered(const uint8_t *obj, size_t size)
 	if (!pm && !jd)
 		return;
 
-	struct jd_elf_diag diag;
-	struct jd_elf *elf = jd_elf_open(obj, size, NULL, &diag);
+	const struct jd_elf *elf = jd_parsed_elf(p);
 	if (!elf) {
-		jd_warn_once("no perf output for an object whose symbol table is malformed: %s", diag.message);
+		jd_warn_once("no perf output for an object whose symbol table is malformed: %s", p->diag.message);
 		return;
 	}
 	size_t n = 0, nsyms = jd_elf_symbol_count(elf);
@@ -147,18 +146,16 @@ void jd_perf_object_registered(const uint8_t *obj, size_t size)
 			atomic_fetch_add(&jd_perf_ctr.perfmap_dropped, n);
 	}
 	if (n && jd) {
-		struct jd_lines *lines = jd_lines_read(obj, size);
+		const struct jd_lines *lines = jd_parsed_lines(p);
 		if (!lines) {
 			atomic_fetch_add(&jd_perf_ctr.objects_without_lines, 1);
 			if (errno != ENODATA)
 				jd_warn_once("no line table for a JIT object (%s); its functions get names only",
 					     strerror(errno));
 		}
-		jd_jitdump_append(obj, elf, f, n, lines, jitdump_dir);
-		jd_lines_free(lines);
+		jd_jitdump_append(p->data, elf, f, n, lines, jitdump_dir);
 	}
 	free(f);
-	jd_elf_close(elf);
 }
 
 void jd_perf_fini(void)

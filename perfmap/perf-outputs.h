@@ -1,7 +1,7 @@
 /* perf-outputs.h — the hooks' perf outputs (perf map and jitdump); internal to the hooks.
  *
  * jd_perf_object_registered is called after every successful registration, outside the registry
- * lock, with the registered bytes. When both outputs are off it costs one branch. Failures (no
+ * lock, with the registration's shared parse of the registered bytes. When both outputs are off it costs one branch. Failures (no
  * directory, full disk, an object without or with broken DWARF) warn once, are counted, and never
  * affect the registration. Thread-safe; after fork() the child writes its own pid's files. */
 #ifndef JD_PERF_OUTPUTS_H
@@ -12,11 +12,13 @@
 #include <stdint.h>
 
 #include "../jitdebug/dwarf-lines.h"
+#include "../jitdebug/parsed.h"
 
 /* perfmap: 1 on, -1 off, 0 from JITDEBUG_PERFMAP. jitdump: NULL from JITDEBUG_JITDUMP, "" off,
  * "1" the default directory, anything else a directory. */
 void jd_perf_configure(int perfmap, const char *jitdump);
-void jd_perf_object_registered(const uint8_t *obj, size_t size);
+/* p: the registration's shared parse (parsed.h): the outputs use its full parse and line table. */
+void jd_perf_object_registered(struct jd_parsed *p);
 /* Writes JIT_CODE_CLOSE and closes the files; safe to call twice (also runs at exit). */
 void jd_perf_fini(void);
 /* Fork handlers, run by the hooks' one pthread_atfork (registry.c) in lock order: prepare takes the
