@@ -7,6 +7,8 @@
 #include "internal.h"
 #include "../jitdebug/synth.h"
 
+#include "../jitdebug/opts.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +16,7 @@
 
 static int bad_opts(const struct jd_functions_opts *o)
 {
-	if (o->sz < offsetof(struct jd_functions_opts, flags) + sizeof(o->flags))
-		return 1;
-	for (size_t i = sizeof(*o); i < o->sz; i++)
-		if (((const unsigned char *)o)[i])
-			return 1;
-	return (o->flags & ~JD_REGISTER_NO_ANNOUNCE) != 0;
+	return !JD_OPTS_VALID(o, sizeof(size_t)) || (JD_OPTS_GET(o, flags, 0) & ~JD_REGISTER_NO_ANNOUNCE) != 0;
 }
 
 int jd_register_functions(const struct jd_function *fns, size_t n, const struct jd_functions_opts *opts,

@@ -19,6 +19,7 @@
 #include "internal.h"
 
 #include "../jitdebug/jitdebug.h"
+#include "../jitdebug/opts.h"
 #include "../jitdebug/parsed.h"
 #include "../perfmap/perf-outputs.h"
 
@@ -185,15 +186,12 @@ __attribute__((constructor)) static void registry_init(void)
 
 int jd_hooks_init(const struct jd_hooks_opts *opts)
 {
-	if (!opts || opts->sz < offsetof(struct jd_hooks_opts, gdb_mode) + sizeof(int))
+	if (!opts || !JD_OPTS_VALID(opts, JD_OPTS_END(struct jd_hooks_opts, gdb_mode)))
 		return -EINVAL;
-	for (size_t i = sizeof(*opts); i < opts->sz; i++)
-		if (((const unsigned char *)opts)[i])
-			return -EINVAL; /* a field this library does not know */
 	int m = opts->gdb_mode < 0 ? mode_from_env() : opts->gdb_mode;
 	if (m > JD_GDB_OFF)
 		return -EINVAL;
-	if (opts->sz >= offsetof(struct jd_hooks_opts, jitdump) + sizeof(opts->jitdump))
+	if (JD_OPTS_HAS(opts, jitdump))
 		jd_perf_configure(opts->perfmap, opts->jitdump);
 	pthread_mutex_lock(&lock);
 	atomic_store(&gdb_mode, m);
@@ -283,16 +281,11 @@ int jd_register_object(const void *data, size_t size, const struct jd_register_o
 {
 	uint32_t flags = 0;
 
-	if (opts) {
-		if (opts->sz < offsetof(struct jd_register_opts, flags) + sizeof(uint32_t))
-			return -EINVAL;
-		for (size_t i = sizeof(*opts); i < opts->sz; i++)
-			if (((const unsigned char *)opts)[i])
-				return -EINVAL;
-		flags = opts->flags;
-		if (flags & ~(JD_REGISTER_BORROW | JD_REGISTER_NO_ANNOUNCE))
-			return -EINVAL;
-	}
+	if (!JD_OPTS_VALID(opts, sizeof(size_t)))
+		return -EINVAL;
+	flags = JD_OPTS_GET(opts, flags, 0);
+	if (flags & ~(JD_REGISTER_BORROW | JD_REGISTER_NO_ANNOUNCE))
+		return -EINVAL;
 	return register_common(data, size, flags, 0, id_out);
 }
 

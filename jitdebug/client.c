@@ -5,6 +5,7 @@
  * Everything read from the server goes through the bounded cursor of protocol.c, and a reply's size
  * is checked against the frame limit before anything is allocated. */
 #include "jitdebug.h"
+#include "opts.h"
 #include "protocol.h"
 
 #include <errno.h>
@@ -221,8 +222,11 @@ struct jd_client *jd_client_connect(const char *hostport, const struct jd_client
 		return NULL;
 	}
 	c->fd = -1;
-	c->timeout_ms = opts && opts->sz >= offsetof(struct jd_client_opts, timeout_ms) + sizeof(int) && opts->timeout_ms > 0
-				? opts->timeout_ms : 10000;
+	if (!JD_OPTS_VALID(opts, sizeof(size_t))) {
+		err = fail(c, -EINVAL, "options struct with fields this library does not know");
+		goto out;
+	}
+	c->timeout_ms = JD_OPTS_GET(opts, timeout_ms, 0) > 0 ? opts->timeout_ms : 10000;
 	uint16_t port = 0;
 	char why[192] = "", service[8];
 	if (jd_parse_hostport(hostport, host, sizeof(host), &port, why, sizeof(why)) != 0 || port == 0) {
@@ -252,7 +256,7 @@ struct jd_client *jd_client_connect(const char *hostport, const struct jd_client
 	}
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	const char *tok = opts && opts->sz >= offsetof(struct jd_client_opts, token) + sizeof(char *) && opts->token ? opts->token : "";
+	const char *tok = JD_OPTS_GET(opts, token, NULL) ? opts->token : "";
 	struct jd_wbuf b = {0};
 	uint32_t seq = ++c->seq;
 	size_t f = jd_wr_begin(&b, JD_MSG_HELLO, seq);

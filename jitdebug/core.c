@@ -207,7 +207,7 @@ int jd_core_find_registry(const struct jd_core *c, uint64_t *addr, size_t *candi
 			/* A candidate is a header the walker accepts; the one whose list yields the most
 			 * objects wins (a stale copy of the header has an unreadable or shorter list). */
 			struct counted k = {c, 0};
-			struct jd_walk w = {sizeof(w), read_counted, &k, count_in, NULL, 0};
+			struct jd_walk w = {.sz = sizeof(w), .read = read_counted, .ctx = &k, .object = count_in};
 			char err[160];
 			if (at % 8 != 0 || jd_walk_registry(at, &w, NULL, err, sizeof(err)) != 0)
 				continue;

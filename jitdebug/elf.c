@@ -8,6 +8,7 @@
  */
 #include "bytes.h"
 #include "jitdebug.h"
+#include "opts.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -357,20 +358,11 @@ struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_op
 
 	if (diag)
 		memset(diag, 0, sizeof(*diag));
-	if (opts) {
-		if (opts->sz < offsetof(struct jd_elf_open_opts, flags) + sizeof(uint32_t) ||
-		    (opts->flags & ~JD_ELF_SECTIONS_ONLY)) {
-			errno = EINVAL;
-			return NULL;
-		}
-		for (size_t i = sizeof(*opts); i < opts->sz; i++) {
-			if (((const unsigned char *)opts)[i]) {
-				errno = EINVAL;
-				return NULL;
-			}
-		}
-		flags = opts->flags;
+	if (!JD_OPTS_VALID(opts, sizeof(size_t)) || (JD_OPTS_GET(opts, flags, 0) & ~JD_ELF_SECTIONS_ONLY)) {
+		errno = EINVAL;
+		return NULL;
 	}
+	flags = JD_OPTS_GET(opts, flags, 0);
 	if (!data && size) {
 		errno = EINVAL;
 		return NULL;

@@ -1,10 +1,14 @@
 /* jitdebug.h — the public API of libjitdebug, the core library of jitdebug.
  *
- * Today: a bounds-checked reader for the ELF64 little-endian relocatable debug objects that JITs
- * produce (LLVM ORC, MCJIT, hand-written writers): section headers whose sh_addr carry load
- * addresses, a .symtab, and an optional GNU build-id note.
+ * A bounds-checked reader for the ELF64 little-endian debug objects that JITs produce (LLVM ORC,
+ * MCJIT, hand-written writers; section headers whose sh_addr carry load addresses), DWARF line
+ * tables, the debug-link client, walks of the registry and of GDB's JIT list in another process or a
+ * core file, core-file reading, and the strict parser for numbers users type.
  *
  * Conventions (one for the whole library):
+ *  - Options structs start with `size_t sz` (the caller's sizeof): fields past it read as their
+ *    defaults (zero), so structs grow without new functions; non-zero bytes past the struct this
+ *    library knows are refused with -EINVAL.
  *  - Functions returning int return 0 on success or a negative errno.
  *  - Functions returning a pointer return NULL and set errno on failure.
  *  - Input is untrusted: every offset and length is checked before it is used; a malformed object is
@@ -253,6 +257,7 @@ struct jd_walk {
 	int (*object)(const struct jd_registry_object *o, void *ctx); /* oldest first; non-zero stops */
 	void (*skipped)(const char *what, void *ctx);                 /* may be NULL */
 	uint64_t max_entries;                                         /* 0: 2^22 */
+	unsigned u64_align; /* GDB's list: alignment of a u64 on the target (8; 4 on i386); 0: 8 */
 };
 
 struct jd_registry_header {

@@ -7,6 +7,7 @@
 #include "bytes.h"
 #include "jitdebug-hooks.h"
 #include "jitdebug.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -82,7 +83,7 @@ static void report(const struct jd_walk *w, const char *fmt, ...)
 
 static int check_walk(const struct jd_walk *w)
 {
-	if (!w || w->sz < sizeof(*w) || !w->read)
+	if (!w || !JD_OPTS_VALID(w, JD_OPTS_END(struct jd_walk, max_entries)) || !w->read)
 		return -EINVAL;
 	return 0;
 }
@@ -114,7 +115,7 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 	if (hdr)
 		*hdr = out;
 
-	uint64_t max = w->max_entries ? w->max_entries : DEFAULT_MAX_ENTRIES;
+	uint64_t max = JD_OPTS_GET(w, max_entries, 0) ? w->max_entries : DEFAULT_MAX_ENTRIES;
 	uint64_t cap = out.count < max ? out.count + 1 : max;
 	struct seen seen = {0};
 	uint64_t cur = jd_le(h + REG(first), 8), n = 0;
@@ -169,8 +170,8 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 	if (check_walk(w) < 0 || (ptr_size != 4 && ptr_size != 8))
 		return -EINVAL;
 	/* struct jit_descriptor { u32 version; u32 action_flag; ptr relevant_entry; ptr first_entry; }
-	 * struct jit_code_entry { ptr next; ptr prev; ptr symfile_addr; u64 symfile_size; } (natural
-	 * alignment: the u64 is 8-aligned on 32-bit targets too, except i386's 4). */
+	 * struct jit_code_entry { ptr next; ptr prev; ptr symfile_addr; u64 symfile_size; }; the u64's
+	 * alignment is the target's (w->u64_align: 8 by default, 4 on i386, as LLDB's loader knows). */
 	uint8_t d[4 + 4 + 2 * 8];
 	if (w->read(w->ctx, descriptor, d, 8 + 2 * ptr_size) != 0) {
 		report(w, "GDB JIT list: descriptor at 0x%" PRIx64 " unreadable", descriptor);
@@ -178,8 +179,13 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 	}
 	uint64_t cur = jd_load(d + 8 + ptr_size, ptr_size, big_endian), n = 0;
 	uint64_t max = w->max_entries ? w->max_entries : DEFAULT_MAX_ENTRIES;
+	unsigned align = JD_OPTS_GET(w, u64_align, 0);
+	if (align != 0 && align != 4 && align != 8)
+		return -EINVAL;
+	if (!align)
+		align = 8; /* natural alignment on every ABI but i386's */
 	unsigned size_off = 3 * ptr_size;
-	size_off = (size_off + 7) & ~7u;
+	size_off = (size_off + align - 1) & ~(align - 1);
 	struct seen seen = {0};
 	int rc = 0;
 	while (cur) {

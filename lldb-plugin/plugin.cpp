@@ -217,7 +217,7 @@ const Objects &walk_registry(Target &t) {
   }
   Objects objs;
   WalkCtx ctx{&t, &objs};
-  jd_walk w{sizeof(w), walk_read, &ctx, collect, note_skipped, 0};
+  jd_walk w{sizeof(w), walk_read, &ctx, collect, note_skipped, 0, 0};
   char err[256];
   S.cache_valid = false;
   if (jd_walk_registry(S.registry, &w, &objs.header, err, sizeof(err)) != 0)
@@ -911,7 +911,7 @@ class LoadCore : public Command {
     uint64_t n_gdb = 0;
     if (uint64_t desc = t.symbol("__jit_debug_descriptor")) {
       WalkCtx ctx{&t, &gdb};
-      jd_walk w{sizeof(w), walk_read, &ctx, nullptr, note_skipped, 0};
+      jd_walk w{sizeof(w), walk_read, &ctx, nullptr, note_skipped, 0, 0};
       jd_walk_gdb_jit_list(desc, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
                            &n_gdb);
     }

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!core)
 		return (int)strlen(err) * 0;
 	uint64_t at;
-	struct jd_walk w = {sizeof(w), jd_core_read, core, read_object, NULL, 0};
+	struct jd_walk w = {.sz = sizeof(w), .read = jd_core_read, .ctx = core, .object = read_object, .skipped = NULL};
 	struct jd_registry_header h;
 	if (jd_core_find_registry(core, &at, NULL) == 0) {
 		jd_walk_registry(at, &w, &h, err, sizeof(err));

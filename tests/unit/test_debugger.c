@@ -84,7 +84,7 @@ static void on_skipped(const char *what, void *ctx)
 static int walk(struct seen_objects *s, struct jd_registry_header *h, char *err)
 {
 	memset(s, 0, sizeof(*s));
-	struct jd_walk w = {sizeof(w), read_mem, s, on_object, on_skipped, 0};
+	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = s, .object = on_object, .skipped = on_skipped};
 	return jd_walk_registry(REG, &w, h, err, 256);
 }
 
@@ -152,17 +152,37 @@ static void test_registry_walk_rejects_bad_headers(void)
 	make_registry(1);
 	put(REG + 8, 2, 4);
 	CHECK(walk(&s, NULL, err) == -EPROTONOSUPPORT && strstr(err, "version 2"), "%s", err);
-	struct jd_walk w = {sizeof(w), read_mem, &s, on_object, on_skipped, 0};
+	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = &s, .object = on_object, .skipped = on_skipped};
 	CHECK(jd_walk_registry(0x10, &w, NULL, err, sizeof(err)) == -EFAULT, "unreadable header");
 	w.sz = 8;
 	CHECK(jd_walk_registry(REG, &w, NULL, err, sizeof(err)) == -EINVAL, "short struct accepted");
+}
+
+/* The options convention (opts.h): a caller built before a field existed passes a smaller struct and
+ * gets the field's default; a caller that sets bytes past what this library knows is refused. */
+static void test_walk_struct_grows(void)
+{
+	struct seen_objects s;
+	char err[256];
+	make_registry(2);
+	struct {
+		struct jd_walk w;
+		uint64_t future;
+	} big = {.w = {.sz = sizeof(big), .read = read_mem, .ctx = &s, .object = on_object, .skipped = on_skipped}};
+	memset(&s, 0, sizeof(s));
+	big.w.sz = offsetof(struct jd_walk, u64_align); /* a caller from before u64_align */
+	CHECK(jd_walk_registry(REG, &big.w, NULL, err, sizeof(err)) == 0 && s.n == 2, "older, smaller struct: %s", err);
+	big.w.sz = sizeof(big);
+	CHECK(jd_walk_registry(REG, &big.w, NULL, err, sizeof(err)) == 0, "newer struct, unknown tail zero");
+	big.future = 1;
+	CHECK(jd_walk_registry(REG, &big.w, NULL, err, sizeof(err)) == -EINVAL, "unknown non-zero tail accepted");
 }
 
 /* GDB's JIT list with 4-byte big-endian pointers, then 8-byte little-endian, with a cycle. */
 static void test_gdb_list_follows_the_target_abi(void)
 {
 	struct seen_objects s = {0};
-	struct jd_walk w = {sizeof(w), read_mem, &s, NULL, on_skipped, 0};
+	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = &s, .object = NULL, .skipped = on_skipped};
 	uint64_t n = 0;
 	memset(mem, 0, sizeof(mem));
 	/* 32-bit BE: descriptor {u32 version, u32 action, u32 relevant, u32 first}; entry {next, prev,
@@ -184,6 +204,21 @@ static void test_gdb_list_follows_the_target_abi(void)
 	CHECK(s.nskipped == 2 && strstr(s.skipped[0], "claims 1099511627776 bytes") && strstr(s.skipped[1], "cycle"),
 	      "%zu: %s / %s", s.nskipped, s.skipped[0], s.skipped[1]);
 	CHECK(jd_walk_gdb_jit_list(d, 3, 0, &w, &n) == -EINVAL, "pointer size 3 accepted");
+	/* i386: 4-byte pointers, and a u64 aligned to 4, so symfile_size sits at offset 12 (the walker
+	 * takes the target's alignment; by default 8, which puts it at 16). */
+	memset(mem, 0, sizeof(mem));
+	memset(&s, 0, sizeof(s));
+	put(d + 12, e0, 4);
+	put(e0, e1, 4);
+	put(e0 + 8, 0x1000, 4);
+	put(e0 + 12, 0x40, 8);
+	put(e1 + 8, 0x2000, 4);
+	put(e1 + 12, 0x50, 8);
+	w.u64_align = 4;
+	CHECK(jd_walk_gdb_jit_list(d, 4, 0, &w, &n) == 0 && n == 2 && s.nskipped == 0, "i386: %llu entries, %zu skipped",
+	      (unsigned long long)n, s.nskipped);
+	w.u64_align = 3;
+	CHECK(jd_walk_gdb_jit_list(d, 4, 0, &w, &n) == -EINVAL, "alignment 3 accepted");
 }
 
 /* ---- cores ------------------------------------------------------------------------------------------ */
@@ -235,7 +270,7 @@ static void test_core_reads_segments_and_finds_the_registry(void)
 	CHECK(jd_core_read(core, BASE + 0x3ff0, buf, 0x20) == -EFAULT, "read across a gap succeeded");
 	CHECK(jd_core_read(core, BASE + 0x9000, buf, 8) == -EFAULT, "bytes past p_filesz are not zeros");
 	CHECK(jd_core_read(core, 0x10, buf, 8) == -EFAULT, "read below every segment");
-	struct jd_walk w = {sizeof(w), jd_core_read, core, NULL, NULL, 0};
+	struct jd_walk w = {.sz = sizeof(w), .read = jd_core_read, .ctx = core, .object = NULL, .skipped = NULL};
 	struct jd_registry_header h;
 	CHECK(jd_walk_registry(at, &w, &h, err, sizeof(err)) == 0 && h.count == 2, "%s", err);
 	jd_core_close(core);
@@ -362,6 +397,7 @@ int main(int argc, char **argv)
 	RUN(test_registry_walk_skips_implausible_entries);
 	RUN(test_registry_walk_reports_an_unreadable_entry);
 	RUN(test_registry_walk_rejects_bad_headers);
+	RUN(test_walk_struct_grows);
 	RUN(test_gdb_list_follows_the_target_abi);
 	RUN(test_core_reads_segments_and_finds_the_registry);
 	RUN(test_core_rejects_bad_files);
