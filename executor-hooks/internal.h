@@ -3,6 +3,7 @@
 #define JD_HOOKS_INTERNAL_H
 
 #include "jitdebug-hooks.h"
+#include "runtime.h" /* jd_warn_once, jd_read_self (jitdebug/) */
 
 #include <stdint.h>
 
@@ -32,13 +33,9 @@ int jd_range_is_jit_memory(uint64_t addr, uint64_t size);
 /* Whether the object has NOBITS ALLOC sections at address 0 that need jd_nobits_fixup. */
 int jd_nobits_needed(const struct jd_elf *elf);
 
-/* Logging: each distinct message (by its format string's address) is printed at most once. */
-void jd_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void jd_count_rejected(void);
 
-/* Copies size bytes at addr in this process without trusting addr: -EFAULT instead of a crash. */
-int jd_read_self(uint64_t addr, void *buf, size_t size);
 
 /* jd_register_object for a malloc'd object the caller hands over (the light-JIT writer's output): no
  * copy is made; on success the registry frees obj when the object is unregistered, on failure the

@@ -19,17 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jitdebug-types.h" /* modes, object flags, the registry and watch-table layouts, struct jd_function */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define JD_HOOKS_API __attribute__((visibility("default")))
-
-enum jd_gdb_mode {
-	JD_GDB_EAGER = 0, /* every object goes into GDB's JIT list as it is registered (the default) */
-	JD_GDB_LAZY = 1,  /* objects stay in the registry; jd_announce_object puts one in GDB's list */
-	JD_GDB_OFF = 2,   /* nothing is ever announced through the GDB JIT interface */
-};
 
 /* Options for jd_hooks_init. `sz` must be sizeof(struct jd_hooks_opts) as the caller knows it; fields
  * the library does not know must be zero. */
@@ -51,7 +47,6 @@ JD_HOOKS_API enum jd_gdb_mode jd_hooks_gdb_mode(void);
 
 /* Log callback; by default the hooks print each distinct warning once to stderr, prefixed
  * "jitdebug: ". level: 0 error, 1 warning, 2 info. fn == NULL restores the default. */
-typedef void (*jd_log_fn)(int level, const char *msg, void *ctx);
 JD_HOOKS_API void jd_hooks_set_log(jd_log_fn fn, void *ctx);
 
 #define JD_REGISTER_BORROW      0x1u /* do not copy: the bytes stay valid and unchanged until unregistered */
@@ -74,9 +69,6 @@ JD_HOOKS_API int jd_unregister_object(uint64_t id);
  * 0 if it is announced (or already was), -ENOENT, or -EPERM in mode off. */
 JD_HOOKS_API int jd_announce_object(uint64_t id);
 
-#define JD_OBJECT_ANNOUNCED 0x1u /* in GDB's JIT list */
-#define JD_OBJECT_BORROWED  0x2u
-#define JD_OBJECT_WATCHED   0x4u /* matched a watch (debug link or jitdebug_watches) */
 
 struct jd_object_info {
 	uint64_t id;
@@ -108,38 +100,12 @@ JD_HOOKS_API int jd_note_allocation(const struct jd_segment *segs, size_t n);
 /* Forget allocations whose first segment starts at addr (on deallocation). */
 JD_HOOKS_API void jd_forget_allocation(uint64_t addr);
 
-/* ---- Light JITs: functions without an ELF object ------------------------------------------------
+/* ---- Light JITs: functions without an ELF object (struct jd_function: jitdebug-types.h) ---------
  * A JIT that has only machine code, a name and perhaps a line table registers the function here; the
  * hooks write a small ELF object for it (.text as NOBITS at the code's address — the code is not
  * copied — a symbol table, DWARF when a line table is given, .debug_frame when a frame rule is given)
  * and register that object like any other: GDB JIT interface, registry, debug link, perf map and
  * jitdump. Unregister with jd_unregister_object(id). docs/light-jit.md. */
-
-/* One line-table row: the instructions from `offset` (bytes from the function's start) up to the
- * next row's offset come from source line `line`. */
-struct jd_function_line {
-	uint32_t offset;
-	uint32_t line;
-};
-
-enum jd_frame_kind {
-	JD_FRAME_UNKNOWN = 0, /* no call-frame information: debuggers analyse the code themselves */
-	JD_FRAME_RBP = 1,     /* x86-64 `push %rbp; mov %rsp,%rbp` prologue, %rbp kept to the end */
-	JD_FRAME_LEAF = 2,    /* x86-64: nothing pushed, the return address stays at (%rsp) */
-};
-
-struct jd_function {
-	const char *name;                     /* required, non-empty, at most 4,096 bytes */
-	uint64_t addr;                        /* first byte of the machine code (non-zero) */
-	uint64_t size;                        /* bytes of machine code (non-zero) */
-	const char *file;                     /* source file of the line table (required with lines) */
-	const struct jd_function_line *lines; /* strictly increasing offsets, each < size; lines >= 1 */
-	size_t n_lines;
-	uint32_t frame;                       /* enum jd_frame_kind */
-	uint32_t frame_push_end;              /* JD_FRAME_RBP: offset just after `push %rbp` (0: 1) */
-	uint32_t frame_setup_end;             /* JD_FRAME_RBP: offset just after `mov %rsp,%rbp` (0: 4) */
-	uint32_t reserved;                    /* must be 0 */
-};
 
 struct jd_functions_opts {
 	size_t sz;
@@ -181,63 +147,6 @@ struct jd_hooks_stats {
 };
 JD_HOOKS_API int jd_hooks_stats(struct jd_hooks_stats *out);
 
-/* ---- The registry, as other processes and core-file readers see it ------------------------------
- * Exported as `jitdebug_registry`. Every field is a fixed-width little-endian integer on the target
- * (addresses are u64 whatever the pointer size), so a reader needs no ABI knowledge. A consistent
- * read: read `generation`, walk, read `generation` again; equal and even means nothing changed
- * (writers make it odd while they edit). Cap every walk at `count` + 1 entries. docs/registry.md. */
-#define JD_REGISTRY_MAGIC   0x3130474552444a4aull /* "JJDREG01" read as little-endian bytes */
-#define JD_REGISTRY_VERSION 1u
-
-struct jd_registry_entry {
-	uint64_t next;         /* address of the next entry, 0 at the end */
-	uint64_t prev;         /* address of the previous entry, 0 at the start */
-	uint64_t id;
-	uint64_t symfile_addr; /* the registered object's bytes */
-	uint64_t symfile_size;
-	uint64_t lo, hi;       /* allocated-section address range */
-	uint32_t flags;        /* JD_OBJECT_* */
-	uint32_t entry_size;   /* sizeof(struct jd_registry_entry), for growth */
-};
-
-struct jd_registry {
-	uint64_t magic;
-	uint32_t version;
-	uint32_t header_size;  /* sizeof(struct jd_registry) */
-	uint64_t generation;   /* odd while a writer edits the list */
-	uint64_t count;        /* live entries */
-	uint64_t first;        /* address of the oldest entry */
-	uint64_t last;         /* address of the newest entry */
-	uint64_t gdb_mode;     /* enum jd_gdb_mode in force */
-};
-
-/* ---- Watches a debugger writes into the process while it is stopped ------------------------------
- * Exported as `jitdebug_watches`. In all-stop debuggers the debug link's thread is stopped with the
- * rest of the process, so a debugger plugin sets watches by writing this table in the target's memory
- * instead: a slot is a kind (JD_WATCH_SYMBOL, JD_WATCH_FILE) and a NUL-terminated pattern; `active` is
- * the number of slots in use and is written last. A registration that matches a slot is treated like
- * one that matches a debug-link watch: in lazy mode the object is put into GDB's JIT list, and in
- * lazy and eager mode jitdebug_debugger_notify is called before the registration returns. */
-#define JD_WATCH_TABLE_MAGIC 0x3130544157444a4aull /* "JJDWAT01" */
-#define JD_WATCH_SLOTS       16
-#define JD_WATCH_PATTERN     248
-enum { JD_WATCH_EMPTY = 0, JD_WATCH_SYMBOL = 1, JD_WATCH_FILE = 2 };
-
-struct jd_watch_slot {
-	uint64_t kind;                   /* JD_WATCH_* */
-	char pattern[JD_WATCH_PATTERN];  /* a symbol name, or a source path or path suffix */
-};
-
-struct jd_watch_table {
-	uint64_t magic;
-	uint32_t version;     /* 1 */
-	uint32_t header_size; /* offset of slots */
-	uint32_t nslots;      /* JD_WATCH_SLOTS */
-	uint32_t slot_size;   /* sizeof(struct jd_watch_slot) */
-	uint32_t active;      /* slots in use (the first `active` slots); 0: no watches */
-	uint32_t reserved;
-	struct jd_watch_slot slots[JD_WATCH_SLOTS];
-};
 
 #ifdef __cplusplus
 }

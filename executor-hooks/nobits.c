@@ -169,29 +169,6 @@ void jd_nobits_fork_parent(void)
 	pthread_mutex_unlock(&alloc_lock);
 }
 
-int jd_read_self(uint64_t addr, void *buf, size_t len)
-{
-	uint8_t *dst = buf;
-	while (len > 0) {
-		struct iovec local = {dst, len}, remote = {(void *)(uintptr_t)addr, len};
-		ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
-				/* Some sandboxes forbid the call; trust the address as LLVM's own loader does. */
-				jd_warn_once("process_vm_readv unavailable; JIT memory is read without a fault guard");
-				memcpy(dst, (const void *)(uintptr_t)addr, len);
-				return 0;
-			}
-			return -EFAULT;
-		}
-		dst += n;
-		addr += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Method 2: recover the section's address from resolved relocations in code already in memory. */
 static void place_by_relocations(const struct jd_elf *elf, struct jd_elf_section *nb, size_t n, uint64_t *placed_at)

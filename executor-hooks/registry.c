@@ -61,7 +61,6 @@ JD_HOOKS_API struct jd_registry jitdebug_registry = {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t released = PTHREAD_COND_INITIALIZER; /* a hold on a borrowed object ended */
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct obj **index_buckets; /* power-of-two sized, chained */
 static size_t index_nbuckets;
 static uint64_t next_id = 1;
@@ -71,46 +70,12 @@ static struct {
 	_Atomic uint64_t registered, unregistered, rejected, nobits_placed, nobits_unplaced;
 } stats;
 
-static jd_log_fn log_fn;
-static void *log_ctx;
 
-/* ---- logging -------------------------------------------------------------------------------- */
-
-enum { WARN_SLOTS = 64 };
-static const char *_Atomic warned[WARN_SLOTS];
-
-void jd_warn_once(const char *fmt, ...)
-{
-	for (int i = 0; i < WARN_SLOTS; i++) {
-		const char *expected = NULL;
-		if (atomic_load(&warned[i]) == fmt)
-			return;
-		if (atomic_compare_exchange_strong(&warned[i], &expected, fmt))
-			break;
-		if (expected == fmt)
-			return;
-	}
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&log_lock);
-	jd_log_fn fn = log_fn;
-	void *ctx = log_ctx;
-	pthread_mutex_unlock(&log_lock);
-	if (fn)
-		fn(1, msg, ctx);
-	else
-		fprintf(stderr, "jitdebug: %s\n", msg);
-}
+/* ---- logging (jitdebug/runtime.c) ------------------------------------------------------------- */
 
 void jd_hooks_set_log(jd_log_fn fn, void *ctx)
 {
-	pthread_mutex_lock(&log_lock);
-	log_fn = fn;
-	log_ctx = ctx;
-	pthread_mutex_unlock(&log_lock);
+	jd_log_set(fn, ctx);
 }
 
 void jd_count_rejected(void)
@@ -153,12 +118,12 @@ static void fork_prepare(void)
 	pthread_mutex_lock(&lock);
 	jd_link_fork_prepare();
 	jd_nobits_fork_prepare();
-	pthread_mutex_lock(&log_lock);
+	jd_log_fork(JD_FORK_PREPARE);
 }
 
 static void fork_parent(void)
 {
-	pthread_mutex_unlock(&log_lock);
+	jd_log_fork(JD_FORK_PARENT);
 	jd_nobits_fork_parent();
 	jd_link_fork_parent();
 	pthread_mutex_unlock(&lock);
@@ -167,7 +132,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-	pthread_mutex_unlock(&log_lock);
+	jd_log_fork(JD_FORK_CHILD);
 	jd_nobits_fork_parent();
 	jd_link_fork_child(); /* the server thread is not in the child: the link is off there */
 	pthread_cond_init(&released, NULL);

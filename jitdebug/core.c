@@ -6,7 +6,7 @@
  * threads at once.
  */
 #include "bytes.h"
-#include "jitdebug-hooks.h"
+#include "jitdebug-types.h"
 #include "jitdebug.h"
 
 #include <elf.h>

@@ -195,7 +195,7 @@ struct jd_link_info {
 
 struct jd_link_object {
 	uint64_t id, lo, hi, size;
-	uint32_t flags; /* JD_OBJECT_* of jitdebug-hooks.h: 1 announced to GDB, 2 borrowed, 4 watched */
+	uint32_t flags; /* JD_OBJECT_* of jitdebug-types.h: 1 announced to GDB, 2 borrowed, 4 watched */
 	char first_symbol[256];
 };
 
@@ -247,7 +247,7 @@ struct jd_registry_object {
 	uint64_t symfile; /* address and size of the object's bytes */
 	uint64_t size;
 	uint64_t lo, hi;  /* allocated-section range (0 in GDB's JIT list) */
-	uint32_t flags;   /* JD_OBJECT_* of jitdebug-hooks.h */
+	uint32_t flags;   /* JD_OBJECT_* of jitdebug-types.h */
 };
 
 struct jd_walk {

@@ -1,13 +1,14 @@
 /* synth.h — writes the ELF64 debug object of a light JIT's functions (synth.c); internal to
  * jitdebug's libraries (the hooks' jd_register_functions and the tests).
  *
- * The input types are the hooks' public ones (struct jd_function in jitdebug-hooks.h): the writer is
- * the hooks' back end, kept in the core library beside the ELF reader that re-reads what it writes.
+ * The input types are public (struct jd_function in jitdebug-types.h, shared with the hooks): the
+ * writer is the hooks' back end, kept in the core library beside the ELF reader that re-reads what it
+ * writes.
  * Layout and limits: docs/light-jit.md. */
 #ifndef JD_SYNTH_H
 #define JD_SYNTH_H
 
-#include "jitdebug-hooks.h"
+#include "jitdebug-types.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,7 +5,7 @@
  * callback and the walk goes on where it can. No state: thread-safe when the reader is.
  */
 #include "bytes.h"
-#include "jitdebug-hooks.h"
+#include "jitdebug-types.h"
 #include "jitdebug.h"
 #include "opts.h"
 
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Fields are read at their offsets in the hooks' own structs (jitdebug-hooks.h), little-endian. */
+/* Fields are read at their offsets in the structs the hooks write (jitdebug-types.h), little-endian. */
 #define REG(field) offsetof(struct jd_registry, field)
 #define ENT(field) offsetof(struct jd_registry_entry, field)
 #define MAX_OBJECT_SIZE ((uint64_t)JD_MAX_OBJECT_SIZE)

@@ -18,7 +18,7 @@
 // checked, walks are capped (in libjitdebug), and sizes from the target are capped.
 #include <lldb/API/LLDB.h>
 
-#include "jitdebug-hooks.h"
+#include "jitdebug-types.h"
 #include "jitdebug.h"
 
 #include <algorithm>
@@ -429,7 +429,7 @@ bool write_watches(Target &t) {
   uint64_t base = t.symbol("jitdebug_watches");
   if (!base)
     return false;
-  // The header as the hooks declare it (jitdebug-hooks.h); the slots are written at the offsets it gives.
+  // The header as the hooks declare it (jitdebug-types.h); the slots are written at the offsets it gives.
   jd_watch_table h;
   constexpr size_t header_bytes = offsetof(jd_watch_table, slots);
   if (read_process(&t, base, &h, header_bytes) != 0)

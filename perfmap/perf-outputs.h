@@ -13,6 +13,7 @@
 
 #include "../jitdebug/dwarf-lines.h"
 #include "../jitdebug/parsed.h"
+#include "../jitdebug/runtime.h" /* jd_warn_once, jd_read_self, enum jd_fork_phase */
 
 /* perfmap: 1 on, -1 off, 0 from JITDEBUG_PERFMAP. jitdump: NULL from JITDEBUG_JITDUMP, "" off,
  * "1" the default directory, anything else a directory. */
@@ -57,11 +58,6 @@ struct jd_perf_func {
 
 /* write() until done, looping on short writes and EINTR. 0 or -errno. */
 int jd_write_all(int fd, const void *buf, size_t len);
-/* Provided by the hooks: copy memory of this process without trusting the address. */
-int jd_read_self(uint64_t addr, void *buf, size_t size);
-void jd_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-enum jd_fork_phase { JD_FORK_PREPARE, JD_FORK_PARENT, JD_FORK_CHILD };
 
 /* perfmap.c / jitdump.c: append one object's functions; their part of fork handling. */
 int jd_perfmap_append(const struct jd_perf_func *f, size_t n);
