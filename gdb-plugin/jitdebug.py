@@ -25,8 +25,6 @@ import time
 
 import gdb
 
-WATCH_MAGIC = 0x3130544157444A4A     # "JJDWAT01"
-WATCH_HEADER = struct.Struct("<QIIIIII")       # magic, version, header_size, nslots, slot_size, active, reserved
 OBJECT_ANNOUNCED = 0x1
 REGISTRY_GENERATION = 16       # offsetof(struct jd_registry, generation): unchanged and even = same list
 MAX_OBJECT_SIZE = 1 << 30      # the hooks refuse larger objects, so a larger size is corruption
@@ -48,6 +46,13 @@ class Entry(ctypes.Structure):
 
 
 READ_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t)
+WRITE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t)
+
+
+class Watch(ctypes.Structure):
+    """struct jd_watch of jitdebug.h."""
+    _fields_ = [("kind", ctypes.c_int), ("pattern", ctypes.c_char_p)]
+
 OBJECT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Entry), ctypes.c_void_p)
 SKIPPED_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
 
@@ -159,6 +164,11 @@ def lib():
             raise JitError("libjitdebug.so was not found (set JITDEBUG_LIB, or build the project)")
         _LIB.jd_walk_registry.argtypes = [ctypes.c_uint64, ctypes.POINTER(Walk), ctypes.POINTER(RegistryHeader),
                                           ctypes.c_char_p, ctypes.c_size_t]
+        _LIB.jd_parse_location.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p,
+                                            ctypes.c_size_t, ctypes.POINTER(ctypes.c_uint32), ctypes.c_char_p,
+                                            ctypes.c_size_t]
+        _LIB.jd_watch_table_write.argtypes = [ctypes.c_uint64, ctypes.POINTER(Watch), ctypes.c_size_t, READ_FN, WRITE_FN,
+                                              ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_object_first_symbol.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_walk_gdb_jit_list.argtypes = [ctypes.c_uint64, ctypes.c_uint, ctypes.c_int, ctypes.POINTER(Walk),
                                               ctypes.POINTER(ctypes.c_uint64)]
@@ -378,25 +388,48 @@ def sync_unregistered():
 
 
 def write_watches():
-    """Writes `jit break` watches into the process's jitdebug_watches table (live processes only)."""
+    """Writes `jit break` watches into the process's jitdebug_watches table (live processes only),
+    with libjitdebug's jd_watch_table_write through GDB's memory reads and writes."""
     if target_kind() != "live" or not S.watches:
         return False
     base = symbol_address("jitdebug_watches")
     if base is None:
         return False
-    magic, version, header_size, nslots, slot_size, _, _ = WATCH_HEADER.unpack(read(base, WATCH_HEADER.size))
-    if magic != WATCH_MAGIC or version != 1 or slot_size < 16 or slot_size > 4096:
-        raise JitError("jitdebug_watches at 0x%x is not a version-1 watch table" % base)
-    if len(S.watches) > nslots:
-        raise JitError("at most %d jit break watches" % nslots)
     inf = inferior()
-    for i, (kind, pattern) in enumerate(S.watches):
-        raw = pattern.encode()[:slot_size - 9]
-        slot = struct.pack("<Q", kind) + raw + b"\0" * (slot_size - 8 - len(raw))
-        inf.write_memory(base + header_size + i * slot_size, slot)
-    inf.write_memory(base + WATCH_HEADER.size - 8, struct.pack("<I", len(S.watches)))
+
+    def read_cb(ctx, addr, buf, size):
+        try:
+            ctypes.memmove(buf, read(addr, size), size)
+            return 0
+        except JitError:
+            return -14  # -EFAULT
+
+    def write_cb(ctx, addr, buf, size):
+        try:
+            inf.write_memory(addr, ctypes.string_at(buf, size))
+            return 0
+        except (gdb.MemoryError, gdb.error):
+            return -14
+
+    patterns = [p.encode() for _, p in S.watches]
+    watches = (Watch * len(S.watches))(*[Watch(k, p) for (k, _), p in zip(S.watches, patterns)])
+    err = ctypes.create_string_buffer(256)
+    if lib().jd_watch_table_write(base, watches, len(S.watches), READ_FN(read_cb), WRITE_FN(write_cb), None,
+                                  err, len(err)) != 0:
+        raise JitError(err.value.decode(errors="replace"))
     S.watches_written = True
     return True
+
+
+def parse_location(spec):
+    """(kind, pattern) of a `jit break` location, parsed by libjitdebug (jd_parse_location) as the LLDB
+    plugin parses it: FUNCTION (C++ names included) or FILE:LINE."""
+    kind, line = ctypes.c_int(), ctypes.c_uint32()
+    name, err = ctypes.create_string_buffer(256), ctypes.create_string_buffer(256)
+    if lib().jd_parse_location(spec.encode(), ctypes.byref(kind), name, len(name), ctypes.byref(line), err,
+                               len(err)) != 0:
+        raise JitError(err.value.decode(errors="replace"))
+    return kind.value, name.value.decode()
 
 
 # ---- events --------------------------------------------------------------------------------------
@@ -614,13 +647,7 @@ runs), and a pending GDB breakpoint is set."""
         if len(words) != 1:
             raise JitError("usage: jit break FUNCTION | FILE:LINE")
         spec = words[0]
-        head, _, tail = spec.rpartition(":")
-        if head and tail.isdigit():
-            watch = (2, head)
-        elif ":" in spec or not spec.strip():
-            raise JitError("bad location %r: a function name or FILE:LINE" % spec)
-        else:
-            watch = (1, spec)
+        watch = parse_location(spec)
         if watch not in S.watches:
             S.watches.append(watch)
             S.watches_written = False

@@ -270,6 +270,29 @@ struct jd_registry_header {
  * unreadable), -EINVAL (bad magic), -EPROTONOSUPPORT (other version) or -ENOMEM, with err set. */
 JD_API int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_header *hdr, char *err,
 			    size_t errlen);
+/* ---- `jit break` for debugger plugins (both plugins call these; docs/api.md) -------------------- */
+
+/* A breakpoint location: "FUNCTION" (C++ "ns::f" included) or "FILE:LINE" (split at the last colon;
+ * LINE decimal, 1 to 2^31-1). *kind: JD_WATCH_SYMBOL (name: the function) or JD_WATCH_FILE (name:
+ * FILE, *line set). 0; -EINVAL ("bad location 'a:b:c': a function name or FILE:LINE") or -E2BIG (a
+ * name of 248 bytes or more) with err set. */
+JD_API int jd_parse_location(const char *spec, int *kind, char *name, size_t namelen, uint32_t *line, char *err,
+			     size_t errlen);
+
+/* Writes len bytes at addr: 0, or a negative errno. */
+typedef int (*jd_write_fn)(void *ctx, uint64_t addr, const void *buf, size_t len);
+struct jd_watch {
+	int kind;            /* JD_WATCH_SYMBOL or JD_WATCH_FILE */
+	const char *pattern; /* 1 to 247 bytes */
+};
+/* Writes watches into the `jitdebug_watches` table at `table` of a stopped process, through the
+ * debugger's read and write: the header is checked (magic, version, sizes), each slot is written at
+ * the offsets the header gives, and `active` last (the hooks read only the slots it counts). 0;
+ * -EINVAL (not a table, or a bad watch), -E2BIG (more watches than slots), or the reader's or
+ * writer's error, with err set. */
+JD_API int jd_watch_table_write(uint64_t table, const struct jd_watch *w, size_t n, jd_read_fn read,
+				jd_write_fn write, void *ctx, char *err, size_t errlen);
+
 /* Walks GDB's JIT list from __jit_debug_descriptor at descriptor, with the target's pointer size (4 or
  * 8) and byte order. *count (may be NULL): entries read. 0, -EFAULT or -EINVAL. */
 JD_API int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian, const struct jd_walk *w,

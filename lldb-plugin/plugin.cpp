@@ -429,30 +429,18 @@ bool write_watches(Target &t) {
   uint64_t base = t.symbol("jitdebug_watches");
   if (!base)
     return false;
-  // The header as the hooks declare it (jitdebug-types.h); the slots are written at the offsets it gives.
-  jd_watch_table h;
-  constexpr size_t header_bytes = offsetof(jd_watch_table, slots);
-  if (read_process(&t, base, &h, header_bytes) != 0)
-    throw Error{format("jitdebug_watches at 0x%" PRIx64 " is unreadable", base)};
-  if (h.magic != JD_WATCH_TABLE_MAGIC || h.version != 1 || h.slot_size < sizeof(jd_watch_slot) ||
-      h.slot_size > 4096 || h.header_size < header_bytes)
-    throw Error{format("jitdebug_watches at 0x%" PRIx64 " is not a version-1 watch table", base)};
-  if (S.watches.size() > h.nslots)
-    throw Error{format("at most %" PRIu32 " jit break watches", h.nslots)};
-  auto write = [&](uint64_t addr, const void *data, size_t len) {
+  // libjitdebug checks the table and writes it by the hooks' protocol (slots, then `active`).
+  std::vector<jd_watch> w;
+  for (const auto &kv : S.watches)
+    w.push_back(jd_watch{kv.first, kv.second.c_str()});
+  auto write = [](void *ctx, uint64_t addr, const void *data, size_t len) -> int {
     lldb::SBError err;
-    t.process.WriteMemory(addr, data, len, err);
-    if (err.Fail())
-      throw Error{format("cannot write the watch table: %s", err.GetCString())};
+    static_cast<Target *>(ctx)->process.WriteMemory(addr, data, len, err);
+    return err.Success() ? 0 : -EFAULT;
   };
-  for (size_t i = 0; i < S.watches.size(); i++) {
-    jd_watch_slot slot{};
-    slot.kind = (uint64_t)S.watches[i].first;
-    S.watches[i].second.copy(slot.pattern, sizeof(slot.pattern) - 1);
-    write(base + h.header_size + i * h.slot_size, &slot, sizeof(slot));
-  }
-  uint32_t active = (uint32_t)S.watches.size(); // written last: the hooks read the slots it counts
-  write(base + offsetof(jd_watch_table, active), &active, sizeof(active));
+  char err[256];
+  if (jd_watch_table_write(base, w.data(), w.size(), read_process, write, &t, err, sizeof(err)) != 0)
+    throw Error{err};
   internal_breakpoint(t.target, "jitdebug_notify", {"jitdebug_debugger_notify"}, notify_hit).SetEnabled(true);
   S.watches_written = true;
   return true;
@@ -688,18 +676,14 @@ class Break : public Command {
     if (!t.target.IsValid())
       throw Error{"no target (target create, or attach first)"};
     const std::string &spec = args[0];
-    size_t colon = spec.find(':');
-    uint64_t line = 0;
-    std::string file;
-    if (spec.empty() || (colon != std::string::npos &&
-                         (colon == 0 || !parse_decimal(spec.substr(colon + 1), line) || line == 0)))
-      throw Error{format("bad location '%s': a function name or FILE:LINE", spec.c_str())};
-    if (colon != std::string::npos)
-      file = spec.substr(0, colon);
-    std::pair<int, std::string> watch = file.empty() ? std::make_pair((int)JD_WATCH_SYMBOL, spec)
-                                                     : std::make_pair((int)JD_WATCH_FILE, file);
-    if (watch.second.size() > 247)
-      throw Error{"location too long for a watch (247 bytes at most)"};
+    // Parsed by libjitdebug, as the GDB plugin parses it: FUNCTION (C++ names too) or FILE:LINE.
+    int kind = 0;
+    uint32_t line = 0;
+    char name[JD_WATCH_PATTERN], err[256];
+    if (jd_parse_location(spec.c_str(), &kind, name, sizeof(name), &line, err, sizeof(err)) != 0)
+      throw Error{err};
+    std::string file = kind == JD_WATCH_FILE ? name : "";
+    std::pair<int, std::string> watch = std::make_pair(kind, std::string(name));
     bool added = false;
     if (std::find(S.watches.begin(), S.watches.end(), watch) == S.watches.end()) {
       S.watches.push_back(watch);
