@@ -12,6 +12,27 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What HELLO_OK reports: the machine this library was built for (the process it runs in). */
+#if defined(__x86_64__)
+#define HOST_MACHINE EM_X86_64
+#define HOST_TRIPLE "x86_64-pc-linux-gnu"
+#elif defined(__aarch64__)
+#define HOST_MACHINE EM_AARCH64
+#define HOST_TRIPLE "aarch64-unknown-linux-gnu"
+#elif defined(__i386__)
+#define HOST_MACHINE EM_386
+#define HOST_TRIPLE "i386-pc-linux-gnu"
+#elif defined(__arm__)
+#define HOST_MACHINE EM_ARM
+#define HOST_TRIPLE "arm-unknown-linux-gnueabihf"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define HOST_MACHINE EM_RISCV
+#define HOST_TRIPLE "riscv64-unknown-linux-gnu"
+#else
+#define HOST_MACHINE EM_NONE
+#define HOST_TRIPLE "unknown-unknown-linux-gnu"
+#endif
+
 static int token_ok(const char *t, uint16_t len)
 {
 	/* Constant time in the token's length: every byte is compared, whatever differs first. */
@@ -178,11 +199,11 @@ void link_handle(struct link_client *c, const struct jd_link_hdr *h, const uint8
 		jd_wr_u16(&b, JD_LINK_VERSION);
 		jd_wr_u16(&b, (uint16_t)jd_hooks_gdb_mode());
 		jd_wr_u32(&b, (uint32_t)getpid());
-		jd_wr_u16(&b, EM_X86_64);
+		jd_wr_u16(&b, HOST_MACHINE);
 		jd_wr_u16(&b, 0);
 		jd_wr_u64(&b, jd_registry_generation());
 		jd_wr_u32(&b, JD_LINK_MAX_FRAME);
-		jd_wr_str(&b, "x86_64-pc-linux-gnu", strlen("x86_64-pc-linux-gnu"));
+		jd_wr_str(&b, HOST_TRIPLE, strlen(HOST_TRIPLE));
 		jd_wr_end(&b, f);
 		break;
 	}

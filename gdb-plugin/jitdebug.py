@@ -25,11 +25,7 @@ import time
 
 import gdb
 
-OBJECT_ANNOUNCED = 0x1
-REGISTRY_GENERATION = 16       # offsetof(struct jd_registry, generation): unchanged and even = same list
-MAX_OBJECT_SIZE = 1 << 30      # the hooks refuse larger objects, so a larger size is corruption
 MAX_FRAMES = 256               # frames examined per stop
-MODES = {0: "eager", 1: "lazy", 2: "off"}
 # GDB's `source` sets __file__ only while the file runs.
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 
@@ -104,7 +100,7 @@ def target_kind():
 
 
 def read(addr, size):
-    if size < 0 or size > MAX_OBJECT_SIZE:
+    if size < 0 or size > const("max_object_size"):
         raise JitError("refusing to read %d bytes at 0x%x" % (size, addr))
     try:
         return bytes(inferior().read_memory(addr, size))
@@ -169,10 +165,35 @@ def lib():
                                             ctypes.c_size_t]
         _LIB.jd_watch_table_write.argtypes = [ctypes.c_uint64, ctypes.POINTER(Watch), ctypes.c_size_t, READ_FN, WRITE_FN,
                                               ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        _LIB.jd_constant.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)]
         _LIB.jd_object_first_symbol.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_walk_gdb_jit_list.argtypes = [ctypes.c_uint64, ctypes.c_uint, ctypes.c_int, ctypes.POINTER(Walk),
                                               ctypes.POINTER(ctypes.c_uint64)]
     return _LIB
+
+
+def const(name):
+    """A constant of the formats and limits, from libjitdebug (jd_constant): no number is copied here."""
+    if name not in _CONSTS:
+        value = ctypes.c_uint64()
+        if lib().jd_constant(name.encode(), ctypes.byref(value)) != 0:
+            raise JitError("libjitdebug does not know the constant %s (a mismatched library?)" % name)
+        _CONSTS[name] = value.value
+    return _CONSTS[name]
+
+
+_CONSTS = {}
+
+
+def mode_name(mode):
+    for name in ("eager", "lazy", "off"):
+        if mode == const("gdb_mode." + name):
+            return name
+    return "unknown (%d)" % mode
+
+
+def announced(e):
+    return bool(e.flags & const("object.announced"))
 
 
 def walker(found, skipped):
@@ -217,7 +238,7 @@ def walk_registry(force=False):
     if base is None:
         raise JitError("no jitdebug_registry in this process: is it running with the jitdebug hooks "
                        "(jitdebug-executor, LD_PRELOAD=libjitdebug-hooks.so, or linked in)?")
-    generation = struct.unpack("<Q", read(base + REGISTRY_GENERATION, 8))[0]
+    generation = struct.unpack("<Q", read(base + const("registry.generation"), 8))[0]
     if not force and S.entries is not None and generation == S.generation and generation % 2 == 0:
         return S.entries
     entries, skipped = [], []
@@ -225,7 +246,7 @@ def walk_registry(force=False):
     hdr, err = RegistryHeader(), ctypes.create_string_buffer(256)
     if lib().jd_walk_registry(base, ctypes.byref(walk), ctypes.byref(hdr), err, len(err)) != 0:
         raise JitError(err.value.decode(errors="replace"))
-    S.mode = MODES.get(hdr.mode, "unknown (%d)" % hdr.mode)
+    S.mode = mode_name(hdr.mode)
     S.entries, S.generation, S.skipped = entries, hdr.generation, skipped
     return entries
 
@@ -271,7 +292,7 @@ def save_object(e):
 
 def gdb_has(e):
     """Whether GDB's own JIT reader loaded the object (announced objects; in a core, if GDB could)."""
-    if not e.flags & OBJECT_ANNOUNCED:
+    if not announced(e):
         return False
     return target_kind() == "live" or gdb.find_pc_line(e.lo).symtab is not None
 
@@ -556,7 +577,7 @@ class JitList(gdb.Command):
         for e in entries:
             if e.id in S.loaded:
                 state = "loaded"
-            elif e.flags & OBJECT_ANNOUNCED:
+            elif announced(e):
                 state = "gdb-jit"
             else:
                 state = "-"
@@ -757,7 +778,7 @@ class JitStatus(gdb.Command):
         try:
             entries = walk_registry()
             gdb.write("mode: %s\nobjects: %d known, %d loaded by the plugin, %d announced to GDB\n" % (
-                S.mode, len(entries), len(S.loaded), sum(1 for e in entries if e.flags & OBJECT_ANNOUNCED)))
+                S.mode, len(entries), len(S.loaded), sum(1 for e in entries if announced(e))))
         except JitError as e:
             gdb.write("registry: %s\n" % e)
         gdb.write("watches: %s\n" % (", ".join("%s %s" % ("function" if k == 1 else "file", p) for k, p in S.watches)

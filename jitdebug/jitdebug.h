@@ -38,6 +38,13 @@ extern "C" {
  * [min, max], including values that do not fit 64 bits). */
 JD_API int jd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* The value of a named constant of the formats and limits, for callers that cannot include the
+ * headers (the GDB plugin, through ctypes), so that no number is copied: "max_object_size",
+ * "registry.generation" (offset of the field in struct jd_registry), "object.announced",
+ * "object.borrowed", "object.watched", "gdb_mode.eager", "gdb_mode.lazy", "gdb_mode.off",
+ * "watch.symbol", "watch.file", "watch.pattern" (bytes with the NUL), "watch.slots". 0, or -ENOENT. */
+JD_API int jd_constant(const char *name, uint64_t *value);
+
 /* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" (host "") with jd_parse_u64 for the port (0..65535).
  * 0, or -EINVAL with a message in err ("port 70000 is out of range (0-65535)"). */
 JD_API int jd_parse_hostport(const char *spec, char *host, size_t hostlen, uint16_t *port, char *err, size_t errlen);

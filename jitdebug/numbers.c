@@ -1,9 +1,12 @@
-/* numbers.c — the one strict parser for numbers and HOST:PORT that users type (CLI arguments,
+/* numbers.c — jd_constant (the named constants for callers without the headers), and the one strict
+ * parser for numbers and HOST:PORT that users type (CLI arguments,
  * environment variables, executor arguments). Nothing wraps: a value outside its range is an error
  * that names the range. */
 #include "jitdebug.h"
+#include "jitdebug-types.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +42,34 @@ int jd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+int jd_constant(const char *name, uint64_t *value)
+{
+	static const struct {
+		const char *name;
+		uint64_t value;
+	} table[] = {
+		{"max_object_size", JD_MAX_OBJECT_SIZE},
+		{"registry.generation", offsetof(struct jd_registry, generation)},
+		{"object.announced", JD_OBJECT_ANNOUNCED},
+		{"object.borrowed", JD_OBJECT_BORROWED},
+		{"object.watched", JD_OBJECT_WATCHED},
+		{"gdb_mode.eager", JD_GDB_EAGER},
+		{"gdb_mode.lazy", JD_GDB_LAZY},
+		{"gdb_mode.off", JD_GDB_OFF},
+		{"watch.symbol", JD_WATCH_SYMBOL},
+		{"watch.file", JD_WATCH_FILE},
+		{"watch.pattern", JD_WATCH_PATTERN},
+		{"watch.slots", JD_WATCH_SLOTS},
+	};
+	for (size_t i = 0; name && i < sizeof(table) / sizeof(table[0]); i++) {
+		if (strcmp(table[i].name, name) == 0) {
+			*value = table[i].value;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int jd_parse_hostport(const char *spec, char *host, size_t hostlen, uint16_t *port, char *err, size_t errlen)

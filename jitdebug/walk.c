@@ -91,8 +91,11 @@ static int check_walk(const struct jd_walk *w)
 int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_header *hdr, char *err, size_t errlen)
 {
 	uint8_t h[sizeof(struct jd_registry)];
-	if (check_walk(w) < 0)
+	if (check_walk(w) < 0) {
+		snprintf(err, errlen, "bad struct jd_walk: no reader, sz smaller than the fields every caller has, or "
+				      "fields this library does not know");
 		return -EINVAL;
+	}
 	if (w->read(w->ctx, base, h, sizeof(h)) != 0) {
 		snprintf(err, errlen, "cannot read the registry header at 0x%" PRIx64, base);
 		return -EFAULT;
