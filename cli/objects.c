@@ -16,40 +16,14 @@ int cli_print_add_symbol_file(const char *path)
 	const uint8_t *data = cli_map_file(path, &size);
 	if (!data)
 		return 1;
-	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
-	struct jd_elf_diag diag;
-	struct jd_elf *elf = jd_elf_open(data, size, &light, &diag);
-	int rc = 1;
-	uint16_t phnum = size >= sizeof(Elf64_Ehdr) ? (uint16_t)(data[offsetof(Elf64_Ehdr, e_phnum)] |
-								    data[offsetof(Elf64_Ehdr, e_phnum) + 1] << 8) : 0;
-	if (!elf) {
-		fprintf(stderr, "jitdebug: %s: not a JIT debug object: %s\n", path, diag.message);
-	} else if (jd_elf_type(elf) == ET_CORE || phnum) {
-		/* A core, an executable or a shared library: GDB loads those itself (core-file, file). */
-		fprintf(stderr, "jitdebug: %s: not a JIT debug object: %s\n", path,
-			jd_elf_type(elf) == ET_CORE ? "a core file (use `jitdebug core` to extract its JIT objects)"
-						    : "a linked program or library with program headers (GDB's `file` loads it)");
-	} else {
-		char line[16384];
-		int len = snprintf(line, sizeof(line), "add-symbol-file %s", path), n = 0;
-		for (size_t i = 1; i < jd_elf_section_count(elf) && len > 0 && (size_t)len < sizeof(line); i++) {
-			struct jd_elf_section s;
-			if (jd_elf_section(elf, i, &s) != 0 || !(s.flags & SHF_ALLOC) || s.addr == 0 || !*s.name ||
-			    strpbrk(s.name, " \t\n'\""))
-				continue;
-			len += snprintf(line + len, sizeof(line) - (size_t)len, " -s %s 0x%llx", s.name, (unsigned long long)s.addr);
-			n++;
-		}
-		if (n == 0)
-			fprintf(stderr, "jitdebug: %s: no allocated section has a load address\n", path);
-		else if (len < 0 || (size_t)len >= sizeof(line))
-			fprintf(stderr, "jitdebug: %s: too many sections for one command\n", path);
-		else
-			rc = printf("%s\n", line) < 0;
-		jd_elf_close(elf);
-	}
+	char line[16384], err[256];
+	int rc = jd_gdb_add_symbol_file(data, size, path, line, sizeof(line), err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "jitdebug: %s: %s\n", path, err);
+	else
+		rc = printf("%s\n", line) < 0;
 	cli_unmap_file(data, size);
-	return rc;
+	return rc ? 1 : 0;
 }
 
 int cli_add_symbol_file(int argc, char **argv)

@@ -13,7 +13,8 @@
 # The registry and GDB's JIT list are walked by libjitdebug (jd_walk_registry, jd_walk_gdb_jit_list,
 # through ctypes, reading GDB's view of the target): every read is checked, walks are capped and
 # cycle-checked, and sizes read from the target are capped there. ELF is not parsed here either:
-# `jitdebug add-symbol-file` (the CLI) turns a saved object into the GDB command that loads it.
+# libjitdebug turns a saved object into the GDB command that loads it (jd_gdb_add_symbol_file), and
+# parses `jit break` locations and writes the watch table as the LLDB plugin does.
 import ctypes
 import os
 import shlex
@@ -165,6 +166,8 @@ def lib():
                                             ctypes.c_size_t]
         _LIB.jd_watch_table_write.argtypes = [ctypes.c_uint64, ctypes.POINTER(Watch), ctypes.c_size_t, READ_FN, WRITE_FN,
                                               ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        _LIB.jd_gdb_add_symbol_file.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
+                                                ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_constant.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)]
         _LIB.jd_object_first_symbol.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_walk_gdb_jit_list.argtypes = [ctypes.c_uint64, ctypes.c_uint, ctypes.c_int, ctypes.POINTER(Walk),
@@ -279,15 +282,27 @@ def link_usable():
 
 
 def save_object(e):
+    """Saves the object to the cache; returns the GDB command that loads it at its addresses."""
     path = os.path.join(cache_dir(), "%d-%d.o" % (inferior().pid, e.id))
     if link_usable():
         args = ["fetch", "--connect", S.link, str(e.id), "-o", path]
         run_cli(args + (["--token", S.token] if S.token else []), timeout=120)
-        return path
-    data = read(e.symfile, e.size)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
+        with open(path, "rb") as f:
+            data = f.read()
+    else:
+        data = read(e.symfile, e.size)
+        with open(path, "wb") as f:
+            f.write(data)
+    return add_symbol_file_command(path, data)
+
+
+def add_symbol_file_command(path, data):
+    """`add-symbol-file PATH -s SECTION ADDR ...`, built by libjitdebug (jd_gdb_add_symbol_file) from the
+    object's section headers: ELF is not parsed here."""
+    out, err = ctypes.create_string_buffer(16384), ctypes.create_string_buffer(256)
+    if lib().jd_gdb_add_symbol_file(data, len(data), path.encode(), out, len(out), err, len(err)) != 0:
+        raise JitError(err.value.decode(errors="replace"))
+    return out.value.decode()
 
 
 def gdb_has(e):
@@ -301,36 +316,17 @@ def load_entries(todo, quiet=False):
     """Loads the objects (skipping those GDB's JIT reader or this plugin already has). Returns how many
     were loaded; objects that fail are reported and skipped."""
     todo = [e for e in todo if e.id not in S.loaded and not gdb_has(e)]
-    t0, done, paths = time.monotonic(), 0, {}
+    t0, done = time.monotonic(), 0
     for i, e in enumerate(todo):
         try:
-            paths[e.id] = save_object(e)
-        except JitError as err:
+            cmd = save_object(e)
+            gdb.execute(cmd, False, True)
+            S.loaded[e.id] = shlex.split(cmd)[1]
+            done += 1
+        except (JitError, gdb.error) as err:
             gdb.write("jit: object %d skipped: %s\n" % (e.id, err))
         if not quiet and len(todo) >= 1000 and (i + 1) % 1000 == 0:
-            gdb.write("jit: read %d/%d objects\n" % (i + 1, len(todo)))
-            gdb.flush()
-    ids = list(paths)
-    for start in range(0, len(ids), 256):
-        chunk = ids[start:start + 256]
-        try:
-            commands = run_cli(["add-symbol-file"] + [paths[i] for i in chunk], timeout=300).splitlines()
-        except JitError as err:
-            # One bad object fails the batch: load the rest one by one.
-            commands = []
-            for i in chunk:
-                try:
-                    commands += run_cli(["add-symbol-file", paths[i]]).splitlines()
-                except JitError as one_err:
-                    gdb.write("jit: object %d skipped: %s\n" % (i, one_err))
-        by_path = {paths[i]: i for i in chunk}
-        for cmd in commands:
-            path = shlex.split(cmd)[1]
-            gdb.execute(cmd, False, True)
-            S.loaded[by_path[path]] = path
-            done += 1
-        if not quiet and len(ids) >= 1000:
-            gdb.write("jit: loaded %d/%d objects\n" % (min(start + 256, len(ids)), len(ids)))
+            gdb.write("jit: loaded %d/%d objects\n" % (i + 1, len(todo)))
             gdb.flush()
     S.loads += done
     S.seconds += time.monotonic() - t0

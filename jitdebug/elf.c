@@ -445,6 +445,46 @@ int jd_elf_symbol(const struct jd_elf *elf, size_t index, struct jd_elf_symbol *
 	return 0;
 }
 
+int jd_gdb_add_symbol_file(const void *data, size_t size, const char *path, char *out, size_t len, char *err,
+			   size_t errlen)
+{
+	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	struct jd_elf_diag diag;
+	struct jd_elf *elf = jd_elf_open(data, size, &light, &diag);
+	if (!elf) {
+		snprintf(err, errlen, "not a JIT debug object: %s", diag.message);
+		return errno == ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	int rc = 0;
+	uint16_t phnum = (uint16_t)le16(elf->data + offsetof(Elf64_Ehdr, e_phnum)); /* the header was checked */
+	if (elf->type == ET_CORE || phnum) {
+		/* A core, an executable or a shared library: GDB loads those itself (core-file, file). */
+		snprintf(err, errlen, "not a JIT debug object: %s",
+			 elf->type == ET_CORE ? "a core file (use `jitdebug core` to extract its JIT objects)"
+					      : "a linked program or library with program headers (GDB's `file` loads it)");
+		rc = -EINVAL;
+	} else {
+		int n = 0;
+		size_t at = (size_t)snprintf(out, len, "add-symbol-file %s", path);
+		for (size_t i = 1; i < elf->shnum && at < len; i++) {
+			const struct jd_elf_section *s = &elf->secs[i];
+			if (!(s->flags & SHF_ALLOC) || s->addr == 0 || !*s->name || strpbrk(s->name, " \t\n'\""))
+				continue;
+			at += (size_t)snprintf(out + at, len - at, " -s %s 0x%llx", s->name, (unsigned long long)s->addr);
+			n++;
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "no allocated section has a load address");
+			rc = -ENOENT;
+		} else if (at >= len) {
+			snprintf(err, errlen, "too many sections for one command of %zu bytes", len);
+			rc = -E2BIG;
+		}
+	}
+	jd_elf_close(elf);
+	return rc;
+}
+
 int jd_elf_first_symbol(const struct jd_elf *elf, struct jd_elf_symbol *out)
 {
 	int have_object = 0;

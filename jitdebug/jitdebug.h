@@ -176,6 +176,13 @@ JD_API size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf 
  * -ENOMEM. */
 JD_API int jd_elf_make_absolute(uint8_t *data, size_t size, size_t *unapplied, struct jd_elf_diag *diag);
 
+/* The GDB command that loads the JIT debug object (data, size), saved at `path`, at its load
+ * addresses: "add-symbol-file PATH -s SECTION ADDR ..." for every allocated section with an address,
+ * into out (len bytes). Cores and linked programs (program headers) are refused. 0; -EINVAL (not a
+ * JIT debug object), -ENOENT (no section has an address) or -E2BIG (out too small), with err set. */
+JD_API int jd_gdb_add_symbol_file(const void *data, size_t size, const char *path, char *out, size_t len,
+				  char *err, size_t errlen);
+
 /* A short English name for the error code ("section out of bounds"). Never NULL. */
 JD_API const char *jd_elf_strerror(enum jd_elf_error code);
 
