@@ -44,6 +44,8 @@ class Entry(ctypes.Structure):
 
 READ_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t)
 WRITE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t)
+FOUND_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p)
+MISSING_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
 
 
 class Watch(ctypes.Structure):
@@ -168,6 +170,9 @@ def lib():
                                               ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_gdb_add_symbol_file.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
                                                 ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        _LIB.jd_source_map_auto.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t,
+                                            ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, FOUND_FN, MISSING_FN,
+                                            ctypes.c_void_p]
         _LIB.jd_constant.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)]
         _LIB.jd_object_first_symbol.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_walk_gdb_jit_list.argtypes = [ctypes.c_uint64, ctypes.c_uint, ctypes.c_int, ctypes.POINTER(Walk),
@@ -730,34 +735,25 @@ def auto_source_map(dirs):
     if not missing:
         gdb.write("jit: every source file of the loaded JIT objects is where its debug info says\n")
         return
-    index, seen = {}, 0
-    for d in dirs:
-        for root, _, names in os.walk(d):
-            for n in names:
-                index.setdefault(n, []).append(os.path.join(root, n))
-                seen += 1
-            if seen > 200000:
-                break
-    mapped = set()
-    for f in missing:
-        want = f.split("/")
-        best, best_len = None, 0
-        for cand in index.get(want[-1], []):
-            have = cand.split("/")
-            k = 0
-            while k < min(len(want), len(have)) and want[-1 - k] == have[-1 - k]:
-                k += 1
-            if k > best_len:
-                best, best_len = cand, k
-        if best is None:
-            gdb.write("jit: %s: not found under %s\n" % (f, " ".join(dirs)))
-            continue
-        src = "/".join(want[:len(want) - best_len]) or "/"
-        dst = "/".join(best.split("/")[:len(best.split("/")) - best_len]) or "/"
-        if (src, dst) not in mapped:
-            gdb.execute("set substitute-path %s %s" % (src, dst), False, True)
-            mapped.add((src, dst))
-            gdb.write("jit: mapped %s -> %s (%s)\n" % (src, dst, f))
+    maps, lost = [], []
+
+    def on_found(src, dst, f, ctx):
+        maps.append((src.decode(errors="replace"), dst.decode(errors="replace"), f.decode(errors="replace")))
+
+    def on_missing(f, ctx):
+        lost.append(f.decode(errors="replace"))
+
+    # libjitdebug indexes the directories and matches the files (jd_source_map_auto), as for LLDB.
+    files = (ctypes.c_char_p * len(missing))(*[f.encode() for f in missing])
+    roots = (ctypes.c_char_p * len(dirs))(*[d.encode() for d in dirs])
+    if lib().jd_source_map_auto(files, len(missing), roots, len(dirs), FOUND_FN(on_found), MISSING_FN(on_missing),
+                                None) != 0:
+        raise JitError("out of memory while indexing %s" % " ".join(dirs))
+    for f in lost:
+        gdb.write("jit: %s: not found under %s\n" % (f, " ".join(dirs)))
+    for src, dst, f in maps:
+        gdb.execute("set substitute-path %s %s" % (src, dst), False, True)
+        gdb.write("jit: mapped %s -> %s (%s)\n" % (src, dst, f))
 
 
 class JitStatus(gdb.Command):

@@ -307,6 +307,15 @@ struct jd_watch {
 JD_API int jd_watch_table_write(uint64_t table, const struct jd_watch *w, size_t n, jd_read_fn read,
 				jd_write_fn write, void *ctx, char *err, size_t errlen);
 
+/* `jit source-map --auto`: for each source file that is missing (moved since the JIT compiled it),
+ * the file under dirs with the same name and the longest common path suffix; found(from, to, file)
+ * is called once per new prefix pair (e.g. "/build/src" -> "/home/me/src"), not_found(file) (may be
+ * NULL) for files found nowhere. The index holds at most 200,000 files, 32 levels deep; symbolic links
+ * are not followed. 0 or -ENOMEM. */
+typedef void (*jd_source_map_fn)(const char *from, const char *to, const char *file, void *ctx);
+JD_API int jd_source_map_auto(const char *const *missing, size_t nmissing, const char *const *dirs, size_t ndirs,
+			      jd_source_map_fn found, void (*not_found)(const char *file, void *ctx), void *ctx);
+
 /* Walks GDB's JIT list from __jit_debug_descriptor at descriptor, with the target's pointer size (4 or
  * 8) and byte order. *count (may be NULL): entries read. 0, -EFAULT or -EINVAL. */
 JD_API int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian, const struct jd_walk *w,

@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <array>
 #include <map>
 #include <tuple>
 #include <memory>
@@ -737,49 +738,6 @@ std::vector<std::string> jit_source_files(Target &t) {
   return {files.begin(), files.end()};
 }
 
-std::vector<std::string> split_path(const std::string &p) {
-  std::vector<std::string> v;
-  size_t start = 0;
-  for (size_t i = 0; i <= p.size(); i++)
-    if (i == p.size() || p[i] == '/') {
-      v.push_back(p.substr(start, i - start));
-      start = i + 1;
-    }
-  return v;
-}
-
-std::string join_path(const std::vector<std::string> &v, size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n; i++)
-    s += (i ? "/" : "") + v[i];
-  return s.empty() ? "/" : s;
-}
-
-// Indexes the files under dir by basename (at most 200,000 files, 32 levels, no symlinks followed).
-void walk_dir(const std::string &dir, std::map<std::string, std::vector<std::string>> &index, size_t &seen,
-              int depth) {
-  DIR *d = opendir(dir.c_str());
-  if (!d)
-    return;
-  while (struct dirent *e = readdir(d)) {
-    if (seen > 200000)
-      break;
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-      continue;
-    std::string path = dir + "/" + e->d_name;
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0)
-      continue;
-    if (S_ISDIR(st.st_mode) && depth < 32) {
-      walk_dir(path, index, seen, depth + 1);
-    } else if (S_ISREG(st.st_mode)) {
-      index[e->d_name].push_back(path);
-      seen++;
-    }
-  }
-  closedir(d);
-}
-
 void auto_source_map(Target &t, lldb::SBDebugger d, const std::vector<std::string> &dirs,
                      lldb::SBCommandReturnObject &out) {
   std::vector<std::string> missing;
@@ -791,39 +749,31 @@ void auto_source_map(Target &t, lldb::SBDebugger d, const std::vector<std::strin
     out.Printf("jit: every source file of the loaded JIT objects is where its debug info says\n");
     return;
   }
-  std::map<std::string, std::vector<std::string>> index; // basename -> paths
-  size_t seen = 0;
-  for (const auto &dir : dirs)
-    walk_dir(dir, index, seen, 0);
-  std::set<std::pair<std::string, std::string>> mapped;
-  for (const auto &f : missing) {
-    std::vector<std::string> want = split_path(f);
-    std::string best;
-    size_t best_len = 0;
-    for (const auto &cand : index[want.back()]) {
-      std::vector<std::string> have = split_path(cand);
-      size_t k = 0;
-      while (k < want.size() && k < have.size() && want[want.size() - 1 - k] == have[have.size() - 1 - k])
-        k++;
-      if (k > best_len) {
-        best = cand;
-        best_len = k;
-      }
-    }
-    if (best.empty()) {
-      out.Printf("jit: %s: not found under the given directories\n", f.c_str());
-      continue;
-    }
-    std::vector<std::string> have = split_path(best);
-    std::string from = join_path(want, want.size() - best_len), to = join_path(have, have.size() - best_len);
-    if (!mapped.insert({from, to}).second)
-      continue;
+  // libjitdebug indexes the directories and matches the files (jd_source_map_auto), as for GDB.
+  struct Found {
+    std::vector<std::array<std::string, 3>> maps;
+    std::vector<std::string> lost;
+  } found;
+  std::vector<const char *> files, roots;
+  for (const auto &f : missing)
+    files.push_back(f.c_str());
+  for (const auto &r : dirs)
+    roots.push_back(r.c_str());
+  auto on_found = [](const char *from, const char *to, const char *file, void *ctx) {
+    static_cast<Found *>(ctx)->maps.push_back({from, to, file});
+  };
+  auto on_missing = [](const char *file, void *ctx) { static_cast<Found *>(ctx)->lost.push_back(file); };
+  if (jd_source_map_auto(files.data(), files.size(), roots.data(), roots.size(), on_found, on_missing, &found) != 0)
+    throw Error{"out of memory while indexing the directories"};
+  for (const auto &f : found.lost)
+    out.Printf("jit: %s: not found under the given directories\n", f.c_str());
+  for (const auto &m : found.maps) {
     lldb::SBCommandReturnObject r;
     d.GetCommandInterpreter().HandleCommand(
-        ("settings append target.source-map \"" + from + "\" \"" + to + "\"").c_str(), r);
+        ("settings append target.source-map \"" + m[0] + "\" \"" + m[1] + "\"").c_str(), r);
     if (!r.Succeeded())
       throw Error{format("target.source-map: %s", r.GetError())};
-    out.Printf("jit: mapped %s -> %s (%s)\n", from.c_str(), to.c_str(), f.c_str());
+    out.Printf("jit: mapped %s -> %s (%s)\n", m[0].c_str(), m[1].c_str(), m[2].c_str());
   }
 }
 
