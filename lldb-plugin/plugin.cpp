@@ -61,7 +61,6 @@ struct State {
   std::string link, token;
   std::vector<std::pair<int, std::string>> watches; // (JD_WATCH_*, pattern)
   bool watches_written = false;
-  std::string cache_dir;
   uint64_t registry = 0;            // jitdebug_registry's address in this process (0: not looked up)
   // The last walk, reused while the registry's generation stays the same and even (the hooks move it
   // on every change), so the stop hook's rounds and the callbacks do not re-read an unchanged registry.
@@ -70,9 +69,28 @@ struct State {
   std::string mode;
   double seconds = 0;
   uint64_t loads = 0;
-  bool stop_hook = false;
 };
-State S;
+
+// State per target: LLDB 16's SB API has no target id, but SBTargets compare equal for the same target.
+// A target's state starts with what was set while there was none (the link, watches).
+State NoTarget;
+std::vector<std::pair<lldb::SBTarget, std::unique_ptr<State>>> States;
+std::string CacheDir;     // one per LLDB session
+bool StopHookAdded = false; // one per LLDB session (on the dummy target, inherited by new targets)
+
+State &state_of(lldb::SBTarget t) {
+  if (!t.IsValid())
+    return NoTarget;
+  for (auto &kv : States)
+    if (kv.first == t)
+      return *kv.second;
+  auto st = std::make_unique<State>();
+  st->link = NoTarget.link;
+  st->token = NoTarget.token;
+  st->watches = NoTarget.watches;
+  States.emplace_back(t, std::move(st));
+  return *States.back().second;
+}
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -106,7 +124,7 @@ Kind kind_of(lldb::SBProcess &p) {
 
 // The state follows the process: another process (or none) starts afresh, but keeps the link, the
 // watches and the cache directory. The previous process's modules leave the target.
-void follow(lldb::SBTarget &target, lldb::SBProcess &p) {
+void follow(State &S, lldb::SBTarget &target, lldb::SBProcess &p) {
   lldb::user_id_t uid = p.IsValid() ? p.GetUniqueID() : 0;
   if (uid == S.process_uid)
     return;
@@ -127,17 +145,18 @@ struct Target {
   lldb::SBTarget target;
   lldb::SBProcess process;
   Kind kind;
+  State *st; // this target's plugin state
 
   explicit Target(lldb::SBDebugger d) : Target(d, d.GetSelectedTarget()) {}
   // In a breakpoint callback: the process that hit it.
   explicit Target(lldb::SBProcess p) : Target(p.GetTarget().GetDebugger(), p.GetTarget()) {}
   Target(lldb::SBDebugger d, lldb::SBTarget tg)
-      : debugger(d), target(tg), process(tg.GetProcess()), kind(kind_of(process)) {
-    follow(target, process);
+      : debugger(d), target(tg), process(tg.GetProcess()), kind(kind_of(process)), st(&state_of(tg)) {
+    follow(*st, target, process);
   }
   bool stopped() { return kind != Kind::None && !lldb::SBDebugger::StateIsRunningState(process.GetState()); }
   // The link answers only while the process runs, or when there is no process.
-  bool link_usable() { return !S.link.empty() && !stopped(); }
+  bool link_usable() { return !st->link.empty() && !stopped(); }
   // One link connection per command, opened on first use.
   jd_client *client();
   std::shared_ptr<jd_client> link;
@@ -162,8 +181,8 @@ int read_process(void *ctx, uint64_t addr, void *buf, size_t len) {
 }
 
 std::string cache_dir() {
-  if (!S.cache_dir.empty())
-    return S.cache_dir;
+  if (!CacheDir.empty())
+    return CacheDir;
   const char *base = getenv("JITDEBUG_CACHE");
   std::string tmpl;
   if (base && *base) {
@@ -177,8 +196,8 @@ std::string cache_dir() {
   buf.push_back('\0');
   if (!mkdtemp(buf.data()))
     throw Error{format("cannot create a cache directory %s: %s", tmpl.c_str(), strerror(errno))};
-  S.cache_dir = buf.data();
-  return S.cache_dir;
+  CacheDir = buf.data();
+  return CacheDir;
 }
 
 // ---- objects ------------------------------------------------------------------------------------
@@ -202,6 +221,7 @@ const char *mode_name(uint32_t m) { return m == 0 ? "eager" : m == 1 ? "lazy" : 
 
 // The registry read from the stopped process's (or core's) memory.
 const Objects &walk_registry(Target &t) {
+  State &S = *t.st;
   if (t.kind == Kind::None)
     throw Error{"no process and no core file: nothing to read JIT objects from"};
   if (!S.registry)
@@ -230,6 +250,7 @@ const Objects &walk_registry(Target &t) {
 }
 
 jd_client *Target::client() {
+  State &S = *st;
   if (link)
     return link.get();
   char err[256] = "";
@@ -254,6 +275,7 @@ int link_collect(const jd_link_object *o, void *ctx) {
 
 // The registry: from memory while stopped, else as the debug link lists it.
 Objects objects(Target &t) {
+  State &S = *t.st;
   if (!t.link_usable())
     return walk_registry(t);
   Objects objs;
@@ -272,6 +294,7 @@ const jd_registry_object *covering(uint64_t pc, const Objects &objs) {
 
 // Whether some module already covers the object's code (LLDB's own JIT loader, or us).
 bool lldb_has(Target &t, const jd_registry_object &o) {
+  State &S = *t.st;
   if (S.loaded.count(o.id))
     return true;
   lldb::SBAddress a = t.target.ResolveLoadAddress(o.lo);
@@ -299,6 +322,7 @@ std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_regis
 }
 
 void load_one(Target &t, const jd_registry_object &o) {
+  State &S = *t.st;
   size_t size = 0;
   auto bytes = object_bytes(t, o, size);
   std::string path = format("%s/%" PRIu64 "-%" PRIu64 ".o", cache_dir().c_str(),
@@ -332,6 +356,7 @@ void load_one(Target &t, const jd_registry_object &o) {
 // Loads the objects (skipping those LLDB already has); failures are reported and skipped.
 size_t load(Target &t, const std::vector<jd_registry_object> &todo, lldb::SBCommandReturnObject *out,
             bool progress) {
+  State &S = *t.st;
   double t0 = now();
   size_t done = 0, i = 0;
   for (const auto &o : todo) {
@@ -354,6 +379,7 @@ size_t load(Target &t, const std::vector<jd_registry_object> &todo, lldb::SBComm
 }
 
 void unload(Target &t, const std::vector<uint64_t> &ids) {
+  State &S = *t.st;
   for (uint64_t id : ids) {
     auto it = S.loaded.find(id);
     if (it == S.loaded.end())
@@ -390,6 +416,7 @@ size_t load_frames(Target &t) {
 }
 
 void sync_unregistered(Target &t) {
+  State &S = *t.st;
   if (S.loaded.empty())
     return;
   const Objects &objs = walk_registry(t);
@@ -425,6 +452,7 @@ lldb::SBBreakpoint internal_breakpoint(lldb::SBTarget target, const char *name, 
 // Writes the `jit break` watches into the process's jitdebug_watches table, and sets the breakpoint on
 // jitdebug_debugger_notify. false when there is no live process with the hooks yet.
 bool write_watches(Target &t) {
+  State &S = *t.st;
   if (t.kind != Kind::Live || S.watches.empty() || !t.stopped())
     return false;
   uint64_t base = t.symbol("jitdebug_watches");
@@ -452,6 +480,7 @@ bool write_watches(Target &t) {
 bool registration_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &loc) {
   try {
     Target t(process);
+    State &S = *t.st;
     if (S.watches.empty() || S.watches_written || write_watches(t))
       loc.GetBreakpoint().SetEnabled(false);
   } catch (const Error &) {
@@ -510,11 +539,11 @@ bool parse_u64(const std::string &s, uint64_t &out) {
 }
 
 void ensure_stop_hook(lldb::SBDebugger d) {
-  if (S.stop_hook)
+  if (StopHookAdded)
     return;
   lldb::SBCommandReturnObject r;
   d.GetCommandInterpreter().HandleCommand("target stop-hook add -o \"jit on-stop\"", r);
-  S.stop_hook = r.Succeeded();
+  StopHookAdded = r.Succeeded();
 }
 
 class Command : public lldb::SBCommandPluginInterface {
@@ -535,6 +564,7 @@ public:
 
 class Connect : public Command {
   void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    State &S = *t.st;
     std::string addr, token = S.token;
     for (size_t i = 0; i < args.size(); i++) {
       if (args[i] == "--token" && i + 1 < args.size())
@@ -601,6 +631,7 @@ std::string first_symbol(Target &t, const jd_registry_object &o) {
 
 class List : public Command {
   void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    State &S = *t.st;
     if (!args.empty())
       throw Error{"usage: jit list"};
     Objects objs = objects(t);
@@ -653,6 +684,7 @@ class Load : public Command {
 
 class Unload : public Command {
   void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    State &S = *t.st;
     uint64_t id = 0;
     if (args.size() != 1 || (args[0] != "all" && !parse_decimal(args[0], id)))
       throw Error{"usage: jit unload ID|all"};
@@ -672,6 +704,7 @@ class Unload : public Command {
 
 class Break : public Command {
   void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    State &S = *t.st;
     if (args.size() != 1)
       throw Error{"usage: jit break FUNCTION | FILE:LINE"};
     if (!t.target.IsValid())
@@ -722,7 +755,7 @@ std::vector<std::string> jit_source_files(Target &t) {
     lldb::SBModule m = t.target.GetModuleAtIndex(i);
     const char *name = m.GetFileSpec().GetFilename();
     const char *dir = m.GetFileSpec().GetDirectory();
-    bool ours = dir && !S.cache_dir.empty() && S.cache_dir == dir;
+    bool ours = dir && !CacheDir.empty() && CacheDir == dir;
     if (!ours && !(name && strncmp(name, "JIT(", 4) == 0))
       continue;
     for (uint32_t c = 0; c < m.GetNumCompileUnits(); c++) {
@@ -805,6 +838,7 @@ class SourceMap : public Command {
 
 class Status : public Command {
   void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
+    State &S = *t.st;
     out.Printf("target: %s\n", t.kind == Kind::Core ? "core" : t.kind == Kind::Live ? "live" : "none");
     out.Printf("link: %s%s\n", S.link.empty() ? "not connected" : S.link.c_str(),
                S.link.empty() ? "" : t.link_usable() ? " (in use)" : " (not used while stopped)");
@@ -864,6 +898,7 @@ class LoadCore : public Command {
 // something fails.
 class OnStop : public Command {
   void run(Target &t, const std::vector<std::string> &, lldb::SBCommandReturnObject &) override {
+    State &S = *t.st;
     if (!S.registry && t.kind == Kind::Live)
       S.registry = t.symbol("jitdebug_registry");
     if (t.kind != Kind::Live || !t.stopped() || !S.registry)

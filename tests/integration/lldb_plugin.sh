@@ -193,6 +193,14 @@ LINK=$(link_address "$TMP/host.err")
 # The link, with no process in LLDB: list, load, look up.
 timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $PLUGIN" -o "target create $JD_BUILD/bin/link_host" \
 	-o "jit connect $LINK" -o 'jit list' -o 'jit load 1' -o "image lookup -a $LEAF" -o 'jit status' > "$TMP/nolive.out" 2>&1
+# Plugin state is per target: a watch set on one target is not another target's.
+timeout 60 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $PLUGIN" -o "target create $JD_BUILD/bin/link_host" \
+	-o 'jit break jd_leaf' -o "target create $EXECUTOR" -o 'jit status' -o 'target select 0' -o 'jit status' \
+	> "$TMP/targets.out" 2>&1
+sed -n '/target create .*jitdebug-executor/,/target select 0/p' "$TMP/targets.out" > "$TMP/target2.txt"
+sed -n '/target select 0/,$p' "$TMP/targets.out" > "$TMP/target1.txt"
+expect "per target: the second target has no watches" "$TMP/target2.txt" "^watches: none$"
+expect "per target: the first target keeps its watch" "$TMP/target1.txt" "^watches: function jd_leaf$"
 expect "link: jit connect with no process" "$TMP/nolive.out" "^jit: connected to $LINK \(pid $HPID, "
 expect "link: jit list over the link" "$TMP/nolive.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +- +jd_leaf$"
 expect "link: jit load fetches over the link" "$TMP/nolive.out" "^jit: loaded 1 object$"
