@@ -75,6 +75,9 @@ const char *jd_registry_first_symbol(struct jd_obj_view *v);
 /* Whether the held object defines a function or object symbol `name` (len bytes): a binary search in
  * the object's symbol index, built by the first call (one parse) and kept with the object. */
 int jd_registry_defines(struct jd_obj_view *v, const char *name, size_t len);
+/* The oldest live object whose allocated range holds addr (the address index): id, range, size and
+ * flags in *out (not held: no bytes). 0 or -ENOENT. */
+int jd_registry_lookup_addr(uint64_t addr, struct jd_obj_view *out);
 /* Copies up to len bytes of object id from off into dst (the object held, the copy made outside the
  * registry lock). -ENOENT, -ERANGE. */
 int jd_registry_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size);

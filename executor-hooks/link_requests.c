@@ -3,8 +3,8 @@
  * What a client asks never makes a registration wait: objects are parsed (first symbols, symbol
  * lookups) while *held* (jd_registry_hold), outside the registry lock, which is taken only to count
  * references for a chunk of LINK_WALK_CHUNK objects (FETCH: one object; its bytes are copied
- * outside the lock). LOOKUP_ADDR compares addresses under the lock, LINK_WALK_CHUNK objects at a
- * time. Each reply is built in memory and queued whole. */
+ * outside the lock). LOOKUP_ADDR uses the registry's address index. Each reply is built in memory and
+ * queued whole. */
 #include "link-internal.h"
 
 #include <elf.h>
@@ -116,29 +116,6 @@ static void lookup_symbol(struct jd_wbuf *b, const char *name, size_t len, uint3
 	jd_wr_end(b, f);
 }
 
-struct addr_ctx {
-	uint64_t addr, last_id;
-	unsigned in_chunk;
-	struct jd_obj_view hit;
-	int found;
-};
-
-/* Compares only; stops after LINK_WALK_CHUNK objects so the walk goes on from last_id with the
- * registry lock released in between. */
-static int lookup_addr_cb(const struct jd_obj_view *v, void *p)
-{
-	struct addr_ctx *a = p;
-	if (a->in_chunk++ == LINK_WALK_CHUNK)
-		return 1;
-	a->last_id = v->id;
-	if (a->addr >= v->lo && a->addr < v->hi) {
-		a->hit = *v;
-		a->found = 1;
-		return 1;
-	}
-	return 0;
-}
-
 static int fetch(struct link_client *c, struct jd_wbuf *b, uint64_t id, uint64_t off, uint32_t len, uint32_t seq)
 {
 	uint32_t got = 0;
@@ -231,19 +208,17 @@ void link_handle(struct link_client *c, const struct jd_link_hdr *h, const uint8
 		break;
 	}
 	case JD_MSG_LOOKUP_ADDR: {
-		struct addr_ctx a = {.addr = jd_rd_u64(&r)};
+		uint64_t addr = jd_rd_u64(&r);
 		if (r.bad) {
 			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed LOOKUP", 1);
 			return;
 		}
-		do {
-			a.in_chunk = 0;
-			jd_registry_walk(a.last_id, 0, lookup_addr_cb, &a);
-		} while (!a.found && a.in_chunk > LINK_WALK_CHUNK);
+		struct jd_obj_view hit;
+		int found = jd_registry_lookup_addr(addr, &hit) == 0; /* the address index: no walk */
 		f = jd_wr_begin(&b, JD_MSG_LOOKUP_OK, h->seq);
-		jd_wr_u32(&b, (uint32_t)a.found);
-		if (a.found)
-			put_object(&b, &a.hit);
+		jd_wr_u32(&b, (uint32_t)found);
+		if (found)
+			put_object(&b, &hit);
 		jd_wr_end(&b, f);
 		break;
 	}

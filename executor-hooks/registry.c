@@ -5,7 +5,9 @@
  * and validating it, fixing NOBITS addresses — is done before taking it, so the critical section is a
  * few pointer writes (plus the call to __jit_debug_register_code in eager mode).
  *
- * Each object is one allocation: struct obj, followed by its copied bytes unless borrowed. Readers
+ * Each object is one allocation: struct obj, followed by its copied bytes unless borrowed. Indexes:
+ * by id (a hash), by address (1 MiB buckets of each object's range), and per object, built on first
+ * use by a holder, by symbol name (a sorted hash table). Readers
  * that parse objects (the link server) hold them (jd_registry_hold: a reference count) and work
  * outside the lock, so what a client asks never lengthens a registration's wait for the lock. The
  * last reference frees a copied object; unregistering a borrowed one waits until the holders are
@@ -222,6 +224,112 @@ static struct obj *index_find(uint64_t id, struct obj ***link_out)
 	return NULL;
 }
 
+/* ---- address index (under lock) ------------------------------------------------------------- *
+ * The ids of the objects whose allocated range [lo, hi) touches each 1 MiB of address space, in a
+ * hash of buckets; an object spanning more than ADDR_SPAN_MAX MiB (sections far apart) goes to the
+ * `wide` bucket, which every lookup scans. Unregistration costs nothing here: a bucket keeps ids, and
+ * ids of objects gone (never reused) are dropped when a lookup meets them or when the bucket would
+ * grow, so a bucket holds at most about twice its live objects. Ranges of different objects may
+ * overlap (one object's sections around another's): a lookup returns the oldest object whose range
+ * holds the address, as a walk would. */
+enum { ADDR_SHIFT = 20, ADDR_SPAN_MAX = 64, ADDR_CHAINS = 4096 };
+
+struct addr_bucket {
+	uint64_t key; /* address >> ADDR_SHIFT */
+	struct addr_bucket *next;
+	uint64_t *ids;
+	size_t n, cap;
+};
+
+static struct addr_bucket *addr_chains[ADDR_CHAINS];
+static struct addr_bucket wide;
+
+static struct obj *index_find(uint64_t id, struct obj ***link_out);
+
+static int obj_is_wide(const struct obj *o)
+{
+	return ((o->reg.hi - 1) >> ADDR_SHIFT) - (o->reg.lo >> ADDR_SHIFT) >= ADDR_SPAN_MAX;
+}
+
+static struct addr_bucket *addr_bucket(uint64_t key, int create)
+{
+	struct addr_bucket **chain = &addr_chains[(key * 0x9E3779B97F4A7C15ull) >> 52 & (ADDR_CHAINS - 1)];
+	for (struct addr_bucket *b = *chain; b; b = b->next)
+		if (b->key == key)
+			return b;
+	if (!create)
+		return NULL;
+	struct addr_bucket *b = calloc(1, sizeof(*b));
+	if (b) {
+		b->key = key;
+		b->next = *chain;
+		*chain = b;
+	}
+	return b;
+}
+
+/* Drops the ids of unregistered objects. */
+static void bucket_compact(struct addr_bucket *b)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (index_find(b->ids[i], NULL))
+			b->ids[k++] = b->ids[i];
+	b->n = k;
+}
+
+static int bucket_add(struct addr_bucket *b, uint64_t id)
+{
+	if (b->n == b->cap)
+		bucket_compact(b);
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 4;
+		uint64_t *nv = realloc(b->ids, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		b->ids = nv;
+		b->cap = ncap;
+	}
+	b->ids[b->n++] = id;
+	return 0;
+}
+
+/* Called with o in the id index already; on failure the ids added stay and are dropped later. */
+static int addr_insert(struct obj *o)
+{
+	if (o->reg.hi <= o->reg.lo)
+		return 0;
+	if (obj_is_wide(o))
+		return bucket_add(&wide, o->reg.id);
+	for (uint64_t k = o->reg.lo >> ADDR_SHIFT; k <= (o->reg.hi - 1) >> ADDR_SHIFT; k++) {
+		struct addr_bucket *b = addr_bucket(k, 1);
+		if (!b || bucket_add(b, o->reg.id) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct obj *bucket_find(struct addr_bucket *b, uint64_t addr, struct obj *best)
+{
+	size_t k = 0;
+	for (size_t i = 0; b && i < b->n; i++) {
+		struct obj *o = index_find(b->ids[i], NULL);
+		if (!o)
+			continue; /* gone: dropped below */
+		b->ids[k++] = b->ids[i];
+		if (addr >= o->reg.lo && addr < o->reg.hi && (!best || o->reg.id < best->reg.id))
+			best = o;
+	}
+	if (b)
+		b->n = k;
+	return best;
+}
+
+static struct obj *addr_find(uint64_t addr)
+{
+	return bucket_find(&wide, addr, bucket_find(addr_bucket(addr >> ADDR_SHIFT, 0), addr, NULL));
+}
+
 /* ---- registration --------------------------------------------------------------------------- */
 
 static struct obj *obj_of_entry(uint64_t entry_addr)
@@ -353,6 +461,16 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 		free(o);
 		return -ENOMEM;
 	}
+	if (addr_insert(o) < 0) {
+		struct obj **link;
+		if (index_find(o->reg.id, &link))
+			*link = o->hnext; /* the ids it left in buckets are dropped later */
+		next_id++;                /* that id is never used again */
+		pthread_mutex_unlock(&lock);
+		jd_parsed_fini(&parsed);
+		free(o);
+		return -ENOMEM;
+	}
 	next_id++;
 	jitdebug_registry.generation++; /* odd: editing */
 	o->reg.prev = jitdebug_registry.last;
@@ -412,7 +530,7 @@ int jd_unregister_object(uint64_t id)
 		pthread_mutex_unlock(&lock);
 		return -ENOENT;
 	}
-	*link = o->hnext;
+	*link = o->hnext; /* its ids in the address index are dropped when met */
 	if (o->reg.flags & JD_OBJECT_ANNOUNCED)
 		jd_gdb_retract_locked(&o->gdb);
 	jitdebug_registry.generation++;
@@ -668,6 +786,19 @@ int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct j
 	}
 	pthread_mutex_unlock(&lock);
 	return ret;
+}
+
+int jd_registry_lookup_addr(uint64_t addr, struct jd_obj_view *out)
+{
+	pthread_mutex_lock(&lock);
+	struct obj *o = addr_find(addr);
+	if (o) {
+		*out = view_of(o);
+		out->data = NULL; /* not held: the ids and range only */
+		out->ref = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+	return o ? 0 : -ENOENT;
 }
 
 int jd_registry_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size)

@@ -247,6 +247,53 @@ static void lookups_by_address_and_symbol(void)
 	close(fd);
 }
 
+static uint64_t reg_at(uint64_t text, uint64_t data)
+{
+	struct eb b;
+	eb_build(&b, text);
+	eb_shdr(&b, EB_BSS)->sh_size = 0;
+	eb_shdr(&b, EB_DATA)->sh_addr = data;
+	uint64_t id = 0;
+	jd_register_object(b.buf, b.size, NULL, &id);
+	return id;
+}
+
+/* The id LOOKUP_ADDR answers for addr, or 0. */
+static uint64_t lookup_addr(int fd, uint64_t addr)
+{
+	struct jd_link_hdr h;
+	if (request(fd, JD_MSG_LOOKUP_ADDR, 13, fill_u64, &addr, &h) != JD_MSG_LOOKUP_OK)
+		return ~0ull;
+	struct jd_rcur r = {payload, h.size, 0, 0};
+	return jd_rd_u32(&r) ? jd_rd_u64(&r) : 0;
+}
+
+/* The address index: objects whose ranges overlap (the oldest holding the address wins, as in a walk),
+ * an object whose sections lie 1 GiB apart (the "wide" list), a range that crosses a 1 MiB bucket,
+ * and unregistration. */
+static void lookup_addr_by_the_index(void)
+{
+	uint64_t x = 0x7e0000000000;
+	uint64_t a = reg_at(x, x + 0x1000);                     /* [x, x+0x1004) */
+	uint64_t c = reg_at(x + 0x800, x + 0x1800);             /* [x+0x800, x+0x1804): overlaps a */
+	uint64_t w = reg_at(0x7d0000000000, 0x7d0040000000);    /* 1 GiB apart */
+	uint64_t e = reg_at(x + 0xffff0, x + 0x100ff0);         /* crosses into the next MiB */
+	int fd = hello();
+	CHECK(lookup_addr(fd, x + 4) == a, "a's text");
+	CHECK(lookup_addr(fd, x + 0x804) == a, "inside both: the older one");
+	CHECK(lookup_addr(fd, x + 0x1700) == c, "only c");
+	CHECK(lookup_addr(fd, 0x7d0000000004) == w && lookup_addr(fd, 0x7d0020000000) == w, "the wide one");
+	CHECK(lookup_addr(fd, x + 0x100000) == e && lookup_addr(fd, x + 0xffff4) == e, "across a bucket edge");
+	CHECK(lookup_addr(fd, x + 0x200000) == 0 && lookup_addr(fd, 0x10) == 0, "nothing there");
+	jd_unregister_object(a);
+	CHECK(lookup_addr(fd, x + 0x804) == c && lookup_addr(fd, x + 4) == 0, "after a leaves");
+	jd_unregister_object(c);
+	jd_unregister_object(w);
+	jd_unregister_object(e);
+	CHECK(lookup_addr(fd, x + 0x1700) == 0 && lookup_addr(fd, 0x7d0000000004) == 0, "after all leave");
+	close(fd);
+}
+
 static void subscribe_and_watch_events(void)
 {
 	int fd = hello();
@@ -875,6 +922,7 @@ int main(void)
 	RUN(fetch_whole_object_in_chunks);
 	RUN(fetch_past_end_and_unregistered_id);
 	RUN(lookups_by_address_and_symbol);
+	RUN(lookup_addr_by_the_index);
 	RUN(subscribe_and_watch_events);
 	RUN(reject_request_before_hello);
 	RUN(reject_bad_version);
