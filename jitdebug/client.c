@@ -201,10 +201,10 @@ static int call(struct jd_client *c, struct jd_wbuf *b, uint32_t seq, uint16_t w
 			queue_event(c, &h, r);
 			continue;
 		}
+		if (h.type == JD_MSG_ERROR && (h.seq == seq || h.seq == 0))
+			return map_error(c, r); /* seq 0: the server's own notice (refused, timed out) before it closes */
 		if (h.seq != seq)
 			return fail(c, -EPROTO, "reply for request %u while waiting for %u", h.seq, seq);
-		if (h.type == JD_MSG_ERROR)
-			return map_error(c, r);
 		if (h.type != want)
 			return fail(c, -EPROTO, "unexpected reply type 0x%x", h.type);
 		return 0;
@@ -234,6 +234,8 @@ struct jd_client *jd_client_connect(const char *hostport, const struct jd_client
 		goto out;
 	}
 	snprintf(service, sizeof(service), "%u", port);
+	int attempt = 0;
+retry:;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
 	int gai = getaddrinfo(host[0] ? host : "127.0.0.1", service, &hints, &res);
 	if (gai) {
@@ -265,7 +267,15 @@ struct jd_client *jd_client_connect(const char *hostport, const struct jd_client
 	jd_wr_str(&b, tok, strlen(tok));
 	jd_wr_end(&b, f);
 	struct jd_rcur r;
-	if ((err = call(c, &b, seq, JD_MSG_HELLO_OK, &r)))
+	if ((err = call(c, &b, seq, JD_MSG_HELLO_OK, &r)) == -ENOSPC && attempt < 4) {
+		/* Refused for room (too many connections before HELLO, or no slot): try again shortly. */
+		close(c->fd);
+		c->fd = -1;
+		struct timespec ts = {0, (long)(25000000L << attempt++)};
+		nanosleep(&ts, NULL);
+		goto retry;
+	}
+	if (err)
 		goto out;
 	c->info.version = jd_rd_u16(&r);
 	c->info.gdb_mode = jd_rd_u16(&r);

@@ -68,6 +68,22 @@ for _ in $(seq 100); do [ -s "$TMP/rs.port" ] && break; sleep 0.05; done
 run "list against a server that repeats an id" 1 "malformed LIST reply: object id 5 after 5" \
 	"$JITDEBUG" list --connect "127.0.0.1:$(cat "$TMP/rs.port")"
 
+# ---- a link server at its pre-HELLO limit: the CLI says why (the server's ERROR), after retrying ----
+start_link_host JITDEBUG_LISTEN=127.0.0.1:0
+LINK=$(link_address "$TMP/host.err")
+python3 - "$LINK" <<'PY' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+held = [socket.create_connection((host, int(port))) for _ in range(16)]
+time.sleep(4)
+PY
+PIDS+=($!)
+sleep 0.5
+run "list while 16 connections sit before HELLO" 1 "too many connections waiting for HELLO" "$JITDEBUG" list --connect "$LINK"
+sleep 5
+timeout 10 "$JITDEBUG" list --connect "$LINK" > "$TMP/list-after.out" 2>&1
+expect "list once they are gone" "$TMP/list-after.out" "^1 +0x"
+
 # ---- files that are not files ----
 mkfifo "$TMP/fifo"
 run "jitdump-check on a FIFO" 1 "fifo: not a regular file" "$JITDEBUG" jitdump-check "$TMP/fifo"
