@@ -41,17 +41,7 @@ static int read_frame(int fd, uint8_t *buf, size_t room)
 
 static int hello(void)
 {
-	int fd = dial();
-	struct jd_wbuf b = {0};
-	size_t f = jd_wr_begin(&b, JD_MSG_HELLO, 1);
-	jd_wr_u16(&b, 1);
-	jd_wr_u16(&b, 1);
-	jd_wr_str(&b, "", 0);
-	jd_wr_end(&b, f);
-	send_frame(fd, &b);
-	jd_wr_free(&b);
-	static _Thread_local uint8_t buf[4096];
-	return fd >= 0 && read_frame(fd, buf, sizeof(buf)) == JD_MSG_HELLO_OK ? fd : -1;
+	return link_hello("");
 }
 
 static void *flooder(void *arg)

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "dwarf-lines.h"
 #include "jitdebug.h"
+#include "jitdebug-types.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -104,12 +105,12 @@ static int print_object(const struct jd_link_object *o, void *p)
 	if (l->json) {
 		printf("%s{\"id\":%llu,\"lo\":\"0x%llx\",\"hi\":\"0x%llx\",\"size\":%llu,\"announced\":%s,\"first_symbol\":",
 		       l->n ? "," : "", (unsigned long long)o->id, (unsigned long long)o->lo, (unsigned long long)o->hi,
-		       (unsigned long long)o->size, (o->flags & 1) ? "true" : "false");
+		       (unsigned long long)o->size, (o->flags & JD_OBJECT_ANNOUNCED) ? "true" : "false");
 		json_str(stdout, o->first_symbol);
 		printf("}");
 	} else {
 		printf("%-8llu 0x%012llx-0x%012llx %9llu %-9s %s\n", (unsigned long long)o->id, (unsigned long long)o->lo,
-		       (unsigned long long)o->hi, (unsigned long long)o->size, (o->flags & 1) ? "announced" : "-",
+		       (unsigned long long)o->hi, (unsigned long long)o->size, (o->flags & JD_OBJECT_ANNOUNCED) ? "announced" : "-",
 		       o->first_symbol);
 	}
 	l->n++;
@@ -256,9 +257,9 @@ int cli_watch(int argc, char **argv)
 		return 1;
 	int err = jd_client_subscribe(c, 1);
 	uint32_t wid;
-	if (!err && a.symbol && (err = jd_client_watch(c, 1, a.symbol, &wid)) == 0)
+	if (!err && a.symbol && (err = jd_client_watch(c, JD_WATCH_SYMBOL, a.symbol, &wid)) == 0)
 		printf("watch %u: symbol %s\n", wid, a.symbol);
-	if (!err && a.file && (err = jd_client_watch(c, 2, a.file, &wid)) == 0)
+	if (!err && a.file && (err = jd_client_watch(c, JD_WATCH_FILE, a.file, &wid)) == 0)
 		printf("watch %u: file %s\n", wid, a.file);
 	if (err) {
 		fprintf(stderr, "jitdebug watch: %s\n", jd_client_error(c));

@@ -54,16 +54,11 @@ int jd_register_from_address(uint64_t addr, uint64_t size, uint32_t flags, uint6
 struct jd_obj_view {
 	uint64_t id, size, lo, hi;
 	uint32_t flags;
-	const uint8_t *data;    /* valid inside the walk callback, or until jd_registry_release */
+	const uint8_t *data;    /* valid until jd_registry_release */
 	const char *first_sym;  /* jd_elf_first_symbol's name or ""; NULL from jd_registry_hold when not
 				 * computed yet (jd_registry_first_symbol) */
 	void *ref;              /* the held object (jd_registry_hold) */
 };
-/* Under the registry lock: fn for each live object with id > after_id, oldest first, until fn
- * returns non-zero (which is returned). Callers that do real work per object stop after a few (see
- * link.c) and walk again from the last id, so the lock is never held for long. */
-#define JD_WALK_FIRST_SYMBOL 0x1u /* fill first_sym (parses the object once, then cached) */
-int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx);
 /* Holds up to max live objects with id > after_id, oldest first: their views (bytes included) stay
  * valid outside the registry lock until jd_registry_release, even if they are unregistered meanwhile.
  * For work that parses objects (the link's LIST and LOOKUP_SYMBOL): the lock is held only to count
@@ -95,18 +90,12 @@ void jd_link_unregistered_locked(uint64_t id);
 struct jd_parsed;
 int jd_link_match_watches(struct jd_parsed *p, uint64_t id);
 void jitdebug_debugger_notify(uint64_t id);
-/* The link server's client counters (link.c), for jd_hooks_stats. */
-struct jd_link_counters {
-	uint64_t accepted, refused, evicted, timed_out, overflowed;
-};
-void jd_link_counters(struct jd_link_counters *out);
-/* Fork handlers (registry.c runs them in lock order): prepare takes the lock, parent releases it,
- * child releases it and resets what belongs to the parent's process. */
-void jd_link_fork_prepare(void);
-void jd_link_fork_parent(void);
-void jd_link_fork_child(void);
-void jd_nobits_fork_prepare(void);
-void jd_nobits_fork_parent(void);
+/* Fills the link_* counters of jd_hooks_stats (link.c). */
+void jd_link_stats(struct jd_hooks_stats *s);
+/* Fork handlers (registry.c runs them in lock order; enum jd_fork_phase of runtime.h): PREPARE takes
+ * the lock, PARENT releases it, CHILD releases it and resets what belongs to the parent's process. */
+void jd_link_fork(enum jd_fork_phase phase);
+void jd_nobits_fork(enum jd_fork_phase phase);
 /* For the fuzzer only: feeds bytes to the frame handlers as client slot 0 (see link.c). */
 int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len);
 

@@ -51,7 +51,6 @@ pthread_mutex_t jd_link_mu = PTHREAD_MUTEX_INITIALIZER;
 struct link_client jd_link_clients[LINK_MAX_CLIENTS];
 _Atomic int jd_link_subscribers;
 
-static _Atomic int running;
 static _Atomic int wake_pending; /* an eventfd write is on its way: later events need no syscall */
 static int lfd = -1, wfd = -1;
 static char token[JD_LINK_MAX_TOKEN + 1];
@@ -70,13 +69,13 @@ const char *jd_link_token(size_t *len)
 	return token;
 }
 
-void jd_link_counters(struct jd_link_counters *out)
+void jd_link_stats(struct jd_hooks_stats *s)
 {
-	out->accepted = atomic_load(&ctr.accepted);
-	out->refused = atomic_load(&ctr.refused);
-	out->evicted = atomic_load(&ctr.evicted);
-	out->timed_out = atomic_load(&ctr.timed_out);
-	out->overflowed = atomic_load(&ctr.overflowed);
+	s->link_accepted = atomic_load(&ctr.accepted);
+	s->link_refused = atomic_load(&ctr.refused);
+	s->link_evicted = atomic_load(&ctr.evicted);
+	s->link_timed_out = atomic_load(&ctr.timed_out);
+	s->link_overflowed = atomic_load(&ctr.overflowed);
 }
 
 static uint64_t now_ms(void)
@@ -215,16 +214,24 @@ static void free_blocks(struct link_block *b)
 	}
 }
 
+/* Detaches what is queued for c and not yet being sent, and takes it off the counts (mu held). The
+ * caller frees the returned blocks outside the lock. */
+static struct link_block *take_queue_locked(struct link_client *c)
+{
+	struct link_block *queued = c->head;
+	c->head = c->tail = NULL;
+	total_queued -= c->queued;
+	c->queued = 0;
+	return queued;
+}
+
 static void drop_client(struct link_client *c)
 {
 	pthread_mutex_lock(&jd_link_mu);
 	if (c->subscribed)
 		atomic_fetch_sub(&jd_link_subscribers, 1);
 	link_watch_drop_conn_locked(c->conn);
-	struct link_block *queued = c->head;
-	c->head = c->tail = NULL;
-	total_queued -= c->queued;
-	c->queued = 0;
+	struct link_block *queued = take_queue_locked(c);
 	c->subscribed = 0;
 	c->nwatches = 0;
 	int fd = c->fd;
@@ -612,32 +619,29 @@ static int link_start(const char *spec)
 		lfd = wfd = -1;
 		return -err;
 	}
-	atomic_store(&running, 1);
 	fprintf(stderr, "jitdebug: debug link listening on %s\n", jitdebug_link_address);
 	return 0;
 }
 
 /* ---- fork ---------------------------------------------------------------------------------------- */
 
-void jd_link_fork_prepare(void)
+void jd_link_fork(enum jd_fork_phase phase)
 {
-	pthread_mutex_lock(&jd_link_mu);
-}
-
-void jd_link_fork_parent(void)
-{
-	pthread_mutex_unlock(&jd_link_mu);
-}
-
-void jd_link_fork_child(void)
-{
+	if (phase == JD_FORK_PREPARE) {
+		pthread_mutex_lock(&jd_link_mu);
+		return;
+	}
+	if (phase == JD_FORK_PARENT) {
+		pthread_mutex_unlock(&jd_link_mu);
+		return;
+	}
 	/* The server thread stays in the parent: the child has no link. Its copies of the sockets are
 	 * closed (the parent's stay open), and nothing is queued for clients nobody serves here. */
 	for (int i = 0; i < LINK_MAX_CLIENTS; i++) {
 		struct link_client *c = &jd_link_clients[i];
 		if (c->fd >= 0)
 			close(c->fd);
-		free_blocks(c->head);
+		free_blocks(take_queue_locked(c));
 		free(c->in);
 		memset(c, 0, sizeof(*c));
 		c->fd = -1;
@@ -651,12 +655,20 @@ void jd_link_fork_child(void)
 	if (wfd >= 0)
 		close(wfd);
 	lfd = wfd = -1;
-	atomic_store(&running, 0);
 	jitdebug_link_address[0] = '\0';
 	pthread_mutex_unlock(&jd_link_mu);
 }
 
 /* ---- the fuzzer's entry ------------------------------------------------------------------------- */
+
+/* The fuzzer reads nothing: what was queued for it is dropped, so its requests go on being read. */
+static void forget_replies(struct link_client *c)
+{
+	pthread_mutex_lock(&jd_link_mu);
+	struct link_block *queued = take_queue_locked(c);
+	pthread_mutex_unlock(&jd_link_mu);
+	free_blocks(queued);
+}
 
 int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
 {
@@ -671,12 +683,7 @@ int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
 		if (want == 0) {
 			if (!c->more_input)
 				break;
-			pthread_mutex_lock(&jd_link_mu); /* the fuzzer reads nothing: forget what was queued */
-			free_blocks(c->head);
-			c->head = c->tail = NULL;
-			total_queued -= c->queued;
-			c->queued = 0;
-			pthread_mutex_unlock(&jd_link_mu);
+			forget_replies(c);
 			continue;
 		}
 		if (c->in_cap < want) {
@@ -691,14 +698,8 @@ int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
 		c->in_len += n;
 		off += n;
 	}
-	while (!c->closing && (process_input(c), c->more_input)) {
-		pthread_mutex_lock(&jd_link_mu);
-		free_blocks(c->head);
-		c->head = c->tail = NULL;
-		total_queued -= c->queued;
-		c->queued = 0;
-		pthread_mutex_unlock(&jd_link_mu);
-	}
+	while (!c->closing && (process_input(c), c->more_input))
+		forget_replies(c);
 	int fd_out = dup(fd);
 	drop_client(c); /* closes fd; hand the caller a fresh one */
 	return fd_out;

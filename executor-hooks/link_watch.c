@@ -11,6 +11,7 @@
  * whoever holds its slot now. */
 #include "link-internal.h"
 
+#include "../jitdebug/hashkeys.h"
 #include "../jitdebug/parsed.h"
 
 #include <elf.h>
@@ -27,21 +28,10 @@ struct watch {
 	char pattern[JD_WATCH_PATTERN];
 };
 
-struct sym_key {
-	uint64_t hash;
-	uint32_t watch; /* index into the set's (or the debugger's) watches */
-};
-
-static int cmp_key(const void *a, const void *b)
-{
-	const struct sym_key *x = a, *y = b;
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
-}
-
 struct watch_set {
 	_Atomic unsigned refs;
 	size_t n, nkeys;
-	struct sym_key keys[LINK_MAX_WATCHES]; /* the symbol watches by name hash, sorted once here */
+	struct jd_hkey keys[LINK_MAX_WATCHES]; /* the symbol watches by name hash (value: index in w), sorted */
 	struct watch w[];
 };
 
@@ -49,14 +39,6 @@ static struct watch *watches; /* under mu: the live link watches, LINK_MAX_WATCH
 static struct watch_set *current; /* under mu: a snapshot of them, or NULL when there are none */
 static uint32_t next_watch_id = 1;
 static _Atomic int n_watches;
-
-static uint64_t hash_name(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-	return h;
-}
 
 static void set_put(struct watch_set *s)
 {
@@ -78,10 +60,10 @@ static void rebuild_locked(void)
 			if (!watches[i].id)
 				continue;
 			if (watches[i].kind == JD_WATCH_SYMBOL)
-				s->keys[s->nkeys++] = (struct sym_key){watches[i].hash, (uint32_t)s->n};
+				s->keys[s->nkeys++] = (struct jd_hkey){watches[i].hash, (uint32_t)s->n};
 			s->w[s->n++] = watches[i];
 		}
-		qsort(s->keys, s->nkeys, sizeof(s->keys[0]), cmp_key);
+		jd_hkeys_sort(s->keys, s->nkeys);
 	}
 	set_put(current);
 	current = s; /* NULL on allocation failure: matching stops until the next change (rare) */
@@ -125,7 +107,7 @@ int link_watch_add(struct link_client *c, uint8_t kind, const char *pattern, siz
 			w->conn = c->conn;
 			w->kind = kind;
 			w->len = (uint16_t)len;
-			w->hash = hash_name(pattern, len);
+			w->hash = jd_hash(pattern, len);
 			memcpy(w->pattern, pattern, len);
 			*id = w->id;
 			c->nwatches++;
@@ -184,7 +166,7 @@ static size_t debugger_watches(struct watch *out)
 		w->conn = 0;
 		w->kind = (uint8_t)kind;
 		w->len = (uint16_t)(nul - w->pattern);
-		w->hash = hash_name(w->pattern, w->len);
+		w->hash = jd_hash(w->pattern, w->len);
 		n++;
 	}
 	return n;
@@ -198,6 +180,17 @@ static int path_matches(const char *path, const struct watch *w)
 		return 0;
 	return memcmp(path + lp - lq, w->pattern, lq) == 0 &&
 	       (lq == lp || path[lp - lq - 1] == '/' || w->pattern[0] == '/');
+}
+
+/* Marks the symbol watches among keys (values: indexes into all[] from base) that name `name`. */
+static void mark_symbol(const struct jd_hkey *k, size_t n, size_t base, const struct watch *const *all, const char *name,
+			size_t len, uint64_t h, char *matched)
+{
+	for (size_t i = jd_hkeys_first(k, n, h); i < n && k[i].hash == h; i++) {
+		const struct watch *w = all[base + k[i].value];
+		if (w->len == len && memcmp(w->pattern, name, len) == 0)
+			matched[base + k[i].value] = 1;
+	}
 }
 
 int jd_link_match_watches(struct jd_parsed *p, uint64_t id)
@@ -220,44 +213,27 @@ int jd_link_match_watches(struct jd_parsed *p, uint64_t id)
 
 	char matched[LINK_MAX_WATCHES + JD_WATCH_SLOTS] = {0};
 	/* Symbol watches: the set's keys are sorted already; the debugger's (at most 16) are sorted here. */
-	struct sym_key dkeys[JD_WATCH_SLOTS];
-	size_t ndkeys = 0;
+	struct jd_hkey dkeys[JD_WATCH_SLOTS];
+	size_t ndkeys = 0, nkeys = set ? set->nkeys : 0;
 	int want_files = 0;
 	for (size_t w = 0; w < n; w++) {
 		if (all[w]->kind != JD_WATCH_SYMBOL)
 			want_files = 1;
 		else if (w >= nset)
-			dkeys[ndkeys++] = (struct sym_key){all[w]->hash, (uint32_t)(w - nset)};
+			dkeys[ndkeys++] = (struct jd_hkey){all[w]->hash, (uint32_t)(w - nset)};
 	}
-	qsort(dkeys, ndkeys, sizeof(dkeys[0]), cmp_key);
-	const struct { const struct sym_key *k; size_t n, base; } tables[2] = {
-		{set ? set->keys : NULL, set ? set->nkeys : 0, 0}, {dkeys, ndkeys, nset}};
-	if (tables[0].n + tables[1].n) {
-		const struct jd_elf *elf = jd_parsed_elf(p);
-		for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
-			struct jd_elf_symbol sym;
-			if (jd_elf_symbol(elf, i, &sym) != 0 || !sym.defined || (sym.type != STT_FUNC && sym.type != STT_OBJECT))
-				continue;
-			size_t len = strlen(sym.name);
-			if (len >= JD_WATCH_PATTERN)
-				continue;
-			uint64_t h = hash_name(sym.name, len);
-			for (int t = 0; t < 2; t++) {
-				size_t lo = 0, hi = tables[t].n; /* first key with that hash */
-				while (lo < hi) {
-					size_t mid = lo + (hi - lo) / 2;
-					if (tables[t].k[mid].hash < h)
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-				for (; lo < tables[t].n && tables[t].k[lo].hash == h; lo++) {
-					size_t w = tables[t].base + tables[t].k[lo].watch;
-					if (all[w]->len == len && memcmp(all[w]->pattern, sym.name, len) == 0)
-						matched[w] = 1;
-				}
-			}
-		}
+	jd_hkeys_sort(dkeys, ndkeys);
+	const struct jd_elf *elf = nkeys + ndkeys ? jd_parsed_elf(p) : NULL;
+	for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
+		struct jd_elf_symbol sym;
+		if (jd_elf_symbol(elf, i, &sym) != 0 || !sym.defined || (sym.type != STT_FUNC && sym.type != STT_OBJECT))
+			continue;
+		size_t len = strlen(sym.name);
+		if (len >= JD_WATCH_PATTERN)
+			continue;
+		uint64_t h = jd_hash(sym.name, len);
+		mark_symbol(set ? set->keys : NULL, nkeys, 0, all, sym.name, len, h, matched);
+		mark_symbol(dkeys, ndkeys, nset, all, sym.name, len, h, matched);
 	}
 	if (want_files) {
 		const struct jd_lines *lines = jd_parsed_lines(p);

@@ -159,14 +159,12 @@ static void place_by_segments(const struct alloc *a, struct jd_elf_section *nb, 
 	}
 }
 
-void jd_nobits_fork_prepare(void)
+void jd_nobits_fork(enum jd_fork_phase phase)
 {
-	pthread_mutex_lock(&alloc_lock);
-}
-
-void jd_nobits_fork_parent(void)
-{
-	pthread_mutex_unlock(&alloc_lock);
+	if (phase == JD_FORK_PREPARE)
+		pthread_mutex_lock(&alloc_lock);
+	else
+		pthread_mutex_unlock(&alloc_lock); /* the child keeps the allocations: its memory is a copy */
 }
 
 

@@ -21,6 +21,7 @@
 #include "internal.h"
 
 #include "../jitdebug/jitdebug.h"
+#include "../jitdebug/hashkeys.h"
 #include "../jitdebug/opts.h"
 #include "../jitdebug/parsed.h"
 #include "../perfmap/perf-outputs.h"
@@ -114,33 +115,30 @@ static int current_mode(void)
 
 /* ---- load time and fork ----------------------------------------------------------------------- */
 
-static void fork_prepare(void)
+/* Each lock's owner handles its phase: PREPARE takes the lock, PARENT releases it, CHILD releases it
+ * and resets what belongs to the parent's process (the link's server thread, the perf files). */
+static void fork_phase(enum jd_fork_phase phase)
 {
-	jd_perf_fork_prepare();
-	pthread_mutex_lock(&lock);
-	jd_link_fork_prepare();
-	jd_nobits_fork_prepare();
-	jd_log_fork(JD_FORK_PREPARE);
+	if (phase == JD_FORK_PREPARE) {
+		jd_perf_fork(phase);
+		pthread_mutex_lock(&lock);
+		jd_link_fork(phase);
+		jd_nobits_fork(phase);
+		jd_log_fork(phase);
+		return;
+	}
+	jd_log_fork(phase);
+	jd_nobits_fork(phase);
+	jd_link_fork(phase);
+	if (phase == JD_FORK_CHILD)
+		pthread_cond_init(&released, NULL);
+	pthread_mutex_unlock(&lock);
+	jd_perf_fork(phase);
 }
 
-static void fork_parent(void)
-{
-	jd_log_fork(JD_FORK_PARENT);
-	jd_nobits_fork_parent();
-	jd_link_fork_parent();
-	pthread_mutex_unlock(&lock);
-	jd_perf_fork_parent();
-}
-
-static void fork_child(void)
-{
-	jd_log_fork(JD_FORK_CHILD);
-	jd_nobits_fork_parent();
-	jd_link_fork_child(); /* the server thread is not in the child: the link is off there */
-	pthread_cond_init(&released, NULL);
-	pthread_mutex_unlock(&lock);
-	jd_perf_fork_child(); /* the child writes its own pid's perf files */
-}
+static void fork_prepare(void) { fork_phase(JD_FORK_PREPARE); }
+static void fork_parent(void) { fork_phase(JD_FORK_PARENT); }
+static void fork_child(void) { fork_phase(JD_FORK_CHILD); }
 
 /* The mode is known from the start (a debugger that reads the registry before the first registration
  * sees the real one), and fork is safe from the start. */
@@ -455,16 +453,10 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	int mode = current_mode();
 	pthread_mutex_lock(&lock);
 	o->reg.id = next_id;
-	if (index_insert(o) < 0) {
-		pthread_mutex_unlock(&lock);
-		jd_parsed_fini(&parsed);
-		free(o);
-		return -ENOMEM;
-	}
-	if (addr_insert(o) < 0) {
+	if (index_insert(o) < 0 || addr_insert(o) < 0) {
 		struct obj **link;
 		if (index_find(o->reg.id, &link))
-			*link = o->hnext; /* the ids it left in buckets are dropped later */
+			*link = o->hnext; /* ids it left in address buckets are dropped when met */
 		next_id++;                /* that id is never used again */
 		pthread_mutex_unlock(&lock);
 		jd_parsed_fini(&parsed);
@@ -503,13 +495,11 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	return 0;
 }
 
-/* Function and object symbols by name hash, sorted: one parse per object, then lookups without one. */
+/* Function and object symbols by name hash (value: the name's offset in the object's bytes), sorted:
+ * one parse per object, then lookups without one. */
 struct symidx {
 	size_t n;
-	struct symkey {
-		uint64_t hash;
-		uint32_t name_off; /* into the object's bytes */
-	} k[];
+	struct jd_hkey k[];
 };
 
 static void free_obj(struct obj *o)
@@ -588,24 +578,21 @@ int jd_announce_object(uint64_t id)
 	return add_flags(id, JD_OBJECT_ANNOUNCED);
 }
 
-struct foreach_ctx {
-	jd_object_fn fn;
-	void *ctx;
-};
-
-static int foreach_cb(const struct jd_obj_view *v, void *p)
-{
-	struct foreach_ctx *f = p;
-	struct jd_object_info info = {
-		.id = v->id, .data = v->data, .size = v->size, .lo = v->lo, .hi = v->hi, .flags = v->flags,
-	};
-	return f->fn(&info, f->ctx);
-}
-
 int jd_foreach_object(jd_object_fn fn, void *ctx)
 {
-	struct foreach_ctx f = {fn, ctx};
-	return jd_registry_walk(0, 0, foreach_cb, &f);
+	int ret = 0;
+	pthread_mutex_lock(&lock);
+	for (uint64_t e = jitdebug_registry.first; e && !ret;) {
+		struct obj *o = obj_of_entry(e);
+		e = o->reg.next;
+		struct jd_object_info info = {
+			.id = o->reg.id, .data = o->data, .size = o->reg.symfile_size, .lo = o->reg.lo, .hi = o->reg.hi,
+			.flags = o->reg.flags,
+		};
+		ret = fn(&info, ctx);
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
 }
 
 size_t jd_object_count(void)
@@ -694,20 +681,6 @@ void jd_registry_release(struct jd_obj_view *views, size_t n)
 	}
 }
 
-static uint64_t name_hash(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static int cmp_symkey(const void *a, const void *b)
-{
-	const struct symkey *x = a, *y = b;
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
-}
-
 static struct symidx *symbol_index(struct obj *o)
 {
 	struct symidx *idx = atomic_load(&o->symidx);
@@ -725,11 +698,11 @@ static struct symidx *symbol_index(struct obj *o)
 		struct jd_elf_symbol sym;
 		if (jd_elf_symbol(elf, i, &sym) == 0 && sym.defined && *sym.name &&
 		    (sym.type == STT_FUNC || sym.type == STT_OBJECT))
-			idx->k[idx->n++] = (struct symkey){name_hash(sym.name, strlen(sym.name)),
-							   (uint32_t)((const uint8_t *)sym.name - o->data)};
+			idx->k[idx->n++] = (struct jd_hkey){jd_hash(sym.name, strlen(sym.name)),
+							    (uint32_t)((const uint8_t *)sym.name - o->data)};
 	}
 	jd_elf_close(elf);
-	qsort(idx->k, idx->n, sizeof(idx->k[0]), cmp_symkey);
+	jd_hkeys_sort(idx->k, idx->n);
 	struct symidx *expected = NULL;
 	if (!atomic_compare_exchange_strong(&o->symidx, &expected, idx)) {
 		free(idx); /* another holder built it first */
@@ -744,17 +717,9 @@ int jd_registry_defines(struct jd_obj_view *v, const char *name, size_t len)
 	struct symidx *idx = symbol_index(o);
 	if (!idx)
 		return 0;
-	uint64_t h = name_hash(name, len);
-	size_t lo = 0, hi = idx->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (idx->k[mid].hash < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < idx->n && idx->k[lo].hash == h; lo++) {
-		const char *s = (const char *)o->data + idx->k[lo].name_off;
+	uint64_t h = jd_hash(name, len);
+	for (size_t i = jd_hkeys_first(idx->k, idx->n, h); i < idx->n && idx->k[i].hash == h; i++) {
+		const char *s = (const char *)o->data + idx->k[i].value;
 		if (strnlen(s, len + 1) == len && memcmp(s, name, len) == 0) /* s ends within its string table */
 			return 1;
 	}
@@ -766,26 +731,6 @@ const char *jd_registry_first_symbol(struct jd_obj_view *v)
 	if (!v->first_sym)
 		v->first_sym = first_symbol(v->ref);
 	return v->first_sym;
-}
-
-int jd_registry_walk(uint64_t after_id, unsigned flags, int (*fn)(const struct jd_obj_view *v, void *ctx), void *ctx)
-{
-	int ret = 0;
-	pthread_mutex_lock(&lock);
-	/* The list is in id order: start after after_id directly when it is still registered. */
-	struct obj *from = after_id ? index_find(after_id, NULL) : NULL;
-	for (uint64_t e = from ? from->reg.next : jitdebug_registry.first; e && !ret;) {
-		struct obj *o = obj_of_entry(e);
-		e = o->reg.next;
-		if (o->reg.id <= after_id)
-			continue;
-		struct jd_obj_view v = view_of(o);
-		if (!v.first_sym)
-			v.first_sym = (flags & JD_WALK_FIRST_SYMBOL) ? first_symbol(o) : "";
-		ret = fn(&v, ctx);
-	}
-	pthread_mutex_unlock(&lock);
-	return ret;
 }
 
 int jd_registry_lookup_addr(uint64_t addr, struct jd_obj_view *out)
@@ -857,13 +802,7 @@ int jd_hooks_stats(struct jd_hooks_stats *out)
 	s.jitdump_debug_info = pc.debug_info_records;
 	s.objects_without_lines = pc.objects_without_lines;
 	s.code_salted = pc.code_salted;
-	struct jd_link_counters lc;
-	jd_link_counters(&lc);
-	s.link_accepted = lc.accepted;
-	s.link_refused = lc.refused;
-	s.link_evicted = lc.evicted;
-	s.link_timed_out = lc.timed_out;
-	s.link_overflowed = lc.overflowed;
+	jd_link_stats(&s);
 	memcpy(out, &s, out->sz < sizeof(s) ? out->sz : sizeof(s));
 	return 0;
 }

@@ -17,7 +17,6 @@
 # parses `jit break` locations and writes the watch table as the LLDB plugin does.
 import ctypes
 import os
-import shlex
 import shutil
 import struct
 import subprocess
@@ -204,16 +203,18 @@ def announced(e):
     return bool(e.flags & const("object.announced"))
 
 
+def read_into(ctx, addr, buf, size):
+    """A jd_read_fn over GDB's view of the target: 0, or -EFAULT."""
+    try:
+        ctypes.memmove(buf, read(addr, size), size)
+        return 0
+    except JitError:
+        return -14  # -EFAULT
+
+
 def walker(found, skipped):
     """A struct jd_walk reading through GDB, appending objects to found and problems to skipped. The
     callbacks are returned too: they must live as long as the walk."""
-    def read_cb(ctx, addr, buf, size):
-        try:
-            ctypes.memmove(buf, read(addr, size), size)
-            return 0
-        except JitError:
-            return -14  # -EFAULT
-
     def object_cb(obj, ctx):
         found.append(Entry.from_buffer_copy(obj.contents))
         return 0
@@ -221,7 +222,7 @@ def walker(found, skipped):
     def skipped_cb(what, ctx):
         skipped.append(what.decode(errors="replace"))
 
-    callbacks = (READ_FN(read_cb), OBJECT_FN(object_cb), SKIPPED_FN(skipped_cb))
+    callbacks = (READ_FN(read_into), OBJECT_FN(object_cb), SKIPPED_FN(skipped_cb))
     return Walk(ctypes.sizeof(Walk), callbacks[0], None, callbacks[1], callbacks[2], 0), callbacks
 
 
@@ -287,7 +288,7 @@ def link_usable():
 
 
 def save_object(e):
-    """Saves the object to the cache; returns the GDB command that loads it at its addresses."""
+    """Saves the object to the cache: (its path, the GDB command that loads it at its addresses)."""
     path = os.path.join(cache_dir(), "%d-%d.o" % (inferior().pid, e.id))
     if link_usable():
         args = ["fetch", "--connect", S.link, str(e.id), "-o", path]
@@ -298,7 +299,7 @@ def save_object(e):
         data = read(e.symfile, e.size)
         with open(path, "wb") as f:
             f.write(data)
-    return add_symbol_file_command(path, data)
+    return path, add_symbol_file_command(path, data)
 
 
 def add_symbol_file_command(path, data):
@@ -324,9 +325,9 @@ def load_entries(todo, quiet=False):
     t0, done = time.monotonic(), 0
     for i, e in enumerate(todo):
         try:
-            cmd = save_object(e)
+            path, cmd = save_object(e)
             gdb.execute(cmd, False, True)
-            S.loaded[e.id] = shlex.split(cmd)[1]
+            S.loaded[e.id] = path
             done += 1
         except (JitError, gdb.error) as err:
             gdb.write("jit: object %d skipped: %s\n" % (e.id, err))
@@ -419,13 +420,6 @@ def write_watches():
         return False
     inf = inferior()
 
-    def read_cb(ctx, addr, buf, size):
-        try:
-            ctypes.memmove(buf, read(addr, size), size)
-            return 0
-        except JitError:
-            return -14  # -EFAULT
-
     def write_cb(ctx, addr, buf, size):
         try:
             inf.write_memory(addr, ctypes.string_at(buf, size))
@@ -436,7 +430,7 @@ def write_watches():
     patterns = [p.encode() for _, p in S.watches]
     watches = (Watch * len(S.watches))(*[Watch(k, p) for (k, _), p in zip(S.watches, patterns)])
     err = ctypes.create_string_buffer(256)
-    if lib().jd_watch_table_write(base, watches, len(S.watches), READ_FN(read_cb), WRITE_FN(write_cb), None,
+    if lib().jd_watch_table_write(base, watches, len(S.watches), READ_FN(read_into), WRITE_FN(write_cb), None,
                                   err, len(err)) != 0:
         raise JitError(err.value.decode(errors="replace"))
     S.watches_written = True

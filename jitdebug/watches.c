@@ -67,6 +67,13 @@ int jd_watch_table_write(uint64_t table, const struct jd_watch *w, size_t n, jd_
 		snprintf(err, errlen, "at most %u jit break watches", nslots);
 		return -E2BIG;
 	}
+	/* header_size, nslots and slot_size are at most 4096: the end of the slots fits 32 bits. */
+	uint64_t span = (uint64_t)header_size + (uint64_t)nslots * slot_size;
+	if (table > UINT64_MAX - span) {
+		snprintf(err, errlen, "jitdebug_watches at 0x%llx runs past the end of the address space",
+			 (unsigned long long)table);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t plen = w[i].pattern ? strlen(w[i].pattern) : 0;
 		if ((w[i].kind != JD_WATCH_SYMBOL && w[i].kind != JD_WATCH_FILE) || !plen || plen >= JD_WATCH_PATTERN) {

@@ -31,7 +31,6 @@
 #include <cstring>
 #include <array>
 #include <map>
-#include <tuple>
 #include <memory>
 #include <set>
 #include <string>
@@ -58,6 +57,7 @@ struct Objects {
 struct State {
   lldb::user_id_t process_uid = 0; // the process the rest belongs to
   std::map<uint64_t, Loaded> loaded;
+  std::map<uint64_t, std::string> first_symbols; // object id -> its naming symbol (jit list)
   std::string link, token;
   std::vector<std::pair<int, std::string>> watches; // (JD_WATCH_*, pattern)
   bool watches_written = false;
@@ -135,6 +135,7 @@ void follow(State &S, lldb::SBTarget &target, lldb::SBProcess &p) {
     unlink(kv.second.path.c_str());
   }
   S.loaded.clear();
+  S.first_symbols.clear();
   S.watches_written = false;
   S.registry = 0;
   S.cache_valid = false;
@@ -607,12 +608,11 @@ class Connect : public Command {
 };
 
 // The object's naming symbol, chosen by libjitdebug as the CLI, the link and the GDB plugin choose it.
-// Objects do not change while registered: cached by (id, address of the bytes, size), which ids reused
-// by another process do not match.
+// Objects do not change while registered: cached by id in the target's state (which a new process
+// clears).
 std::string first_symbol(Target &t, const jd_registry_object &o) {
-  static std::map<std::tuple<uint64_t, uint64_t, uint64_t>, std::string> cache;
-  auto key = std::make_tuple(o.id, o.symfile, o.size);
-  auto it = cache.find(key);
+  auto &cache = t.st->first_symbols;
+  auto it = cache.find(o.id);
   if (it != cache.end())
     return it->second;
   size_t size = 0;
@@ -625,7 +625,7 @@ std::string first_symbol(Target &t, const jd_registry_object &o) {
   } catch (const Error &) {
     return "";
   }
-  cache[key] = name;
+  cache[o.id] = name;
   return name;
 }
 

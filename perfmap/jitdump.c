@@ -16,6 +16,7 @@
 #include "jitdump-format.h"
 #include "perf-outputs.h"
 
+#include "../jitdebug/hashkeys.h"
 #include "../jitdebug/protocol.h" /* struct jd_wbuf: the one growable buffer */
 
 #include <errno.h>
@@ -103,17 +104,7 @@ static int open_dump(const char *spec, uint16_t machine)
 	if (!err && snprintf(path, sizeof(path), "%s/jit-%d.dump", dir, (int)getpid()) >= (int)sizeof(path))
 		err = -ENAMETOOLONG;
 	if (!err) {
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0 && errno == EEXIST) { /* an earlier process with our pid: reuse only our own file */
-			struct stat st;
-			fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-			if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-					st.st_nlink != 1 || ftruncate(fd, 0) != 0)) {
-				close(fd);
-				fd = -1;
-				errno = EPERM;
-			}
-		}
+		fd = jd_open_own_file(path, O_RDWR);
 		if (fd < 0)
 			err = -errno;
 	}
@@ -151,14 +142,6 @@ static int open_dump(const char *spec, uint16_t machine)
 		atexit(jd_perf_fini);
 	}
 	return 0;
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
 }
 
 /* Open addressing map: hash of code bytes -> hash of the name first written with them (under mu).
@@ -317,8 +300,8 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 			atomic_fetch_add(&jd_perf_ctr.jitdump_dropped, 1);
 			continue;
 		}
-		uint64_t name_hash = fnv1a((const uint8_t *)f[i].name, name_len);
-		for (uint8_t salt = 1; !code_is_distinct(fnv1a(code, f[i].size), name_hash) && salt; salt++) {
+		uint64_t name_hash = jd_hash(f[i].name, name_len);
+		for (uint8_t salt = 1; !code_is_distinct(jd_hash(code, f[i].size), name_hash) && salt; salt++) {
 			code[f[i].size - 1] ^= salt;
 			atomic_fetch_add(&jd_perf_ctr.code_salted, 1);
 		}

@@ -9,11 +9,13 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct jd_perf_atomic_counters jd_perf_ctr;
@@ -41,22 +43,31 @@ int jd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-void jd_perf_fork_prepare(void)
+int jd_open_own_file(const char *path, int mode)
 {
-	jd_jitdump_fork(JD_FORK_PREPARE);
-	jd_perfmap_fork(JD_FORK_PREPARE);
+	int f = open(path, mode | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (f < 0 && errno == EEXIST) { /* an earlier process with our pid: reuse only our own file */
+		struct stat st;
+		f = open(path, mode | O_CLOEXEC | O_NOFOLLOW);
+		if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
+			       ftruncate(f, 0) != 0)) {
+			close(f);
+			f = -1;
+			errno = EPERM;
+		}
+	}
+	return f;
 }
 
-void jd_perf_fork_parent(void)
+void jd_perf_fork(enum jd_fork_phase phase)
 {
-	jd_perfmap_fork(JD_FORK_PARENT);
-	jd_jitdump_fork(JD_FORK_PARENT);
-}
-
-void jd_perf_fork_child(void)
-{
-	jd_perfmap_fork(JD_FORK_CHILD);
-	jd_jitdump_fork(JD_FORK_CHILD);
+	if (phase == JD_FORK_PREPARE) {
+		jd_jitdump_fork(phase);
+		jd_perfmap_fork(phase);
+	} else {
+		jd_perfmap_fork(phase);
+		jd_jitdump_fork(phase);
+	}
 }
 
 static void set_jitdump(const char *v)

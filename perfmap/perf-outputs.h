@@ -22,11 +22,9 @@ void jd_perf_configure(int perfmap, const char *jitdump);
 void jd_perf_object_registered(struct jd_parsed *p);
 /* Writes JIT_CODE_CLOSE and closes the files; safe to call twice (also runs at exit). */
 void jd_perf_fini(void);
-/* Fork handlers, run by the hooks' one pthread_atfork (registry.c) in lock order: prepare takes the
- * writers' locks, parent releases them, child releases them and starts its own pid's files. */
-void jd_perf_fork_prepare(void);
-void jd_perf_fork_parent(void);
-void jd_perf_fork_child(void);
+/* Fork handling, run by the hooks' one pthread_atfork (registry.c) in lock order: PREPARE takes the
+ * writers' locks, PARENT releases them, CHILD releases them and starts its own pid's files. */
+void jd_perf_fork(enum jd_fork_phase phase);
 
 struct jd_perf_counters {
 	uint64_t perfmap_lines, perfmap_dropped;
@@ -56,6 +54,11 @@ struct jd_perf_func {
 };
 
 
+/* Opens (mode: O_WRONLY|O_APPEND or O_RDWR) a perf file at a predictable path in a shared directory:
+ * created anew (O_EXCL, mode 0644), or, left by an earlier process with our pid, reused and truncated
+ * only if it is a regular file we own with no other name; never through a symbolic link. The fd, or
+ * -1 with errno (EPERM: someone else's file, or a planted link). */
+int jd_open_own_file(const char *path, int mode);
 /* write() until done, looping on short writes and EINTR. 0 or -errno. */
 int jd_write_all(int fd, const void *buf, size_t len);
 

@@ -27,17 +27,7 @@ static int open_map(void)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-	int f = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (f < 0 && errno == EEXIST) {
-		struct stat st;
-		f = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-		if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
-			       ftruncate(f, 0) != 0)) {
-			close(f);
-			f = -1;
-			errno = EPERM;
-		}
-	}
+	int f = jd_open_own_file(path, O_WRONLY | O_APPEND);
 	if (f < 0)
 		jd_warn_once("cannot write %s (%s); perf map output is off", path, strerror(errno));
 	good_len = 0;

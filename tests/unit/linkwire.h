@@ -68,4 +68,33 @@ static inline int recv_frame_into(int fd, struct jd_link_hdr *h, uint8_t *payloa
 	return h->type;
 }
 
+/* A connection past HELLO (protocol version 1, the token given), or -1. A connection refused for room
+ * (ERROR limit: a burst over the pre-HELLO limit) is tried again a little later, as a client would. */
+static inline int link_hello(const char *token)
+{
+	static _Thread_local uint8_t buf[4096];
+	for (int attempt = 0; attempt < 200; attempt++) {
+		int fd = dial();
+		if (fd < 0)
+			return -1;
+		struct jd_wbuf b = {0};
+		size_t f = jd_wr_begin(&b, JD_MSG_HELLO, 1);
+		jd_wr_u16(&b, 1);
+		jd_wr_u16(&b, 1);
+		jd_wr_str(&b, token, strlen(token));
+		jd_wr_end(&b, f);
+		send_all(fd, b.p, b.len);
+		jd_wr_free(&b);
+		struct jd_link_hdr h;
+		int t = recv_frame_into(fd, &h, buf, sizeof(buf));
+		if (t == JD_MSG_HELLO_OK)
+			return fd;
+		close(fd);
+		struct jd_rcur r = {buf, t < 0 ? 0 : h.size, 0, 0};
+		if (t != JD_MSG_ERROR || jd_rd_u16(&r) != JD_LINK_E_LIMIT)
+			return -1;
+		usleep(10000);
+	}
+	return -1;
+}
 #endif
