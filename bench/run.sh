@@ -38,6 +38,8 @@ awk -v L="$link_us" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] 
 	printf "   %-8s %-22s %7.2f us/object = %.3fx the JIT link time%s\n", v["mode"], (v["object_bytes"] < 3000 ? "(object without DWARF)" : ""),
 	v["us_per_object"], v["us_per_object"] / L, (v["dump_bytes_per_function"] ? sprintf(", jitdump %d bytes/function", v["dump_bytes_per_function"]) : "") }' "$tmpd/perf.txt"
 rm -rf "$tmpd"
+echo "   the same, counted in instructions (callgrind; repeatable where the times above vary):"
+"$HERE/icount_perf.sh" "$BUILD"
 
 echo
 echo "== Executor size (bytes)"

@@ -9,7 +9,7 @@ pkgs=(
   clang-16 llvm-16 llvm-16-dev llvm-16-tools libclang-rt-16-dev lld-16
   lldb-16 liblldb-16-dev python3-lldb-16
   libelf-dev libdw-dev libdwarf-dev zlib1g-dev libzstd-dev
-  gdb gdbserver linux-perf python3 procps iproute2 binutils
+  gdb gdbserver linux-perf python3 procps iproute2 binutils valgrind
 )
 
 missing=()
