@@ -28,7 +28,7 @@ static double time_register(const struct jd_function *f, size_t n, uint64_t *t, 
 {
 	for (size_t i = 0; i < count; i++) {
 		uint64_t id, t0 = now_ns();
-		if (jd_register_functions(f, n, NULL, &id) != 0) {
+		if (jd_register_functions(f, n, NULL, &id, NULL, 0) != 0) {
 			fprintf(stderr, "registration failed\n");
 			exit(1);
 		}

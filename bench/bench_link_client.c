@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	}
 	struct ids ids = {0};
 	double t0 = now_s();
-	if (jd_client_list(c, 0, collect, &ids) != 0)
+	if (jd_client_list(c, 0, collect, &ids, NULL, 0) != 0)
 		return 1;
 	double t_list = now_s() - t0;
 	if (strcmp(argv[2], "list") == 0) {
@@ -57,8 +57,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ids.n; i++) {
 		uint8_t *data;
 		size_t size;
-		if (jd_client_fetch(c, ids.v[i], &data, &size) != 0) {
-			fprintf(stderr, "fetch %llu: %s\n", (unsigned long long)ids.v[i], jd_client_error(c));
+		char why[256];
+		if (jd_client_fetch(c, ids.v[i], &data, &size, why, sizeof(why)) != 0) {
+			fprintf(stderr, "fetch %llu: %s\n", (unsigned long long)ids.v[i], why);
 			return 1;
 		}
 		total += size;

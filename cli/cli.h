@@ -4,6 +4,8 @@
 #define JD_CLI_H
 #include <stddef.h>
 #include <stdint.h>
+/* Room for any message a library call reports through err/errlen. */
+#define JD_CLI_ERRLEN 256
 int cli_perf_record(int argc, char **argv);
 int cli_perf_report(int argc, char **argv);
 int cli_jitdump_check(int argc, char **argv);

@@ -19,12 +19,13 @@ int cli_jitdump_check(int argc, char **argv)
 			status = 1;
 			continue;
 		}
-		struct jd_jitdump_diag d;
-		if (jd_jitdump_check(data, size, &d) == 0) {
-			printf("%s: ok, %llu records\n", argv[i], (unsigned long long)d.records);
+		uint64_t records, offset;
+		char why[160];
+		if (jd_jitdump_check(data, size, &records, &offset, why, sizeof(why)) == 0) {
+			printf("%s: ok, %llu records\n", argv[i], (unsigned long long)records);
 		} else {
 			printf("%s: bad record at offset %llu (after %llu good records): %s\n", argv[i],
-			       (unsigned long long)d.offset, (unsigned long long)d.records, d.message);
+			       (unsigned long long)offset, (unsigned long long)records, why);
 			status = 1;
 		}
 		cli_unmap_file(data, size);

@@ -131,11 +131,12 @@ int cli_list(int argc, char **argv)
 		       (unsigned long long)jd_client_info(c)->generation);
 	else
 		printf("%-8s %-31s %9s %-9s %s\n", "ID", "ADDRESS RANGE", "BYTES", "GDB", "FIRST SYMBOL");
-	int err = jd_client_list(c, 0, print_object, &l);
+	char why[JD_CLI_ERRLEN];
+	int err = jd_client_list(c, 0, print_object, &l, why, sizeof(why));
 	if (a.json)
 		printf("]}\n");
 	if (err)
-		fprintf(stderr, "jitdebug list: %s\n", jd_client_error(c));
+		fprintf(stderr, "jitdebug list: %s\n", why);
 	jd_client_close(c);
 	return err ? 1 : 0;
 }
@@ -157,9 +158,10 @@ int cli_fetch(int argc, char **argv)
 		return 1;
 	uint8_t *data;
 	size_t size;
-	int err = jd_client_fetch(c, id, &data, &size);
+	char why[JD_CLI_ERRLEN];
+	int err = jd_client_fetch(c, id, &data, &size, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "jitdebug fetch: object %llu: %s\n", (unsigned long long)id, jd_client_error(c));
+		fprintf(stderr, "jitdebug fetch: object %llu: %s\n", (unsigned long long)id, why);
 		jd_client_close(c);
 		return 1;
 	}
@@ -175,7 +177,7 @@ int cli_fetch(int argc, char **argv)
 /* function+offset and file:line of addr in the fetched object. */
 static void describe(const uint8_t *obj, size_t size, uint64_t addr, char *out, size_t len)
 {
-	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL, 0);
 	const char *fn = NULL;
 	uint64_t fn_addr = 0;
 	for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
@@ -227,14 +229,15 @@ int cli_symbolize(int argc, char **argv)
 		struct jd_link_object o;
 		uint8_t *data;
 		size_t size;
+		char why[JD_CLI_ERRLEN];
 		if (!parse_hex(a.rest[i], &addr)) {
 			printf("%s: not a hex address\n", a.rest[i]);
 			status = 1;
-		} else if (jd_client_lookup_addr(c, addr, &o) != 0) {
-			printf("0x%llx: %s\n", (unsigned long long)addr, jd_client_error(c));
+		} else if (jd_client_lookup_addr(c, addr, &o, why, sizeof(why)) != 0) {
+			printf("0x%llx: %s\n", (unsigned long long)addr, why);
 			status = 1;
-		} else if (jd_client_fetch(c, o.id, &data, &size) != 0) {
-			printf("0x%llx: object %llu: %s\n", (unsigned long long)addr, (unsigned long long)o.id, jd_client_error(c));
+		} else if (jd_client_fetch(c, o.id, &data, &size, why, sizeof(why)) != 0) {
+			printf("0x%llx: object %llu: %s\n", (unsigned long long)addr, (unsigned long long)o.id, why);
 			status = 1;
 		} else {
 			char what[1024];
@@ -255,14 +258,15 @@ int cli_watch(int argc, char **argv)
 	struct jd_client *c = connect_or_say(&a, "watch");
 	if (!c)
 		return 1;
-	int err = jd_client_subscribe(c, 1);
+	char why[JD_CLI_ERRLEN];
+	int err = jd_client_subscribe(c, 1, why, sizeof(why));
 	uint32_t wid;
-	if (!err && a.symbol && (err = jd_client_watch(c, JD_WATCH_SYMBOL, a.symbol, &wid)) == 0)
+	if (!err && a.symbol && (err = jd_client_watch(c, JD_WATCH_SYMBOL, a.symbol, &wid, why, sizeof(why))) == 0)
 		printf("watch %u: symbol %s\n", wid, a.symbol);
-	if (!err && a.file && (err = jd_client_watch(c, JD_WATCH_FILE, a.file, &wid)) == 0)
+	if (!err && a.file && (err = jd_client_watch(c, JD_WATCH_FILE, a.file, &wid, why, sizeof(why))) == 0)
 		printf("watch %u: file %s\n", wid, a.file);
 	if (err) {
-		fprintf(stderr, "jitdebug watch: %s\n", jd_client_error(c));
+		fprintf(stderr, "jitdebug watch: %s\n", why);
 		jd_client_close(c);
 		return 1;
 	}
@@ -271,10 +275,10 @@ int cli_watch(int argc, char **argv)
 	int seen = 0, status = 0;
 	while (!a.count || seen < a.count) {
 		struct jd_link_event ev;
-		err = jd_client_next_event(c, a.timeout_s < 0 ? -1 : a.timeout_s * 1000, &ev);
+		err = jd_client_next_event(c, a.timeout_s < 0 ? -1 : a.timeout_s * 1000, &ev, why, sizeof(why));
 		if (err) {
 			if (err != -ETIMEDOUT) {
-				fprintf(stderr, "jitdebug watch: %s\n", jd_client_error(c));
+				fprintf(stderr, "jitdebug watch: %s\n", why);
 				status = 1;
 			}
 			break;

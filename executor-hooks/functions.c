@@ -20,17 +20,20 @@ static int bad_opts(const struct jd_functions_opts *o)
 }
 
 int jd_register_functions(const struct jd_function *fns, size_t n, const struct jd_functions_opts *opts,
-			  uint64_t *id)
+			  uint64_t *id, char *errbuf, size_t errlen)
 {
 	struct jd_functions_opts o = {0};
 	char scratch[160];
+	char *err = errbuf && errlen ? errbuf : scratch;
+	size_t err_size = errbuf && errlen ? errlen : sizeof(scratch);
+	err[0] = '\0';
 	if (opts) {
-		if (bad_opts(opts))
+		if (bad_opts(opts)) {
+			snprintf(err, err_size, "bad jd_functions_opts (size, unknown fields or flags)");
 			return -EINVAL;
+		}
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	}
-	char *err = o.err && o.err_size ? o.err : scratch;
-	size_t err_size = o.err && o.err_size ? o.err_size : sizeof(scratch);
 	size_t stride = o.function_sz ? o.function_sz : sizeof(struct jd_function);
 	if (stride < offsetof(struct jd_function, size) + sizeof(uint64_t)) {
 		snprintf(err, err_size, "function_sz %zu is too small", stride);
@@ -72,7 +75,8 @@ int jd_register_functions(const struct jd_function *fns, size_t n, const struct 
 	return rc;
 }
 
-int jd_register_function(const struct jd_function *fn, const struct jd_functions_opts *opts, uint64_t *id)
+int jd_register_function(const struct jd_function *fn, const struct jd_functions_opts *opts, uint64_t *id,
+			 char *err, size_t errlen)
 {
-	return jd_register_functions(fn, 1, opts, id);
+	return jd_register_functions(fn, 1, opts, id, err, errlen);
 }

@@ -113,17 +113,16 @@ struct jd_functions_opts {
 	uint32_t function_sz;  /* sizeof(struct jd_function) as the caller knows it; 0: this header's */
 	const char *comp_dir;  /* DW_AT_comp_dir for relative file names (NULL: none) */
 	const char *producer;  /* DW_AT_producer (NULL: "jitdebug") */
-	char *err;             /* if non-NULL, receives why a call was rejected (NUL-terminated) */
-	size_t err_size;
 };
 
 /* Registers one function, or n functions as one object (the cheaper way: one object for the
  * debuggers to load). The input is validated first — empty name, zero size, overlapping functions,
  * a line table that is unsorted or runs past the function, absurd counts: -EINVAL, the reason in
- * opts->err, and nothing registered. *id receives the object's id. */
-JD_HOOKS_API int jd_register_function(const struct jd_function *fn, const struct jd_functions_opts *opts, uint64_t *id);
+ * err (may be NULL), and nothing registered. *id receives the object's id. */
+JD_HOOKS_API int jd_register_function(const struct jd_function *fn, const struct jd_functions_opts *opts, uint64_t *id,
+				      char *err, size_t errlen);
 JD_HOOKS_API int jd_register_functions(const struct jd_function *fns, size_t n, const struct jd_functions_opts *opts,
-				       uint64_t *id);
+				       uint64_t *id, char *err, size_t errlen);
 
 struct jd_hooks_stats {
 	size_t sz;

@@ -245,7 +245,7 @@ unsigned jd_nobits_fixup(uint8_t *obj, size_t size, const struct jd_elf *section
 		if (placed_at[i])
 			continue;
 		/* The relocation method reads symbols and relocations: only now validate the whole object. */
-		struct jd_elf *full = jd_elf_open(obj, size, NULL, NULL);
+		struct jd_elf *full = jd_elf_open(obj, size, NULL, NULL, 0);
 		if (full)
 			place_by_relocations(full, nb, n, placed_at);
 		else

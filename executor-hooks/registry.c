@@ -335,12 +335,12 @@ static struct obj *obj_of_entry(uint64_t entry_addr)
 	return (struct obj *)(uintptr_t)(entry_addr - offsetof(struct obj, reg));
 }
 
-static int reject_object(const struct jd_elf_diag *diag)
+static int reject_object(const char *why)
 {
 	if (errno == ENOMEM)
 		return -ENOMEM;
 	jd_count_rejected();
-	jd_warn_once("rejected a JIT object: %s", diag->message);
+	jd_warn_once("rejected a JIT object: %s", why);
 	return -EINVAL;
 }
 
@@ -385,12 +385,12 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	 * all others (and borrowed ones that need a NOBITS fix-up, which writes) are copied first and the
 	 * copy is parsed, so the common path parses once. */
 	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
-	struct jd_elf_diag diag;
+	char why[256];
 	struct jd_elf *elf = NULL;
 	int borrow = 0;
 	if (flags & JD_REGISTER_BORROW) {
-		if (!(elf = jd_elf_open(data, size, &light, &diag)))
-			return reject_object(&diag);
+		if (!(elf = jd_elf_open(data, size, &light, why, sizeof(why))))
+			return reject_object(why);
 		borrow = !jd_nobits_needed(elf);
 		if (!borrow) {
 			jd_elf_close(elf);
@@ -418,9 +418,9 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 			return -EFAULT;
 		}
 		o->data = copy;
-		if (!(elf = jd_elf_open(copy, size, &light, &diag))) {
+		if (!(elf = jd_elf_open(copy, size, &light, why, sizeof(why)))) {
 			free(o);
-			return reject_object(&diag);
+			return reject_object(why);
 		}
 	}
 	uint64_t lo = 0, hi = 0;
@@ -686,7 +686,7 @@ static struct symidx *symbol_index(struct obj *o)
 	struct symidx *idx = atomic_load(&o->symidx);
 	if (idx)
 		return idx;
-	struct jd_elf *elf = jd_elf_open(o->data, o->reg.symfile_size, NULL, NULL);
+	struct jd_elf *elf = jd_elf_open(o->data, o->reg.symfile_size, NULL, NULL, 0);
 	size_t nsyms = elf ? jd_elf_symbol_count(elf) : 0;
 	idx = malloc(sizeof(*idx) + nsyms * sizeof(idx->k[0]));
 	if (!idx) {

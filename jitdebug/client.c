@@ -314,9 +314,8 @@ void jd_client_close(struct jd_client *c)
 }
 
 const struct jd_link_info *jd_client_info(const struct jd_client *c) { return &c->info; }
-const char *jd_client_error(const struct jd_client *c) { return c->err; }
 
-int jd_client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn fn, void *ctx)
+static int client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn fn, void *ctx)
 {
 	for (;;) {
 		struct jd_wbuf b = {0};
@@ -358,7 +357,7 @@ int jd_client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn fn,
 	}
 }
 
-int jd_client_fetch(struct jd_client *c, uint64_t id, uint8_t **data, size_t *size)
+static int client_fetch(struct jd_client *c, uint64_t id, uint8_t **data, size_t *size)
 {
 	uint8_t *buf = NULL;
 	uint64_t total = 0, off = 0;
@@ -418,7 +417,7 @@ static int lookup(struct jd_client *c, struct jd_wbuf *b, uint32_t seq, uint64_t
 	return r.bad ? fail(c, -EPROTO, "malformed LOOKUP reply") : 0;
 }
 
-int jd_client_lookup_addr(struct jd_client *c, uint64_t addr, struct jd_link_object *out)
+static int client_lookup_addr(struct jd_client *c, uint64_t addr, struct jd_link_object *out)
 {
 	struct jd_wbuf b = {0};
 	uint32_t seq = ++c->seq;
@@ -433,7 +432,7 @@ int jd_client_lookup_addr(struct jd_client *c, uint64_t addr, struct jd_link_obj
 	return n ? 0 : fail(c, -ENOENT, "no JIT object covers 0x%llx", (unsigned long long)addr);
 }
 
-int jd_client_lookup_symbol(struct jd_client *c, const char *name, uint64_t *ids, size_t max, size_t *n)
+static int client_lookup_symbol(struct jd_client *c, const char *name, uint64_t *ids, size_t max, size_t *n)
 {
 	struct jd_wbuf b = {0};
 	uint32_t seq = ++c->seq;
@@ -457,7 +456,7 @@ static int simple(struct jd_client *c, struct jd_wbuf *b, uint32_t seq, uint32_t
 	return 0;
 }
 
-int jd_client_subscribe(struct jd_client *c, int on)
+static int client_subscribe(struct jd_client *c, int on)
 {
 	struct jd_wbuf b = {0};
 	uint32_t seq = ++c->seq;
@@ -467,10 +466,10 @@ int jd_client_subscribe(struct jd_client *c, int on)
 	return simple(c, &b, seq, NULL);
 }
 
-int jd_client_watch(struct jd_client *c, int kind, const char *pattern, uint32_t *watch_id)
+static int client_watch(struct jd_client *c, int kind, const char *pattern, uint32_t *watch_id)
 {
-	if ((kind != 1 && kind != 2) || !pattern || !*pattern)
-		return fail(c, -EINVAL, "a watch needs kind 1 (symbol) or 2 (file) and a pattern");
+	if ((kind != JD_WATCH_SYMBOL && kind != JD_WATCH_FILE) || !pattern || !*pattern)
+		return fail(c, -EINVAL, "a watch needs a kind (JD_WATCH_SYMBOL or JD_WATCH_FILE) and a pattern");
 	struct jd_wbuf b = {0};
 	uint32_t seq = ++c->seq;
 	size_t f = jd_wr_begin(&b, JD_MSG_WATCH, seq);
@@ -480,7 +479,7 @@ int jd_client_watch(struct jd_client *c, int kind, const char *pattern, uint32_t
 	return simple(c, &b, seq, watch_id);
 }
 
-int jd_client_next_event(struct jd_client *c, int timeout_ms, struct jd_link_event *ev)
+static int client_next_event(struct jd_client *c, int timeout_ms, struct jd_link_event *ev)
 {
 	uint64_t deadline = timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms;
 	while (c->ev_count == 0) {
@@ -498,4 +497,48 @@ int jd_client_next_event(struct jd_client *c, int timeout_ms, struct jd_link_eve
 	c->ev_head = (c->ev_head + 1) % EVQ;
 	c->ev_count--;
 	return 0;
+}
+
+/* ---- the public calls: each reports a failure's message through err/errlen ---------------------- */
+
+static int report(const struct jd_client *c, int rc, char *err, size_t errlen)
+{
+	if (rc < 0 && err && errlen)
+		snprintf(err, errlen, "%s", c->err);
+	return rc;
+}
+
+int jd_client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn fn, void *ctx, char *err, size_t errlen)
+{
+	return report(c, client_list(c, after_id, fn, ctx), err, errlen);
+}
+
+int jd_client_fetch(struct jd_client *c, uint64_t id, uint8_t **data, size_t *size, char *err, size_t errlen)
+{
+	return report(c, client_fetch(c, id, data, size), err, errlen);
+}
+
+int jd_client_lookup_addr(struct jd_client *c, uint64_t addr, struct jd_link_object *out, char *err, size_t errlen)
+{
+	return report(c, client_lookup_addr(c, addr, out), err, errlen);
+}
+
+int jd_client_lookup_symbol(struct jd_client *c, const char *name, uint64_t *ids, size_t max, size_t *n, char *err, size_t errlen)
+{
+	return report(c, client_lookup_symbol(c, name, ids, max, n), err, errlen);
+}
+
+int jd_client_subscribe(struct jd_client *c, int on, char *err, size_t errlen)
+{
+	return report(c, client_subscribe(c, on), err, errlen);
+}
+
+int jd_client_watch(struct jd_client *c, int kind, const char *pattern, uint32_t *watch_id, char *err, size_t errlen)
+{
+	return report(c, client_watch(c, kind, pattern, watch_id), err, errlen);
+}
+
+int jd_client_next_event(struct jd_client *c, int timeout_ms, struct jd_link_event *ev, char *err, size_t errlen)
+{
+	return report(c, client_next_event(c, timeout_ms, ev), err, errlen);
 }

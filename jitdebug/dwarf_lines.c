@@ -32,7 +32,7 @@ static int cmp_row(const void *a, const void *b)
 
 struct jd_lines *jd_lines_read(const uint8_t *obj, size_t size)
 {
-	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL);
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL, 0);
 	if (!elf) {
 		errno = errno == ENOMEM ? ENOMEM : EINVAL;
 		return NULL;

@@ -56,18 +56,26 @@ static int in_bounds(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
-static int reject(struct jd_elf_diag *diag, enum jd_elf_error code, uint64_t offset, const char *fmt, ...)
+/* Where a rejection's message goes: the caller's err/errlen (either may be NULL/0). */
+struct diag {
+	char *err;
+	size_t errlen;
+};
+
+/* The message reads "NAME: DETAIL (file offset 0xOFF)", NAME being jd_elf_strerror(code). */
+static int reject(const struct diag *diag, enum jd_elf_error code, uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int reject(struct jd_elf_diag *diag, enum jd_elf_error code, uint64_t offset, const char *fmt, ...)
+static int reject(const struct diag *diag, enum jd_elf_error code, uint64_t offset, const char *fmt, ...)
 {
-	if (diag) {
+	if (diag->err && diag->errlen) {
+		char detail[160];
 		va_list ap;
-		diag->code = code;
-		diag->offset = offset;
 		va_start(ap, fmt);
-		vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
 		va_end(ap);
+		snprintf(diag->err, diag->errlen, "%s: %s (file offset 0x%llx)", jd_elf_strerror(code), detail,
+			 (unsigned long long)offset);
 	}
 	return -(int)code;
 }
@@ -105,7 +113,7 @@ const char *jd_elf_strerror(enum jd_elf_error code)
 
 /* A string table is usable when it has file bytes and its last byte is NUL: then every offset below
  * its size names a terminated string. */
-static int check_strtab(const struct jd_elf *e, const struct jd_elf_section *s, struct jd_elf_diag *diag)
+static int check_strtab(const struct jd_elf *e, const struct jd_elf_section *s, const struct diag *diag)
 {
 	if (s->type != SHT_STRTAB || s->size == 0)
 		return reject(diag, JD_ELF_E_BAD_STRTAB, EHDR_SIZE + (uint64_t)s->index * SHDR_SIZE,
@@ -127,7 +135,7 @@ static int cmp_range(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static int check_overlaps(const struct jd_elf *e, uint64_t shoff, struct jd_elf_diag *diag)
+static int check_overlaps(const struct jd_elf *e, uint64_t shoff, const struct diag *diag)
 {
 	struct range *r = calloc(e->shnum + 2, sizeof(*r));
 	size_t n = 0;
@@ -157,7 +165,7 @@ static int check_overlaps(const struct jd_elf *e, uint64_t shoff, struct jd_elf_
 	return err;
 }
 
-static int parse_notes(struct jd_elf *e, const struct jd_elf_section *s, struct jd_elf_diag *diag)
+static int parse_notes(struct jd_elf *e, const struct jd_elf_section *s, const struct diag *diag)
 {
 	const uint8_t *p = e->data + s->offset;
 	uint64_t off = 0;
@@ -184,7 +192,7 @@ static int parse_notes(struct jd_elf *e, const struct jd_elf_section *s, struct 
 	return 0;
 }
 
-static int parse_symtab(struct jd_elf *e, const struct jd_elf_section *s, struct jd_elf_diag *diag)
+static int parse_symtab(struct jd_elf *e, const struct jd_elf_section *s, const struct diag *diag)
 {
 	uint64_t hdr_off = EHDR_SIZE; /* diag offset: best effort, the section's own header */
 
@@ -237,7 +245,7 @@ static int parse_symtab(struct jd_elf *e, const struct jd_elf_section *s, struct
 	return 0;
 }
 
-static int parse(struct jd_elf *e, uint32_t flags, struct jd_elf_diag *diag)
+static int parse(struct jd_elf *e, uint32_t flags, const struct diag *diag)
 {
 	const uint8_t *d = e->data;
 
@@ -350,20 +358,25 @@ static int parse(struct jd_elf *e, uint32_t flags, struct jd_elf_diag *diag)
 	return 0;
 }
 
-struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_open_opts *opts,
-			   struct jd_elf_diag *diag)
+struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_open_opts *opts, char *err,
+			   size_t errlen)
 {
+	const struct diag d = {err, errlen}, *diag = &d;
 	struct jd_elf *e;
 	uint32_t flags = 0;
 
-	if (diag)
-		memset(diag, 0, sizeof(*diag));
+	if (err && errlen)
+		err[0] = '\0';
 	if (!JD_OPTS_VALID(opts, sizeof(size_t)) || (JD_OPTS_GET(opts, flags, 0) & ~JD_ELF_SECTIONS_ONLY)) {
+		if (err && errlen)
+			snprintf(err, errlen, "bad jd_elf_open_opts (size or unknown flags)");
 		errno = EINVAL;
 		return NULL;
 	}
 	flags = JD_OPTS_GET(opts, flags, 0);
 	if (!data && size) {
+		if (err && errlen)
+			snprintf(err, errlen, "no bytes for a %zu-byte object", size);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -375,10 +388,10 @@ struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_op
 	}
 	e->data = data;
 	e->size = size;
-	int err = parse(e, flags, diag);
-	if (err) {
+	int rc = parse(e, flags, diag);
+	if (rc) {
 		jd_elf_close(e);
-		errno = err == -JD_ELF_E_NOMEM ? ENOMEM : EINVAL;
+		errno = rc == -JD_ELF_E_NOMEM ? ENOMEM : EINVAL;
 		return NULL;
 	}
 	return e;
@@ -449,10 +462,10 @@ int jd_gdb_add_symbol_file(const void *data, size_t size, const char *path, char
 			   size_t errlen)
 {
 	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
-	struct jd_elf_diag diag;
-	struct jd_elf *elf = jd_elf_open(data, size, &light, &diag);
+	char why[256];
+	struct jd_elf *elf = jd_elf_open(data, size, &light, why, sizeof(why));
 	if (!elf) {
-		snprintf(err, errlen, "not a JIT debug object: %s", diag.message);
+		snprintf(err, errlen, "not a JIT debug object: %s", why);
 		return errno == ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	int rc = 0;
@@ -509,7 +522,7 @@ int jd_object_first_symbol(const void *data, size_t size, char *out, size_t len)
 	if (!out || len == 0)
 		return -EINVAL;
 	out[0] = '\0';
-	struct jd_elf *elf = jd_elf_open(data, size, NULL, NULL);
+	struct jd_elf *elf = jd_elf_open(data, size, NULL, NULL, 0);
 	if (!elf)
 		return -errno;
 	struct jd_elf_symbol sym;
@@ -595,9 +608,9 @@ size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
 	return skipped;
 }
 
-int jd_elf_make_absolute(uint8_t *data, size_t size, size_t *unapplied, struct jd_elf_diag *diag)
+int jd_elf_make_absolute(uint8_t *data, size_t size, size_t *unapplied, char *err, size_t errlen)
 {
-	struct jd_elf *elf = jd_elf_open(data, size, NULL, diag);
+	struct jd_elf *elf = jd_elf_open(data, size, NULL, err, errlen);
 	if (!elf)
 		return errno == ENOMEM ? -ENOMEM : -EINVAL;
 	size_t skipped = 0;

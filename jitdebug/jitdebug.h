@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "jitdebug-types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,7 +50,7 @@ JD_API int jd_constant(const char *name, uint64_t *value);
  * 0, or -EINVAL with a message in err ("port 70000 is out of range (0-65535)"). */
 JD_API int jd_parse_hostport(const char *spec, char *host, size_t hostlen, uint16_t *port, char *err, size_t errlen);
 
-/* Why an object was rejected. Stable numbers: they appear in messages and tests. */
+/* Why an object was rejected: the kinds, whose jd_elf_strerror() names begin jd_elf_open's messages. */
 enum jd_elf_error {
 	JD_ELF_OK = 0,
 	JD_ELF_E_TRUNCATED_HEADER,   /* fewer bytes than an ELF64 header */
@@ -73,13 +74,6 @@ enum jd_elf_error {
 	JD_ELF_E_BAD_ALIGN,          /* sh_addralign is not 0 or a power of two */
 	JD_ELF_E_NOMEM,              /* out of memory while indexing */
 	JD_ELF_E__COUNT
-};
-
-/* Filled in when jd_elf_open rejects an object. */
-struct jd_elf_diag {
-	enum jd_elf_error code;
-	uint64_t offset;   /* file offset of the bad value (0 when it is about the whole file) */
-	char message[160]; /* e.g. "section 4 (.debug_info): bytes 0x40..0x9000 run past the end (0x800)" */
 };
 
 struct jd_elf_section {
@@ -119,10 +113,13 @@ struct jd_elf_open_opts {
 };
 
 /* Parses and validates an object. The bytes are borrowed, not copied: they must stay valid and
- * unchanged until jd_elf_close. opts and diag may be NULL. Returns NULL with errno EINVAL (rejected,
- * see diag, or bad opts) or ENOMEM. */
-JD_API struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_open_opts *opts,
-				  struct jd_elf_diag *diag);
+ * unchanged until jd_elf_close. opts may be NULL, err may be NULL. Returns NULL with errno EINVAL
+ * (rejected, or bad opts) or ENOMEM, and err filled: a rejection reads "NAME: DETAIL (file offset
+ * 0xOFF)", NAME being jd_elf_strerror() of the jd_elf_error code and OFF the offset of the bad value,
+ * e.g. "section out of bounds: section 4: bytes 0x90+0x100000 run past the end (0x12e8) (file offset
+ * 0x140)". 256 bytes hold every message. */
+JD_API struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_open_opts *opts, char *err,
+				  size_t errlen);
 JD_API void jd_elf_close(struct jd_elf *elf);
 
 JD_API uint16_t jd_elf_machine(const struct jd_elf *elf);
@@ -172,9 +169,9 @@ JD_API size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf 
  * that lay out a relocatable object's sections themselves and ignore sh_addr (LLDB): for an ET_REL
  * object, the debug relocations are applied, symbol values become absolute, and e_type becomes
  * ET_EXEC, so it loads at its own addresses. Other objects are left unchanged. *unapplied (may be
- * NULL) counts relocations that could not be applied. 0, -EINVAL (see diag; data untouched) or
- * -ENOMEM. */
-JD_API int jd_elf_make_absolute(uint8_t *data, size_t size, size_t *unapplied, struct jd_elf_diag *diag);
+ * NULL) counts relocations that could not be applied. 0, -EINVAL (err says why, as for jd_elf_open;
+ * data untouched) or -ENOMEM. */
+JD_API int jd_elf_make_absolute(uint8_t *data, size_t size, size_t *unapplied, char *err, size_t errlen);
 
 /* The GDB command that loads the JIT debug object (data, size), saved at `path`, at its load
  * addresses: "add-symbol-file PATH -s SECTION ADDR ..." for every allocated section with an address,
@@ -188,8 +185,8 @@ JD_API const char *jd_elf_strerror(enum jd_elf_error code);
 
 /* ---- The debug link client (docs/protocol.md) ------------------------------------------------
  * One connection to a JIT process's link server. Blocking calls, each bounded by the timeout. Not
- * thread-safe: one thread per struct jd_client. Errors: negative errno, and jd_client_error() holds
- * the message (the server's own for in-band errors): -ECONNREFUSED, -ETIMEDOUT, -EACCES (bad token),
+ * thread-safe: one thread per struct jd_client. Errors: negative errno, and the message in the call's
+ * err/errlen (may be NULL; the server's own words for in-band errors): -ECONNREFUSED, -ETIMEDOUT, -EACCES (bad token),
  * -EPROTONOSUPPORT (version), -ENOENT (no such object), -ERANGE, -EPROTO (malformed), -ECONNRESET. */
 
 struct jd_client;
@@ -229,22 +226,26 @@ JD_API struct jd_client *jd_client_connect(const char *hostport, const struct jd
 					   size_t errlen);
 JD_API void jd_client_close(struct jd_client *c);
 JD_API const struct jd_link_info *jd_client_info(const struct jd_client *c);
-JD_API const char *jd_client_error(const struct jd_client *c);
 
 /* Every live object with id > after_id, oldest first (pages as needed). fn returning non-zero stops. */
 typedef int (*jd_link_object_fn)(const struct jd_link_object *o, void *ctx);
-JD_API int jd_client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn fn, void *ctx);
+JD_API int jd_client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn fn, void *ctx, char *err,
+			  size_t errlen);
 /* The object's bytes, fetched in chunks; *data is malloc'ed (free it). */
-JD_API int jd_client_fetch(struct jd_client *c, uint64_t id, uint8_t **data, size_t *size);
+JD_API int jd_client_fetch(struct jd_client *c, uint64_t id, uint8_t **data, size_t *size, char *err, size_t errlen);
 /* The object whose allocated sections cover addr (-ENOENT if none). */
-JD_API int jd_client_lookup_addr(struct jd_client *c, uint64_t addr, struct jd_link_object *out);
+JD_API int jd_client_lookup_addr(struct jd_client *c, uint64_t addr, struct jd_link_object *out, char *err,
+				 size_t errlen);
 /* Objects defining a function or object symbol `name`: up to max ids in ids, *n how many. */
-JD_API int jd_client_lookup_symbol(struct jd_client *c, const char *name, uint64_t *ids, size_t max, size_t *n);
-JD_API int jd_client_subscribe(struct jd_client *c, int on);
-/* kind 1: symbol name; kind 2: source file (basename or path suffix). */
-JD_API int jd_client_watch(struct jd_client *c, int kind, const char *pattern, uint32_t *watch_id);
+JD_API int jd_client_lookup_symbol(struct jd_client *c, const char *name, uint64_t *ids, size_t max, size_t *n,
+				   char *err, size_t errlen);
+JD_API int jd_client_subscribe(struct jd_client *c, int on, char *err, size_t errlen);
+/* kind JD_WATCH_SYMBOL: a symbol name; JD_WATCH_FILE: a source file (basename or path suffix). */
+JD_API int jd_client_watch(struct jd_client *c, int kind, const char *pattern, uint32_t *watch_id, char *err,
+			   size_t errlen);
 /* The next event (queued or from the wire), waiting up to timeout_ms (-1: forever). -ETIMEDOUT. */
-JD_API int jd_client_next_event(struct jd_client *c, int timeout_ms, struct jd_link_event *ev);
+JD_API int jd_client_next_event(struct jd_client *c, int timeout_ms, struct jd_link_event *ev, char *err,
+				size_t errlen);
 
 /* ---- JIT objects in another process's memory or in a core file (docs/registry.md) --------------
  * The walkers read through the caller's reader (a debugger's memory read, or jd_core_read), check

@@ -6,7 +6,7 @@
 const struct jd_elf *jd_parsed_elf(struct jd_parsed *p)
 {
 	if (!p->elf_err) {
-		p->elf = jd_elf_open(p->data, p->size, NULL, &p->diag);
+		p->elf = jd_elf_open(p->data, p->size, NULL, p->why, sizeof(p->why));
 		p->elf_err = p->elf ? -1 : (errno ? errno : EINVAL);
 	}
 	if (!p->elf)

@@ -18,7 +18,7 @@ struct jd_parsed {
 	struct jd_elf *elf;     /* the full parse, made on first use */
 	struct jd_lines *lines; /* the line table, read on first use */
 	int elf_err, lines_err; /* 0 not tried yet; else the errno of the attempt (-1: succeeded) */
-	struct jd_elf_diag diag;
+	char why[256]; /* why the full parse failed */
 };
 
 static inline void jd_parsed_init(struct jd_parsed *p, const uint8_t *data, size_t size)
@@ -28,10 +28,10 @@ static inline void jd_parsed_init(struct jd_parsed *p, const uint8_t *data, size
 	p->elf = NULL;
 	p->lines = NULL;
 	p->elf_err = p->lines_err = 0;
-	p->diag.message[0] = '\0';
+	p->why[0] = '\0';
 }
 
-/* The full parse: NULL with errno set (EINVAL: see p->diag; ENOMEM) when the object does not parse.
+/* The full parse: NULL with errno set (EINVAL: see p->why; ENOMEM) when the object does not parse.
  * Made once. */
 const struct jd_elf *jd_parsed_elf(struct jd_parsed *p);
 /* The line table: NULL with errno set (ENODATA: none) when there is none. Read once. */

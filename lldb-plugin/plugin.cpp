@@ -280,8 +280,9 @@ Objects objects(Target &t) {
   if (!t.link_usable())
     return walk_registry(t);
   Objects objs;
-  if (jd_client_list(t.client(), 0, link_collect, &objs) != 0)
-    throw Error{format("list over the link: %s", jd_client_error(t.client()))};
+  char why[256];
+  if (jd_client_list(t.client(), 0, link_collect, &objs, why, sizeof(why)) != 0)
+    throw Error{format("list over the link: %s", why)};
   S.mode = "unknown (objects listed over the link)";
   return objs;
 }
@@ -307,8 +308,9 @@ std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_regis
   std::unique_ptr<uint8_t, decltype(&free)> bytes(nullptr, free);
   uint8_t *data = nullptr;
   if (t.link_usable()) {
-    if (jd_client_fetch(t.client(), o.id, &data, &size) != 0)
-      throw Error{format("fetch over the link: %s", jd_client_error(t.client()))};
+    char why[256];
+    if (jd_client_fetch(t.client(), o.id, &data, &size, why, sizeof(why)) != 0)
+      throw Error{format("fetch over the link: %s", why)};
     bytes.reset(data);
   } else {
     bytes.reset(static_cast<uint8_t *>(malloc(o.size ? o.size : 1)));
@@ -316,9 +318,9 @@ std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_regis
     if (!bytes || read_process(&t, o.symfile, bytes.get(), size) != 0)
       throw Error{format("its %" PRIu64 " bytes at 0x%" PRIx64 " are unreadable", o.size, o.symfile)};
   }
-  jd_elf_diag diag{};
-  if (jd_elf_make_absolute(bytes.get(), size, nullptr, &diag) != 0)
-    throw Error{format("not a JIT debug object: %s", diag.message)};
+  char why[256];
+  if (jd_elf_make_absolute(bytes.get(), size, nullptr, why, sizeof(why)) != 0)
+    throw Error{format("not a JIT debug object: %s", why)};
   return bytes;
 }
 

@@ -9,14 +9,24 @@
 #include <stdio.h>
 #include <string.h>
 
-static int bad(struct jd_jitdump_diag *d, uint64_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(struct jd_jitdump_diag *d, uint64_t off, const char *fmt, ...)
+/* Where the check reports: the caller's outputs (any may be NULL). */
+struct diag {
+	uint64_t records, *offset;
+	char *err;
+	size_t errlen;
+};
+
+static int bad(struct diag *d, uint64_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(struct diag *d, uint64_t off, const char *fmt, ...)
 {
-	va_list ap;
-	d->offset = off;
-	va_start(ap, fmt);
-	vsnprintf(d->message, sizeof(d->message), fmt, ap);
-	va_end(ap);
+	if (d->offset)
+		*d->offset = off;
+	if (d->err && d->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(d->err, d->errlen, fmt, ap);
+		va_end(ap);
+	}
 	return -EINVAL;
 }
 
@@ -28,14 +38,14 @@ static long str_in(const uint8_t *p, uint64_t n)
 }
 
 /* The record holds at least its fixed part (whose size is `need`). */
-static int fixed_part(struct jd_jitdump_diag *d, uint64_t off, uint64_t total, size_t need, const char *what)
+static int fixed_part(struct diag *d, uint64_t off, uint64_t total, size_t need, const char *what)
 {
 	if (total >= need)
 		return 0;
 	return bad(d, off, "%s of %llu bytes, the fixed part is %zu", what, (unsigned long long)total, need);
 }
 
-static int check_record(const uint8_t *r, uint32_t id, uint64_t total, uint64_t off, struct jd_jitdump_diag *d)
+static int check_record(const uint8_t *r, uint32_t id, uint64_t total, uint64_t off, struct diag *d)
 {
 	switch (id) {
 	case JD_JIT_CODE_LOAD: {
@@ -99,14 +109,10 @@ static int check_record(const uint8_t *r, uint32_t id, uint64_t total, uint64_t 
 	}
 }
 
-int jd_jitdump_check(const uint8_t *data, size_t size, struct jd_jitdump_diag *d)
+static int check(const uint8_t *data, size_t size, struct diag *d)
 {
-	struct jd_jitdump_diag scratch;
 	struct jd_jitdump_header h;
 
-	if (!d)
-		d = &scratch;
-	memset(d, 0, sizeof(*d));
 	if (size < sizeof(h))
 		return bad(d, 0, "%zu bytes, the header needs %zu", size, sizeof(h));
 	memcpy(&h, data, sizeof(h));
@@ -139,4 +145,16 @@ int jd_jitdump_check(const uint8_t *data, size_t size, struct jd_jitdump_diag *d
 		off += p.total_size;
 	}
 	return 0;
+}
+
+int jd_jitdump_check(const uint8_t *data, size_t size, uint64_t *records, uint64_t *bad_offset, char *err,
+		     size_t errlen)
+{
+	struct diag d = {0, bad_offset, err, errlen};
+	if (err && errlen)
+		err[0] = '\0';
+	int rc = check(data, size, &d);
+	if (records)
+		*records = d.records;
+	return rc;
 }

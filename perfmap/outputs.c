@@ -128,7 +128,7 @@ void jd_perf_object_registered(struct jd_parsed *p)
 
 	const struct jd_elf *elf = jd_parsed_elf(p);
 	if (!elf) {
-		jd_warn_once("no perf output for an object whose symbol table is malformed: %s", p->diag.message);
+		jd_warn_once("no perf output for an object whose symbol table is malformed: %s", p->why);
 		return;
 	}
 	size_t n = 0, nsyms = jd_elf_symbol_count(elf);

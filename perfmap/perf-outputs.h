@@ -82,12 +82,9 @@ int jd_unwind_for_function(const uint8_t *obj, const struct jd_elf *elf, uint64_
 			   uint8_t **buf, size_t *len, size_t *hdr_len);
 
 /* Validation of a whole jitdump file (jitdebug jitdump-check, tests, fuzzing). Returns 0, or -EINVAL
- * with the offset of the first bad record and a message. */
-struct jd_jitdump_diag {
-	uint64_t offset;
-	uint64_t records;
-	char message[160];
-};
-int jd_jitdump_check(const uint8_t *data, size_t size, struct jd_jitdump_diag *diag);
+ * with the offset of the first bad record in *bad_offset and why in err. *records: how many records
+ * were good. Any output may be NULL. */
+int jd_jitdump_check(const uint8_t *data, size_t size, uint64_t *records, uint64_t *bad_offset, char *err,
+		     size_t errlen);
 
 #endif

@@ -179,9 +179,10 @@ int main(int argc, char **argv)
 		};
 	}
 	char err[160];
-	struct jd_functions_opts opts = {.sz = sizeof(opts), .err = err, .err_size = sizeof(err)};
+	struct jd_functions_opts opts = {.sz = sizeof(opts)};
 	for (int i = 0; i < (each ? nfuncs : 1); i++) {
-		int rc = each ? jd_register_function(&desc[i], &opts, NULL) : jd_register_functions(desc, (size_t)nfuncs, &opts, NULL);
+		int rc = each ? jd_register_function(&desc[i], &opts, NULL, err, sizeof(err))
+			      : jd_register_functions(desc, (size_t)nfuncs, &opts, NULL, err, sizeof(err));
 		if (rc != 0) {
 			fprintf(stderr, "lightjit: registration failed: %s (%s)\n", err, strerror(-rc));
 			return 1;

@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		jd_hooks_set_log(quiet, NULL);
 		init = 1;
 	}
-	struct jd_elf_diag diag;
-	struct jd_elf *e = jd_elf_open(data, size, NULL, &diag);
+	char why[256];
+	struct jd_elf *e = jd_elf_open(data, size, NULL, why, sizeof(why));
 	if (e) {
 		volatile size_t sink = 0;
 		struct jd_elf_section s;
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		jd_elf_alloc_range(e, &lo, &hi);
 		jd_elf_close(e);
 	} else {
-		(void)strlen(diag.message);
+		(void)strlen(why);
 	}
 	uint64_t obj;
 	if (jd_register_object(data, size, NULL, &obj) == 0)

@@ -182,7 +182,7 @@ static void borrow_keeps_callers_bytes(void)
 static uint64_t registered_bss_addr(uint64_t id)
 {
 	struct find f = find_object(id);
-	struct jd_elf *e = f.found ? jd_elf_open(f.info.data, f.info.size, NULL, NULL) : NULL;
+	struct jd_elf *e = f.found ? jd_elf_open(f.info.data, f.info.size, NULL, NULL, 0) : NULL;
 	struct jd_elf_section s = {0};
 	if (e)
 		jd_elf_section_by_name(e, ".bss", &s);

@@ -66,9 +66,9 @@ static void test_written_object_reads_back(void)
 	if (rc)
 		return;
 	save("three.o", obj, size);
-	struct jd_elf_diag diag;
-	struct jd_elf *elf = jd_elf_open(obj, size, NULL, &diag);
-	CHECK(elf, "core reader rejects the object: %s", diag.message);
+	char why[256];
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, why, sizeof(why));
+	CHECK(elf, "core reader rejects the object: %s", why);
 	if (elf) {
 		CHECK(jd_elf_type(elf) == ET_REL, "type %u", jd_elf_type(elf));
 		struct jd_elf_section t0, t1, s;
@@ -120,8 +120,8 @@ static void test_names_only_object_has_no_dwarf(void)
 	uint8_t *obj;
 	size_t size;
 	CHECK(jd_synth_object(&f, 1, NULL, &obj, &size, NULL, 0) == 0, "rejected");
-	struct jd_elf_diag diag;
-	struct jd_elf *elf = jd_elf_open(obj, size, NULL, &diag);
+	char why[256];
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, why, sizeof(why));
 	struct jd_elf_section s;
 	CHECK(elf && jd_elf_section_by_name(elf, ".debug_info", &s) != 0 && jd_elf_section_by_name(elf, ".debug_frame", &s) != 0,
 	      "unexpected DWARF");
@@ -145,14 +145,14 @@ static void test_register_and_unregister(void)
 	struct jd_function f[] = {fn_lines("square", 0x7ff000001000, 26, sq_lines, 3), fn_lines("poly", 0x7ff000001020, 60, poly_lines, 4)};
 	size_t before = jd_object_count();
 	uint64_t id = 0;
-	CHECK(jd_register_functions(f, 2, NULL, &id) == 0 && id != 0, "registration failed");
+	CHECK(jd_register_functions(f, 2, NULL, &id, NULL, 0) == 0 && id != 0, "registration failed");
 	CHECK(jd_object_count() == before + 1, "count");
 	struct jd_object_info info = {.id = id};
 	CHECK(jd_foreach_object(find_id, &info) == 1 && info.lo == 0x7ff000001000 && info.hi == 0x7ff00000105c,
 	      "registry range %#llx-%#llx", (unsigned long long)info.lo, (unsigned long long)info.hi);
 	CHECK(jd_unregister_object(id) == 0 && jd_object_count() == before, "unregister");
 	uint64_t one = 0;
-	CHECK(jd_register_function(&f[0], NULL, &one) == 0 && one > id, "single function");
+	CHECK(jd_register_function(&f[0], NULL, &one, NULL, 0) == 0 && one > id, "single function");
 	CHECK(jd_unregister_object(one) == 0, "unregister single");
 }
 
@@ -165,7 +165,7 @@ static void test_function_size_field(void)
 	} old[2] = {{"old_a", 0x500000, 16}, {"old_b", 0x500010, 16}};
 	uint64_t id;
 	struct jd_functions_opts o = {.sz = sizeof(o), .function_sz = sizeof(old[0])};
-	CHECK(jd_register_functions((const struct jd_function *)(const void *)old, 2, &o, &id) == 0, "older layout");
+	CHECK(jd_register_functions((const struct jd_function *)(const void *)old, 2, &o, &id, NULL, 0) == 0, "older layout");
 	jd_unregister_object(id);
 
 	struct newer {
@@ -173,30 +173,29 @@ static void test_function_size_field(void)
 		uint64_t future;
 	} nf[1] = {{fn("newer", 0x600000, 8), 0}};
 	o.function_sz = sizeof(nf[0]);
-	CHECK(jd_register_functions(&nf[0].f, 1, &o, &id) == 0, "newer layout with zero tail");
+	CHECK(jd_register_functions(&nf[0].f, 1, &o, &id, NULL, 0) == 0, "newer layout with zero tail");
 	jd_unregister_object(id);
 	nf[0].future = 1;
 	char err[160] = "";
-	o.err = err;
-	o.err_size = sizeof(err);
-	CHECK(jd_register_functions(&nf[0].f, 1, &o, &id) == -EINVAL && strstr(err, "unknown"), "non-zero tail: %s", err);
+	CHECK(jd_register_functions(&nf[0].f, 1, &o, &id, err, sizeof(err)) == -EINVAL && strstr(err, "unknown"), "non-zero tail: %s", err);
 	struct {
 		struct jd_functions_opts o;
 		uint64_t future;
 	} big = {{.sz = sizeof(big)}, 1};
-	CHECK(jd_register_functions(&nf[0].f, 1, &big.o, &id) == -EINVAL, "opts with unknown tail");
+	CHECK(jd_register_functions(&nf[0].f, 1, &big.o, &id, err, sizeof(err)) == -EINVAL && strstr(err, "opts"),
+	      "opts with unknown tail: %s", err);
 }
 
 /* Bad input: -EINVAL with a reason, nothing registered, the rejection counted. */
 static void expect_rejected(const struct jd_function *f, size_t n, const char *reason)
 {
 	char err[160] = "";
-	struct jd_functions_opts o = {.sz = sizeof(o), .err = err, .err_size = sizeof(err)};
+	struct jd_functions_opts o = {.sz = sizeof(o)};
 	struct jd_hooks_stats before = {.sz = sizeof(before)}, after = {.sz = sizeof(after)};
 	jd_hooks_stats(&before);
 	size_t count = jd_object_count();
 	uint64_t id = 0;
-	int rc = jd_register_functions(f, n, &o, &id);
+	int rc = jd_register_functions(f, n, &o, &id, err, sizeof(err));
 	jd_hooks_stats(&after);
 	CHECK(rc == -EINVAL || rc == -E2BIG, "accepted (rc %d) input that should fail with '%s'", rc, reason);
 	CHECK(strstr(err, reason), "reason '%s', wanted '%s'", err, reason);
@@ -301,8 +300,8 @@ static void test_batch_of_1000(void)
 	size_t size;
 	char err[160];
 	CHECK(jd_synth_object(f, N, NULL, &obj, &size, err, sizeof(err)) == 0, "%s", err);
-	struct jd_elf_diag diag;
-	struct jd_elf *elf = jd_elf_open(obj, size, NULL, &diag);
+	char why[256];
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, why, sizeof(why));
 	CHECK(elf && jd_elf_symbol_count(elf) == N + 1, "symbols");
 	struct jd_elf_section t;
 	CHECK(elf && jd_elf_section_by_name(elf, ".text", &t) == 0 && t.size == 48 * (N - 1) + 40, "one run");
