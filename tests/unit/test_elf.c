@@ -1,9 +1,12 @@
-/* test_elf.c — the core ELF reader: valid objects (built here, and the clang-compiled fixtures given
- * as arguments) and one named test per rejection rule. */
+/* test_elf.c — jitdebug/elf.c, the core ELF reader: valid objects (built here, and the clang-compiled
+ * fixtures given as arguments), one named test per rejection rule, and the absolute copy that LLDB
+ * loads (jd_elf_make_absolute) of a light-JIT object and of the first fixture. */
 #include "check.h"
+#include "dwarf-lines.h"
 #include "elfbuild.h"
 #include "objfile.h"
 #include "jitdebug.h"
+#include "synth.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -329,6 +332,88 @@ static void every_error_has_a_name(void)
 	CHECK(strcmp(jd_elf_strerror((enum jd_elf_error)999), "unknown error") == 0, "out of range");
 }
 
+/* ---- absolute copies ------------------------------------------------------------------------------ */
+
+/* A light-JIT object (absolute DWARF, section-relative symbols): the copy is ET_EXEC with absolute
+ * symbols and the same line table. */
+static void test_absolute_copy_of_a_written_object(void)
+{
+	static const struct jd_function_line rows[] = {{0, 3}, {8, 4}};
+	struct jd_function f = {.name = "sq", .addr = 0x7ff000001010, .size = 16, .file = "/s/a.acc", .lines = rows,
+				.n_lines = 2};
+	uint8_t *obj, *copy;
+	size_t size;
+	char err[160];
+	CHECK(jd_synth_object(&f, 1, NULL, &obj, &size, err, sizeof(err)) == 0, "%s", err);
+	char why[256];
+	copy = malloc(size);
+	memcpy(copy, obj, size);
+	CHECK(jd_elf_make_absolute(copy, size, NULL, why, sizeof(why)) == 0, "%s", why);
+	struct jd_elf *elf = jd_elf_open(copy, size, NULL, why, sizeof(why));
+	CHECK(elf && jd_elf_type(elf) == ET_EXEC, "copy not ET_EXEC");
+	int found = 0;
+	for (size_t i = 0; elf && i < jd_elf_symbol_count(elf); i++) {
+		struct jd_elf_symbol sym;
+		if (jd_elf_symbol(elf, i, &sym) == 0 && strcmp(sym.name, "sq") == 0)
+			found = sym.addr == f.addr;
+	}
+	CHECK(found, "sq not at its address in the copy");
+	jd_elf_close(elf);
+	struct jd_lines *l = jd_lines_read(copy, size);
+	size_t n = 0;
+	const struct jd_line *r = l ? jd_lines_rows(l, &n) : NULL;
+	CHECK(n >= 2 && r[0].addr == f.addr && r[1].addr == f.addr + 8 && r[1].line == 4, "%zu rows", n);
+	jd_lines_free(l);
+	free(copy);
+	free(obj);
+}
+
+/* The clang fixture with a load address patched into .text (what ORC registers): in the copy the
+ * debug relocations are applied and the line table sits at that address without relocating again. */
+static void test_absolute_copy_of_a_clang_object(const char *path)
+{
+	size_t size;
+	uint8_t *obj = read_object(path, &size), *copy;
+	if (!obj) {
+		CHECK(0, "no fixture");
+		return;
+	}
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL, 0);
+	struct jd_elf_section text;
+	CHECK(elf && jd_elf_section_by_name(elf, ".text", &text) == 0, "no .text");
+	jd_elf_close(elf);
+	uint64_t load = 0x7f1234560000ull;
+	uint64_t shoff;
+	memcpy(&shoff, obj + offsetof(Elf64_Ehdr, e_shoff), 8);
+	memcpy(obj + shoff + text.index * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_addr), &load, 8);
+	struct jd_lines *want = jd_lines_read(obj, size);
+	char why[256];
+	size_t unapplied = 99;
+	copy = malloc(size);
+	memcpy(copy, obj, size);
+	CHECK(jd_elf_make_absolute(copy, size, &unapplied, why, sizeof(why)) == 0 && unapplied == 0, "%s, %zu unapplied",
+	      why, unapplied);
+	struct jd_lines *got = jd_lines_read(copy, size);
+	size_t nw = 0, ng = 0;
+	const struct jd_line *rw = want ? jd_lines_rows(want, &nw) : NULL, *rg = got ? jd_lines_rows(got, &ng) : NULL;
+	CHECK(nw > 2 && nw == ng, "%zu vs %zu rows", nw, ng);
+	for (size_t i = 0; i < nw && nw == ng; i++)
+		CHECK(rw[i].addr == rg[i].addr && rw[i].addr >= load && rw[i].line == rg[i].line, "row %zu", i);
+	jd_lines_free(want);
+	jd_lines_free(got);
+	free(copy);
+	obj[0] = 0;
+	CHECK(jd_elf_make_absolute(obj, size, NULL, why, sizeof(why)) == -EINVAL && strncmp(why, "not an ELF file:", 16) == 0,
+	      "a broken object was rewritten");
+	free(obj);
+}
+
+
+static void test_absolute_copy_of_the_fixture(void)
+{
+	test_absolute_copy_of_a_clang_object(nfixtures ? fixture_paths[0] : "jitfix.o");
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc && nfixtures < 4; i++)
@@ -361,5 +446,7 @@ int main(int argc, char **argv)
 	RUN(reject_bad_note);
 	RUN(reject_bad_alignment);
 	RUN(every_error_has_a_name);
+	RUN(test_absolute_copy_of_a_written_object);
+	RUN(test_absolute_copy_of_the_fixture);
 	return check_report();
 }

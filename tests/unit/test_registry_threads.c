@@ -1,4 +1,5 @@
-/* test_concurrency.c — 8 threads register and unregister 10,000 objects in total with no debugger;
+/* test_registry_threads.c — executor-hooks/registry.c under threads and fork(): 8 threads register
+ * and unregister 10,000 objects in total with no debugger;
  * afterwards GDB's list (walked through __jit_debug_descriptor, as GDB does) and the exported registry
  * hold exactly the objects still registered: none lost, none twice, links consistent. And fork():
  * children forked while other threads register (every hooks lock busy: registry, perf map, jitdump,

@@ -1,4 +1,4 @@
-/* check.c — validates a jitdump file record by record, as strictly as perf needs it and a little
+/* jitdump_check.c — validates a jitdump file record by record, as strictly as perf needs it and a little
  * stricter (unknown record ids and trailing bytes inside a record are errors). Every size is checked
  * against the bytes that remain before it is used. */
 #include "jitdump-format.h"

@@ -1,4 +1,4 @@
-/* test_jitdump.c — the jitdump validator: a valid dump built here is accepted; one crafted file per
+/* test_jitdump_check.c — perfmap/jitdump_check.c, the jitdump validator: a valid dump built here is accepted; one crafted file per
  * rejection rule is refused with the offset of the bad record. */
 #include "check.h"
 #include "jitdump-format.h"

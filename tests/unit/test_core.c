@@ -1,0 +1,104 @@
+/* test_core.c — jitdebug/core.c: ELF core files built here (PT_LOAD segments with a registry in
+ * them), read by address and searched for the registry; bad cores rejected with a message. */
+#include "check.h"
+#include "fakemem.h"
+#include "jitdebug.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An ELF64 core with two PT_LOAD segments: mem[0..0x4000) at BASE and mem[0x8000..0x9000) at
+ * BASE + 0x8000, plus a PT_NOTE; *size is set. */
+static uint8_t *make_core(size_t *size)
+{
+	size_t phoff = sizeof(Elf64_Ehdr), data = phoff + 3 * sizeof(Elf64_Phdr);
+	*size = data + 0x5000;
+	uint8_t *c = calloc(1, *size);
+	Elf64_Ehdr eh = {.e_type = ET_CORE, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_phoff = phoff,
+			 .e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 3};
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(c, &eh, sizeof(eh));
+	Elf64_Phdr ph[3] = {
+		{.p_type = PT_NOTE, .p_offset = data, .p_filesz = 0},
+		{.p_type = PT_LOAD, .p_offset = data, .p_vaddr = BASE, .p_filesz = 0x4000, .p_memsz = 0x4000},
+		{.p_type = PT_LOAD, .p_offset = data + 0x4000, .p_vaddr = BASE + 0x8000, .p_filesz = 0x1000, .p_memsz = 0x2000},
+	};
+	memcpy(c + phoff, ph, sizeof(ph));
+	memcpy(c + data, mem, 0x4000);
+	memcpy(c + data + 0x4000, mem + 0x8000, 0x1000);
+	return c;
+}
+
+static void test_core_reads_segments_and_finds_the_registry(void)
+{
+	make_registry(2);
+	memset(mem + 0x8000, 0xab, 0x200);
+	size_t size;
+	uint8_t *bytes = make_core(&size);
+	char err[256];
+	struct jd_core *core = jd_core_open_memory(bytes, size, err, sizeof(err));
+	CHECK(core, "%s", err);
+	if (!core) {
+		free(bytes);
+		return;
+	}
+	uint64_t at = 0;
+	size_t candidates = 0;
+	CHECK(jd_core_find_registry(core, &at, &candidates) == 0 && at == REG && candidates == 1, "found at %#llx (%zu)",
+	      (unsigned long long)at, candidates);
+	uint8_t buf[0x80];
+	CHECK(jd_core_read(core, BASE + 0x8000, buf, sizeof(buf)) == 0 && buf[0] == 0xab, "object bytes");
+	CHECK(jd_core_read(core, BASE + 0x3ff0, buf, 0x20) == -EFAULT, "read across a gap succeeded");
+	CHECK(jd_core_read(core, BASE + 0x9000, buf, 8) == -EFAULT, "bytes past p_filesz are not zeros");
+	CHECK(jd_core_read(core, 0x10, buf, 8) == -EFAULT, "read below every segment");
+	struct jd_walk w = {.sz = sizeof(w), .read = jd_core_read, .ctx = core, .object = NULL, .skipped = NULL};
+	struct jd_registry_header h;
+	CHECK(jd_walk_registry(at, &w, &h, err, sizeof(err)) == 0 && h.count == 2, "%s", err);
+	jd_core_close(core);
+	free(bytes);
+}
+
+static void test_core_rejects_bad_files(void)
+{
+	make_registry(1);
+	size_t size;
+	uint8_t *bytes = make_core(&size);
+	char err[256];
+	struct jd_core *core;
+	CHECK(!jd_core_open_memory(bytes, 10, err, sizeof(err)) && strstr(err, "not an ELF"), "%s", err);
+	bytes[offsetof(Elf64_Ehdr, e_type)] = ET_EXEC;
+	CHECK(!jd_core_open_memory(bytes, size, err, sizeof(err)) && strstr(err, "not a core file"), "%s", err);
+	bytes[offsetof(Elf64_Ehdr, e_type)] = ET_CORE;
+	bytes[offsetof(Elf64_Ehdr, e_phnum)] = 0xff; /* 65,535 headers: past the end */
+	bytes[offsetof(Elf64_Ehdr, e_phnum) + 1] = 0xff;
+	CHECK(!jd_core_open_memory(bytes, size, err, sizeof(err)) && strstr(err, "bad program header table"), "%s", err);
+	bytes[offsetof(Elf64_Ehdr, e_phnum)] = 3;
+	bytes[offsetof(Elf64_Ehdr, e_phnum) + 1] = 0;
+	/* Truncated inside the second segment: what is there is readable, the rest is not. */
+	core = jd_core_open_memory(bytes, sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Phdr) + 0x200, err, sizeof(err));
+	uint8_t buf[16];
+	CHECK(core && jd_core_read(core, BASE + 0x100, buf, 16) == 0 && jd_core_read(core, BASE + 0x300, buf, 16) == -EFAULT,
+	      "truncated core");
+	uint64_t at;
+	CHECK(core && jd_core_find_registry(core, &at, NULL) == 0 && at == REG, "registry in a truncated core");
+	jd_core_close(core);
+	memset(bytes + sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Phdr), 0, 0x5000);
+	core = jd_core_open_memory(bytes, size, err, sizeof(err));
+	CHECK(core && jd_core_find_registry(core, &at, NULL) == -ENOENT, "a registry found in zeros");
+	jd_core_close(core);
+	CHECK(!jd_core_open("/nonexistent/core", err, sizeof(err)) && strstr(err, "No such file"), "%s", err);
+	free(bytes);
+}
+
+int main(void)
+{
+	RUN(test_core_reads_segments_and_finds_the_registry);
+	RUN(test_core_rejects_bad_files);
+	return check_report();
+}

@@ -1,0 +1,188 @@
+/* test_walk.c — jitdebug/walk.c: the registry and GDB's JIT list walked through a memory reader, as
+ * the debugger plugins and `jitdebug core` walk them: every entry, cycles, caps, implausible and
+ * unreadable entries, bad headers, the growing options struct, and the target's pointer ABI. */
+#include "check.h"
+#include "fakemem.h"
+#include "jitdebug.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct seen_objects {
+	uint64_t ids[64];
+	size_t n;
+	char skipped[8][256];
+	size_t nskipped;
+};
+
+static int on_object(const struct jd_registry_object *o, void *ctx)
+{
+	struct seen_objects *s = ctx;
+	if (s->n < 64)
+		s->ids[s->n++] = o->id;
+	return 0;
+}
+
+static void on_skipped(const char *what, void *ctx)
+{
+	struct seen_objects *s = ctx;
+	if (s->nskipped < 8)
+		snprintf(s->skipped[s->nskipped++], sizeof(s->skipped[0]), "%s", what);
+}
+
+static int walk(struct seen_objects *s, struct jd_registry_header *h, char *err)
+{
+	memset(s, 0, sizeof(*s));
+	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = s, .object = on_object, .skipped = on_skipped};
+	return jd_walk_registry(REG, &w, h, err, 256);
+}
+
+static void test_registry_walk_reads_every_entry(void)
+{
+	struct seen_objects s;
+	struct jd_registry_header h;
+	char err[256];
+	make_registry(3);
+	CHECK(walk(&s, &h, err) == 0, "%s", err);
+	CHECK(s.n == 3 && s.ids[0] == 1 && s.ids[2] == 3 && s.nskipped == 0, "%zu objects, %zu skipped", s.n, s.nskipped);
+	CHECK(h.count == 3 && h.mode == 1 && h.generation == 2, "header");
+}
+
+static void test_registry_walk_stops_at_a_cycle(void)
+{
+	struct seen_objects s;
+	char err[256];
+	make_registry(3);
+	put(ENTRY(2), ENTRY(0), 8);
+	put(REG + 24, 100, 8); /* the count allows more: only the cycle check stops the walk */
+	CHECK(walk(&s, NULL, err) == 0, "%s", err);
+	CHECK(s.n == 3 && s.nskipped == 1 && strstr(s.skipped[0], "cycle at entry"), "%zu objects: %s", s.n, s.skipped[0]);
+}
+
+static void test_registry_walk_is_capped_by_the_count(void)
+{
+	struct seen_objects s;
+	char err[256];
+	make_registry(5);
+	put(REG + 24, 2, 8);
+	CHECK(walk(&s, NULL, err) == 0, "%s", err);
+	CHECK(s.n == 3 && strstr(s.skipped[0], "longer than its count"), "%zu objects", s.n);
+}
+
+static void test_registry_walk_skips_implausible_entries(void)
+{
+	struct seen_objects s;
+	char err[256];
+	make_registry(3);
+	put(ENTRY(1) + 32, 1ull << 48, 8);                /* huge size */
+	put(ENTRY(2) + 48, 0x100, 8);                     /* hi below lo */
+	CHECK(walk(&s, NULL, err) == 0, "%s", err);
+	CHECK(s.n == 1 && s.nskipped == 2 && strstr(s.skipped[0], "implausible size 281474976710656"), "%zu: %s", s.n,
+	      s.skipped[0]);
+}
+
+static void test_registry_walk_reports_an_unreadable_entry(void)
+{
+	struct seen_objects s;
+	char err[256];
+	make_registry(3);
+	put(ENTRY(0), 0x10, 8);
+	CHECK(walk(&s, NULL, err) == 0, "%s", err);
+	CHECK(s.n == 1 && strstr(s.skipped[0], "entry at 0x10 unreadable"), "%s", s.skipped[0]);
+}
+
+static void test_registry_walk_rejects_bad_headers(void)
+{
+	struct seen_objects s;
+	char err[256];
+	make_registry(1);
+	put(REG, 0x1234, 8);
+	CHECK(walk(&s, NULL, err) == -EINVAL && strstr(err, "bad magic"), "%s", err);
+	make_registry(1);
+	put(REG + 8, 2, 4);
+	CHECK(walk(&s, NULL, err) == -EPROTONOSUPPORT && strstr(err, "version 2"), "%s", err);
+	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = &s, .object = on_object, .skipped = on_skipped};
+	CHECK(jd_walk_registry(0x10, &w, NULL, err, sizeof(err)) == -EFAULT, "unreadable header");
+	w.sz = 8;
+	err[0] = '\0';
+	CHECK(jd_walk_registry(REG, &w, NULL, err, sizeof(err)) == -EINVAL && strstr(err, "bad struct jd_walk"),
+	      "short struct accepted, or no message: '%s'", err);
+}
+
+/* The options convention (opts.h): a caller built before a field existed passes a smaller struct and
+ * gets the field's default; a caller that sets bytes past what this library knows is refused. */
+static void test_walk_struct_grows(void)
+{
+	struct seen_objects s;
+	char err[256];
+	make_registry(2);
+	struct {
+		struct jd_walk w;
+		uint64_t future;
+	} big = {.w = {.sz = sizeof(big), .read = read_mem, .ctx = &s, .object = on_object, .skipped = on_skipped}};
+	memset(&s, 0, sizeof(s));
+	big.w.sz = offsetof(struct jd_walk, u64_align); /* a caller from before u64_align */
+	CHECK(jd_walk_registry(REG, &big.w, NULL, err, sizeof(err)) == 0 && s.n == 2, "older, smaller struct: %s", err);
+	big.w.sz = sizeof(big);
+	CHECK(jd_walk_registry(REG, &big.w, NULL, err, sizeof(err)) == 0, "newer struct, unknown tail zero");
+	big.future = 1;
+	CHECK(jd_walk_registry(REG, &big.w, NULL, err, sizeof(err)) == -EINVAL, "unknown non-zero tail accepted");
+}
+
+/* GDB's JIT list with 4-byte big-endian pointers, then 8-byte little-endian, with a cycle. */
+static void test_gdb_list_follows_the_target_abi(void)
+{
+	struct seen_objects s = {0};
+	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = &s, .object = NULL, .skipped = on_skipped};
+	uint64_t n = 0;
+	memset(mem, 0, sizeof(mem));
+	/* 32-bit BE: descriptor {u32 version, u32 action, u32 relevant, u32 first}; entry {next, prev,
+	 * symfile, pad, u64 size}. */
+	uint64_t d = BASE + 0x200, e0 = BASE + 0x300, e1 = BASE + 0x340;
+	mem[d - BASE + 15] = (uint8_t)e0, mem[d - BASE + 14] = (uint8_t)(e0 >> 8), mem[d - BASE + 13] = (uint8_t)(e0 >> 16);
+	mem[e0 - BASE + 3] = (uint8_t)e1, mem[e0 - BASE + 2] = (uint8_t)(e1 >> 8), mem[e0 - BASE + 1] = (uint8_t)(e1 >> 16);
+	mem[e0 - BASE + 23] = 0x40;
+	mem[e1 - BASE + 23] = 0x40;
+	CHECK(jd_walk_gdb_jit_list(d, 4, 1, &w, &n) == 0 && n == 2 && s.nskipped == 0, "32-bit BE: %llu entries",
+	      (unsigned long long)n);
+	memset(mem, 0, sizeof(mem));
+	put(d + 16, e0, 8);
+	put(e0, e1, 8);
+	put(e0 + 24, 0x40, 8);
+	put(e1, e0, 8);
+	put(e1 + 24, 1ull << 40, 8);
+	CHECK(jd_walk_gdb_jit_list(d, 8, 0, &w, &n) == 0 && n == 2, "64-bit LE: %llu entries", (unsigned long long)n);
+	CHECK(s.nskipped == 2 && strstr(s.skipped[0], "claims 1099511627776 bytes") && strstr(s.skipped[1], "cycle"),
+	      "%zu: %s / %s", s.nskipped, s.skipped[0], s.skipped[1]);
+	CHECK(jd_walk_gdb_jit_list(d, 3, 0, &w, &n) == -EINVAL, "pointer size 3 accepted");
+	/* i386: 4-byte pointers, and a u64 aligned to 4, so symfile_size sits at offset 12 (the walker
+	 * takes the target's alignment; by default 8, which puts it at 16). */
+	memset(mem, 0, sizeof(mem));
+	memset(&s, 0, sizeof(s));
+	put(d + 12, e0, 4);
+	put(e0, e1, 4);
+	put(e0 + 8, 0x1000, 4);
+	put(e0 + 12, 0x40, 8);
+	put(e1 + 8, 0x2000, 4);
+	put(e1 + 12, 0x50, 8);
+	w.u64_align = 4;
+	CHECK(jd_walk_gdb_jit_list(d, 4, 0, &w, &n) == 0 && n == 2 && s.nskipped == 0, "i386: %llu entries, %zu skipped",
+	      (unsigned long long)n, s.nskipped);
+	w.u64_align = 3;
+	CHECK(jd_walk_gdb_jit_list(d, 4, 0, &w, &n) == -EINVAL, "alignment 3 accepted");
+}
+
+int main(void)
+{
+	RUN(test_registry_walk_reads_every_entry);
+	RUN(test_registry_walk_stops_at_a_cycle);
+	RUN(test_registry_walk_is_capped_by_the_count);
+	RUN(test_registry_walk_skips_implausible_entries);
+	RUN(test_registry_walk_reports_an_unreadable_entry);
+	RUN(test_registry_walk_rejects_bad_headers);
+	RUN(test_walk_struct_grows);
+	RUN(test_gdb_list_follows_the_target_abi);
+	return check_report();
+}
