@@ -17,7 +17,7 @@ NS=("${@:-1000 3000 10000}")
 CAP=${JD_BENCH_CAP:-300}
 HOOKS=$BUILD/lib/libjitdebug-hooks.so
 PLUGIN=$SRC/gdb-plugin/jitdebug.py
-JITLINK=/usr/lib/llvm-16/bin/llvm-jitlink
+JITLINK=/usr/lib/llvm-${JD_BENCH_LLVM:-16}/bin/llvm-jitlink # JD_BENCH_LLVM=NN: another LLVM
 export JITDEBUG_CLI=$BUILD/bin/jitdebug
 tmp=$(mktemp -d /tmp/jd-gdb-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -8,6 +8,8 @@
 #   - LLDB's floor: the hooks preloaded with JITDEBUG_GDB=off, nothing announced to LLDB;
 #   - LLDB + the plugin: hooks preloaded with JITDEBUG_GDB=lazy, `jit break f_<N-1>`: LLDB stops once
 #     to write the watch and once at the breakpoint; only that object is loaded.
+# JD_BENCH_LLVM=NN picks llvm-jitlink-NN (default 16) and JD_BENCH_LLDB the folder of the LLDB to
+# run (default LLDB NN if installed or unpacked in BUILD/deps, else LLDB 16).
 # Runs are cut at $JD_BENCH_CAP seconds (default 300). Then `jit load-core` + `bt` on a core of the lazy
 # run taken at the breakpoint (written by GDB with its plugin: LLDB 16 cannot write ELF cores), every
 # object in it, and `jitdebug core` extracting them all.
@@ -20,8 +22,17 @@ CAP=${JD_BENCH_CAP:-300}
 HOOKS=$BUILD/lib/libjitdebug-hooks.so
 PLUGIN=$BUILD/lib/libjitdebug-lldb.so
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-JITLINK=/usr/lib/llvm-16/bin/llvm-jitlink
-LLDB=/usr/lib/llvm-16/bin/lldb
+V=${JD_BENCH_LLVM:-16}
+JITLINK=/usr/lib/llvm-$V/bin/llvm-jitlink
+LLDB_BIN=${JD_BENCH_LLDB:-}
+for dir in /usr/lib/llvm-16/bin /usr/lib/llvm-$V/bin "$BUILD/deps/lldb-$V/usr/lib/llvm-$V/bin"; do
+	[ -z "${JD_BENCH_LLDB:-}" ] && [ -x "$dir/lldb" ] && LLDB_BIN=$dir
+done
+LLDB=$LLDB_BIN/lldb
+for _py in "$LLDB_BIN"/../lib/python3*/site-packages; do
+	[ -d "$_py/lldb" ] && export PYTHONPATH="$_py${PYTHONPATH:+:$PYTHONPATH}"
+done
+echo "   (llvm-jitlink-$V, $("$LLDB" --version 2>/dev/null | head -1))"
 tmp=$(mktemp -d /tmp/jd-lldb-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# remote_link.sh BUILD — time for Debian's llvm-jitlink-16 to link and run a program, in-process,
-# through jitdebug-executor and through Debian's llvm-jitlink-executor, over loopback TCP, same run.
+# remote_link.sh BUILD [NN] — time for Debian's llvm-jitlink-NN (default 16) to link and run a
+# program, in-process, through jitdebug-executor-NN and through Debian's llvm-jitlink-executor-NN, over
+# loopback TCP, same run.
 # Each figure is the median of 5 runs of "start the controller .. the program's output appears".
 # (The stock pair then hangs in disconnect; it is killed after the output appears.)
 set -uo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
-LLVM_BIN=/usr/lib/llvm-16/bin
+V=${2:-16}
+LLVM_BIN=/usr/lib/llvm-$V/bin
 WORK=$(mktemp -d /tmp/jitdebug-bench.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -9 $p 2>/dev/null; done; rm -rf "$WORK"' EXIT
@@ -41,7 +43,7 @@ one_run() { # one_run MODE OBJS... -> ms
 		"$LLVM_BIN/llvm-jitlink" "$@" > "$WORK/inproc.out" 2>&1
 		wait_for "$WORK/inproc.out" ;;
 	jitdebug | stock)
-		local bin=$BUILD/bin/jitdebug-executor
+		local bin=$BUILD/bin/jitdebug-executor-$V
 		[ $mode = stock ] && bin=$LLVM_BIN/llvm-jitlink-executor
 		start_exec "$bin"
 		T0=$(now)

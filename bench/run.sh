@@ -42,17 +42,27 @@ echo "   the same, counted in instructions (callgrind; repeatable where the time
 "$HERE/icount_perf.sh" "$BUILD"
 
 echo
-echo "== Executor size (bytes)"
-tmp=$(mktemp)
-strip -o "$tmp" "$BUILD/bin/jitdebug-executor"
-stock=$(stat -c %s /usr/lib/llvm-16/bin/llvm-jitlink-executor)
-ours=$(stat -c %s "$tmp")
-rm -f "$tmp"
-awk -v a="$ours" -v b="$stock" 'BEGIN { printf "   jitdebug-executor (stripped) %d, llvm-jitlink-executor (Debian, stripped) %d: %.2fx\n", a, b, a / b }'
+echo "== Executor size (bytes), per LLVM"
+# The LLVM versions the build made executors for, with Debian's stock executor to compare against.
+versions=()
+for exe in "$BUILD"/bin/jitdebug-executor-[0-9]*; do
+	v=${exe##*-}
+	[ -x "/usr/lib/llvm-$v/bin/llvm-jitlink-executor" ] && versions+=("$v")
+done
+for v in "${versions[@]}"; do
+	tmp=$(mktemp)
+	strip -o "$tmp" "$BUILD/bin/jitdebug-executor-$v"
+	stock=$(stat -c %s "/usr/lib/llvm-$v/bin/llvm-jitlink-executor")
+	ours=$(stat -c %s "$tmp")
+	rm -f "$tmp"
+	awk -v v="$v" -v a="$ours" -v b="$stock" 'BEGIN { printf "   LLVM %s: jitdebug-executor-%s (stripped) %d, llvm-jitlink-executor-%s (Debian, stripped) %d: %.2fx\n", v, v, a, v, b, a / b }'
+done
 
-echo
-echo "== llvm-jitlink-16: link and run, in-process vs remote over loopback TCP (median of 5)"
-"$HERE/remote_link.sh" "$BUILD"
+for v in "${versions[@]}"; do
+	echo
+	echo "== llvm-jitlink-$v: link and run, in-process vs remote over loopback TCP (median of 5)"
+	"$HERE/remote_link.sh" "$BUILD" "$v"
+done
 
 echo
 echo "== The debug link"
@@ -68,7 +78,17 @@ echo "== Light JITs: jd_register_function(s), no debugger attached, perf outputs
 echo
 echo "== GDB with many JIT objects: stock vs the plugin in lazy mode (N = 1,000, 3,000, 10,000)"
 "$HERE/gdb_bench.sh" "$BUILD"
+for v in "${versions[@]}"; do
+	[ "$v" = 16 ] && continue
+	echo "   the same with llvm-jitlink-$v:"
+	JD_BENCH_LLVM=$v "$HERE/gdb_bench.sh" "$BUILD" 1000
+done
 
 echo
 echo "== LLDB with many JIT objects: stock vs the plugin in lazy mode (N = 1,000, 3,000, 10,000), and cores"
 "$HERE/lldb_bench.sh" "$BUILD"
+for v in "${versions[@]}"; do
+	[ "$v" = 16 ] && continue
+	echo "   the same with llvm-jitlink-$v:"
+	JD_BENCH_LLVM=$v "$HERE/lldb_bench.sh" "$BUILD" 1000
+done

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # demo.sh BUILD — the main job (`make demo`): JIT code debugged like normal code.
-#  1. clang-16 -g -c compiles examples/shapes.c to an object with DWARF;
-#  2. jitdebug-executor listens on 127.0.0.1 (a drop-in for llvm-jitlink-executor);
+# It runs on the newest LLVM the build made an executor for (NN below: 19 on a `make deps` machine).
+#  1. clang-NN -g -c compiles examples/shapes.c to an object with DWARF;
+#  2. jitdebug-executor-NN listens on 127.0.0.1 (a drop-in for llvm-jitlink-executor);
 #  3. GDB attaches to the executor and sets a breakpoint on `area`, which does not exist yet;
-#  4. Debian's llvm-jitlink-16 links the object over TCP and runs it inside the executor;
+#  4. Debian's llvm-jitlink-NN links the object over TCP and runs it inside the executor;
 #  5. the breakpoint resolves before the JIT code first runs: GDB shows the stop, the source line,
 #     the locals, a .bss and a .data static, and the backtrace through JIT frames;
 #  6. perf: `jitdebug perf record` around the executor, a hot JIT'd loop, `jitdebug perf report`
@@ -13,7 +14,14 @@
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-LLVM_BIN=/usr/lib/llvm-16/bin
+V=
+for exe in "$BUILD"/bin/jitdebug-executor-[0-9]*; do
+	v=${exe##*-}
+	[ -x "/usr/lib/llvm-$v/bin/llvm-jitlink" ] && [ -x "/usr/lib/llvm-$v/bin/clang" ] && { [ -z "$V" ] || [ "$v" -gt "$V" ]; } && V=$v
+done
+[ -n "$V" ] || { echo "demo: no LLVM with llvm-jitlink and clang for the executors in $BUILD/bin" >&2; exit 1; }
+LLVM_BIN=/usr/lib/llvm-$V/bin
+EXECUTOR=$BUILD/bin/jitdebug-executor-$V
 WORK=$(mktemp -d /tmp/jitdebug-demo.XXXXXX)
 EXPID=
 trap '[ -n "$EXPID" ] && kill $EXPID 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -21,25 +29,25 @@ trap '[ -n "$EXPID" ] && kill $EXPID 2>/dev/null; rm -rf "$WORK"' EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "1. Compile the JIT'd program with DWARF"
-echo "\$ clang-16 -g -O0 -c examples/shapes.c -o shapes.o"
+echo "\$ clang-$V -g -O0 -c examples/shapes.c -o shapes.o"
 "$LLVM_BIN/clang" -g -O0 -c "$HERE/shapes.c" -o "$WORK/shapes.o"
 
-step "2. Start jitdebug-executor on loopback"
-"$BUILD/bin/jitdebug-executor" listen=127.0.0.1:0 > "$WORK/program.out" 2> "$WORK/executor.err" &
+step "2. Start jitdebug-executor-$V on loopback"
+"$EXECUTOR" listen=127.0.0.1:0 > "$WORK/program.out" 2> "$WORK/executor.err" &
 EXPID=$!
 for _ in $(seq 100); do grep -q listening "$WORK/executor.err" && break; sleep 0.05; done
 cat "$WORK/executor.err"
 PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/executor.err")
 
-step "3-5. GDB attached to the executor; llvm-jitlink-16 runs the program remotely"
+step "3-5. GDB attached to the executor; llvm-jitlink-$V runs the program remotely"
 cat > "$WORK/demo.gdb" <<GDB
 set pagination off
 set breakpoint pending on
 set print frame-arguments scalars
 echo (gdb) break area\n
 break area
-echo (gdb) -- llvm-jitlink-16 --oop-executor-connect=127.0.0.1:$PORT shapes.o (in the background)\n
-shell ($LLVM_BIN/llvm-jitlink --oop-executor-connect=127.0.0.1:$PORT $WORK/shapes.o; echo "llvm-jitlink-16 exited with status \$?") &
+echo (gdb) -- llvm-jitlink-$V --oop-executor-connect=127.0.0.1:$PORT shapes.o (in the background)\n
+shell ($LLVM_BIN/llvm-jitlink --oop-executor-connect=127.0.0.1:$PORT $WORK/shapes.o; echo "llvm-jitlink-$V exited with status \$?") &
 echo (gdb) continue\n
 continue
 echo (gdb) bt 2\n
@@ -70,8 +78,8 @@ cat "$WORK/program.out"
 step "6. perf on JIT code: a hot loop, recorded and reported with JIT names and source lines"
 "$LLVM_BIN/clang" -g -O0 -c "$HERE/hotloop.c" -o "$WORK/hotloop.o"
 echo "\$ jitdebug perf record -o perfdata -- jitdebug-executor listen=127.0.0.1:0 &"
-echo "\$ llvm-jitlink-16 --oop-executor-connect=127.0.0.1:PORT hotloop.o"
-"$BUILD/bin/jitdebug" perf record -o "$WORK/perfdata" -- "$BUILD/bin/jitdebug-executor" listen=127.0.0.1:0 \
+echo "\$ llvm-jitlink-$V --oop-executor-connect=127.0.0.1:PORT hotloop.o"
+"$BUILD/bin/jitdebug" perf record -o "$WORK/perfdata" -- "$EXECUTOR" listen=127.0.0.1:0 \
 	> "$WORK/hot.out" 2> "$WORK/hot.err" &
 RECPID=$!
 PORT=
@@ -89,7 +97,7 @@ for m in /tmp/perf-*.map; do grep -q ' mandel_row$' "$m" 2>/dev/null && rm -f "$
 
 step "7. The debug link: list and symbolize JIT code in a running process"
 "$LLVM_BIN/clang" -g -O0 -c "$HERE/service.c" -o "$WORK/service.o"
-JITDEBUG_LISTEN=127.0.0.1:0 DEMO_STOP="$WORK/stop" "$BUILD/bin/jitdebug-executor" listen=127.0.0.1:0 \
+JITDEBUG_LISTEN=127.0.0.1:0 DEMO_STOP="$WORK/stop" "$EXECUTOR" listen=127.0.0.1:0 \
 	> "$WORK/service.out" 2> "$WORK/service.err" &
 EXPID=$!
 for _ in $(seq 100); do grep -q 'jitdebug-executor: listening' "$WORK/service.err" && break; sleep 0.05; done

@@ -31,6 +31,11 @@
 #include "llvm/ExecutionEngine/Orc/TargetProcess/RegisterEHFrames.h"
 #include "llvm/ExecutionEngine/Orc/TargetProcess/SimpleExecutorMemoryManager.h"
 #include "llvm/ExecutionEngine/Orc/TargetProcess/SimpleRemoteEPCServer.h"
+#include "llvm/Config/llvm-config.h"
+#if LLVM_VERSION_MAJOR >= 18
+#include "llvm/ExecutionEngine/Orc/Shared/PerfSharedStructs.h"
+#include "llvm/ExecutionEngine/Orc/Shared/WrapperFunctionUtils.h"
+#endif
 #include "llvm/Support/Error.h"
 
 #include <atomic>
@@ -57,6 +62,40 @@ using namespace llvm;
 using namespace llvm::orc;
 using namespace llvm::orc::shared;
 
+// ---- What differs between the LLVM versions this file is built against (REFERENCE.md §5) ----------
+// Each executor is built against one LLVM's headers and ORC library (jitdebug-executor-NN), so the
+// wire format (the Setup message changed in 17) is always that version's own. What this file reads
+// itself differs only here:
+//  - a segment's protection in a finalize request: `Prot` (WireProtectionFlags) up to 14, `AG`
+//    (AllocGroup) in 15 and 16, `RAG` (RemoteAllocGroup) from 17;
+//  - the wrappers that run JIT'd code: run-as-main always, run-as-void/int-function from 15;
+//  - perf support entry points (llvm_orc_registerJITLoaderPerf{Start,End,Impl}) from 18, below.
+namespace {
+uint32_t segmentProt(const tpctypes::SegFinalizeRequest &S) {
+#if LLVM_VERSION_MAJOR <= 14
+  auto P = S.Prot;
+  return ((P & tpctypes::WPF_Read) ? JD_PROT_R : 0) | ((P & tpctypes::WPF_Write) ? JD_PROT_W : 0) |
+         ((P & tpctypes::WPF_Exec) ? JD_PROT_X : 0);
+#else
+#if LLVM_VERSION_MAJOR <= 16
+  auto P = S.AG.getMemProt();
+#else
+  auto P = S.RAG.Prot;
+#endif
+  return ((P & MemProt::Read) != MemProt::None ? JD_PROT_R : 0) |
+         ((P & MemProt::Write) != MemProt::None ? JD_PROT_W : 0) |
+         ((P & MemProt::Exec) != MemProt::None ? JD_PROT_X : 0);
+#endif
+}
+
+const char *const RunsUserCode[] = {
+    rt::RunAsMainWrapperName,
+#if LLVM_VERSION_MAJOR >= 15
+    rt::RunAsVoidFunctionWrapperName, rt::RunAsIntFunctionWrapperName,
+#endif
+};
+} // namespace
+
 // From the hooks (orc.c); only their addresses are used here.
 extern "C" CWrapperFunctionResult llvm_orc_registerJITLoaderGDBWrapper(const char *, uint64_t);
 extern "C" CWrapperFunctionResult llvm_orc_registerJITLoaderGDBAllocAction(const char *, size_t);
@@ -74,6 +113,7 @@ struct SessionState {
   bool MainReturned = false;
   bool Ended = false;
   int64_t LiveAllocs = 0;
+  uint64_t Received = 0;                   // messages read from the controller
   int InFlight = 0;                        // calls received, result not yet sent
   std::chrono::steady_clock::time_point LastActivity = std::chrono::steady_clock::now();
   std::function<void()> Shutdown;          // set by the transport
@@ -303,6 +343,10 @@ private:
         break;
       }
       auto Op = static_cast<SimpleRemoteEPCOpcode>(OpC);
+      {
+        std::lock_guard<std::mutex> Lock(Session.M);
+        Session.Received++;
+      }
       if (Op == SimpleRemoteEPCOpcode::CallWrapper) {
         std::lock_guard<std::mutex> Lock(Session.M);
         Session.InFlight++;
@@ -355,11 +399,7 @@ CWrapperFunctionResult finalizeWrapper(const char *Data, size_t Size) {
   if (SPSArgList<SPSExecutorAddr, SPSFinalizeRequest>::deserialize(IB, Instance, FR)) {
     std::vector<jd_segment> Segs;
     for (auto &S : FR.Segments) {
-      auto P = S.AG.getMemProt();
-      uint32_t Prot = ((P & MemProt::Read) != MemProt::None ? JD_PROT_R : 0) |
-                      ((P & MemProt::Write) != MemProt::None ? JD_PROT_W : 0) |
-                      ((P & MemProt::Exec) != MemProt::None ? JD_PROT_X : 0);
-      Segs.push_back({S.Addr.getValue(), S.Size, static_cast<uint64_t>(S.Content.size()), Prot});
+      Segs.push_back({S.Addr.getValue(), S.Size, static_cast<uint64_t>(S.Content.size()), segmentProt(S)});
     }
     if (!Segs.empty())
       jd_note_allocation(Segs.data(), Segs.size());
@@ -405,6 +445,111 @@ CWrapperFunctionResult runAsMainWrapper(const char *Data, size_t Size) {
   return R;
 }
 
+#if LLVM_VERSION_MAJOR >= 18
+// ---- `llvm-jitlink --perf-support` (LLVM 18+) ------------------------------------------------------
+// The controller looks these three up by name in the executor (the stock llvm-jitlink-executor-19
+// does not export them, and the flag fails there). They are done by the hooks' own perf writers, not
+// by LLVM's JITLoaderPerf, whose LLVM 19 jitdump header carries uninitialised flags that perf refuses:
+// Start turns the perf map and the jitdump on (JITDEBUG_JITDUMP's directory if set, else the default);
+// the writers then describe every debug object as it registers (llvm-jitlink sends them unless
+// --debugger-support=false). Impl receives the controller's own records: functions that no
+// registered object covers (debugger support off) are registered as light-JIT functions, names and
+// lines, kept out of GDB's list. End has nothing to do: LLVM 19's controller calls it only after it
+// has disconnected ("FD-transport disconnected" on its side, its status unchanged).
+
+struct Covered {
+  std::vector<std::pair<uint64_t, uint64_t>> Ranges;
+  static int add(const struct jd_object_info *I, void *Ctx) {
+    if (I->hi > I->lo)
+      static_cast<Covered *>(Ctx)->Ranges.push_back({I->lo, I->hi});
+    return 0;
+  }
+  bool has(uint64_t A) const {
+    for (auto &R : Ranges)
+      if (A >= R.first && A < R.second)
+        return true;
+    return false;
+  }
+};
+
+Error perfStart() {
+  const char *Dump = getenv("JITDEBUG_JITDUMP");
+  struct jd_hooks_opts O = {};
+  O.sz = sizeof(O);
+  O.gdb_mode = -1;
+  O.perfmap = 1;
+  O.jitdump = Dump && *Dump ? Dump : "1";
+  jd_hooks_init(&O);
+  return Error::success();
+}
+
+Error perfImpl(PerfJITRecordBatch &B) {
+  Covered C;
+  jd_foreach_object(Covered::add, &C);
+  std::vector<jd_function> Fns;
+  std::vector<std::vector<jd_function_line>> Lines;
+  Fns.reserve(B.CodeLoadRecords.size());
+  Lines.reserve(B.CodeLoadRecords.size());
+  for (auto &R : B.CodeLoadRecords) {
+    if (!R.CodeSize || R.Name.empty() || C.has(R.CodeAddr))
+      continue;
+    jd_function F = {};
+    F.name = R.Name.c_str();
+    F.addr = R.CodeAddr;
+    F.size = R.CodeSize;
+    Lines.emplace_back();
+    for (auto &D : B.DebugInfoRecords) {
+      if (D.CodeAddr != R.CodeAddr)
+        continue;
+      for (auto &E : D.Entries) {
+        // One file per function (the first entry's); offsets must grow strictly.
+        if (F.file == nullptr)
+          F.file = E.Name.c_str();
+        if (E.Name != F.file || E.Addr < R.CodeAddr || E.Addr - R.CodeAddr >= R.CodeSize || !E.Lineno)
+          continue;
+        uint32_t Off = static_cast<uint32_t>(E.Addr - R.CodeAddr);
+        if (Lines.back().empty() || Off > Lines.back().back().offset)
+          Lines.back().push_back({Off, E.Lineno});
+      }
+    }
+    F.lines = Lines.back().empty() ? nullptr : Lines.back().data();
+    F.n_lines = Lines.back().size();
+    if (!F.n_lines)
+      F.file = nullptr;
+    Fns.push_back(F);
+  }
+  if (!Fns.empty()) {
+    struct jd_functions_opts O = {};
+    O.sz = sizeof(O);
+    O.flags = JD_REGISTER_NO_ANNOUNCE;
+    char Why[256];
+    uint64_t Id;
+    // Several records may name overlapping code: register one by one, so one bad record costs only itself.
+    for (auto &F : Fns)
+      if (jd_register_function(&F, &O, &Id, Why, sizeof(Why)) != 0)
+        fprintf(stderr, "jitdebug-executor: perf record for %s not kept: %s\n", F.name, Why);
+  }
+  return Error::success();
+}
+} // namespace
+
+extern "C" {
+__attribute__((visibility("default"))) CWrapperFunctionResult llvm_orc_registerJITLoaderPerfStart(const char *Data,
+                                                                                                   uint64_t Size) {
+  return WrapperFunction<SPSError()>::handle(Data, Size, perfStart).release();
+}
+__attribute__((visibility("default"))) CWrapperFunctionResult llvm_orc_registerJITLoaderPerfEnd(const char *Data,
+                                                                                                 uint64_t Size) {
+  return WrapperFunction<SPSError()>::handle(Data, Size, []() -> Error { return Error::success(); }).release();
+}
+__attribute__((visibility("default"))) CWrapperFunctionResult llvm_orc_registerJITLoaderPerfImpl(const char *Data,
+                                                                                                  uint64_t Size) {
+  return WrapperFunction<SPSError(SPSPerfJITRecordBatch)>::handle(Data, Size, perfImpl).release();
+}
+}
+namespace {
+#endif
+
 // Installed after the memory manager, so its bootstrap symbols are already in the map.
 class JDBootstrapService : public ExecutorBootstrapService {
 public:
@@ -414,8 +559,6 @@ public:
     wrap(M, rt::SimpleExecutorMemoryManagerDeallocateWrapperName, OrigDeallocate, deallocateWrapper);
     wrap(M, rt::RunAsMainWrapperName, OrigRunAsMain, runAsMainWrapper);
     RunAsMainTag = reinterpret_cast<uint64_t>(&runAsMainWrapper);
-    static const char *const RunsUserCode[] = {rt::RunAsMainWrapperName, rt::RunAsVoidFunctionWrapperName,
-                                               rt::RunAsIntFunctionWrapperName};
     for (auto &KV : M) {
       bool User = false;
       for (const char *N : RunsUserCode)
@@ -615,10 +758,12 @@ int main(int argc, char *argv[]) {
 
   Error Err = Server->waitForDisconnect();
   bool ProgramExits;
+  uint64_t Received;
   {
     std::lock_guard<std::mutex> Lock(Session.M);
     Session.Ended = true;
     ProgramExits = Session.ExitRequested;
+    Received = Session.Received;
   }
   Session.CV.notify_all();
   Watchdog.join();
@@ -629,5 +774,15 @@ int main(int argc, char *argv[]) {
   if (ProgramExits) // the program's exit() ends the process, in its own thread, with its status
     for (;;)
       pause();
+  if (Received == 0) {
+    // A controller that cannot read our Setup message (another LLVM's wire format, REFERENCE.md §5.2)
+    // gives up or crashes before it sends anything; so does one that was not a controller at all.
+    fprintf(stderr,
+            "jitdebug-executor: the controller closed the connection without a single message: it could not "
+            "read this executor's setup. This is jitdebug-executor for LLVM %d; a controller of another LLVM "
+            "version (e.g. llvm-jitlink-NN) needs jitdebug-executor-NN.\n",
+            LLVM_VERSION_MAJOR);
+    return 1;
+  }
   return 0;
 }

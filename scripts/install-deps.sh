@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Installs what jitdebug needs to build, test and demo on Debian 12, and only what is missing.
-# Idempotent: a second run installs nothing and prints nothing but the summary line.
+# Idempotent: a second run installs nothing and prints nothing but the summary lines.
 # Needs root for apt-get; without root it lists what is missing and fails.
+#
+# Toolchains: LLVM 16 (the build's compiler, LLDB 16 and its Python package) and LLVM 19 (the
+# current one: Debian 13's default) are installed from Debian's packages. lldb-19 cannot be
+# installed beside lldb-16 (their Python packages conflict), so with a folder argument (the Makefile
+# passes build/deps) Debian's lldb-19 and python3-lldb-19 packages are unpacked there
+# (apt-get download + dpkg -x; liblldb-19 itself is installed normally) and the tests run LLDB 19
+# from it. LLDB 16 stays the installed one: the build compiles the LLDB plugin against its headers,
+# the oldest supported, so that one plugin loads in both.
 set -euo pipefail
+deps_dir=${1:-}
 
 pkgs=(
   cmake ninja-build make pkg-config
   clang-16 llvm-16 llvm-16-dev llvm-16-tools libclang-rt-16-dev lld-16
   lldb-16 liblldb-16-dev python3-lldb-16
+  clang-19 llvm-19 llvm-19-dev llvm-19-tools liblldb-19
   libelf-dev libdw-dev libdwarf-dev zlib1g-dev libzstd-dev
   gdb gdbserver linux-perf python3 procps iproute2 binutils valgrind
 )
@@ -20,15 +30,35 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#pkgs[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: not root; run as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: not root; run as root: apt-get install ${missing[*]}" >&2
-  exit 1
+# LLDB 19 beside LLDB 16, unpacked (see above).
+if [ -n "$deps_dir" ]; then
+  root=$deps_dir/lldb-19
+  if [ -x "$root/usr/lib/llvm-19/bin/lldb" ]; then
+    echo "install-deps: LLDB 19 present in $root"
+  elif [ -x /usr/lib/llvm-19/bin/lldb ]; then
+    echo "install-deps: LLDB 19 installed in /usr/lib/llvm-19"
+  else
+    mkdir -p "$deps_dir/debs"
+    (cd "$deps_dir/debs" && apt-get download lldb-19 python3-lldb-19 >/dev/null 2>&1) || {
+      apt-get update -qq && (cd "$deps_dir/debs" && apt-get download lldb-19 python3-lldb-19 >/dev/null 2>&1)
+    }
+    rm -rf "$root.tmp"
+    for deb in "$deps_dir"/debs/lldb-19_*.deb "$deps_dir"/debs/python3-lldb-19_*.deb; do
+      dpkg -x "$deb" "$root.tmp"
+    done
+    mv "$root.tmp" "$root"
+    echo "install-deps: LLDB 19 unpacked into $root"
+  fi
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"

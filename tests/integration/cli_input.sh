@@ -71,16 +71,20 @@ run "list against a server that repeats an id" 1 "malformed LIST reply: object i
 # ---- a link server at its pre-HELLO limit: the CLI says why (the server's ERROR), after retrying ----
 start_link_host JITDEBUG_LISTEN=127.0.0.1:0
 LINK=$(link_address "$TMP/host.err")
-python3 - "$LINK" <<'PY' &
+python3 - "$LINK" > "$TMP/holders.out" <<'PY' &
 import socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
 held = [socket.create_connection((host, int(port))) for _ in range(16)]
-time.sleep(4)
+print("held", flush=True)
+time.sleep(20)
 PY
-PIDS+=($!)
-sleep 0.5
+HOLDER=$!
+PIDS+=($HOLDER)
+for _ in $(seq 200); do grep -q held "$TMP/holders.out" 2>/dev/null && break; sleep 0.05; done
 run "list while 16 connections sit before HELLO" 1 "too many connections waiting for HELLO" "$JITDEBUG" list --connect "$LINK"
-sleep 5
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+sleep 0.5
 timeout 10 "$JITDEBUG" list --connect "$LINK" > "$TMP/list-after.out" 2>&1
 expect "list once they are gone" "$TMP/list-after.out" "^1 +0x"
 

@@ -13,7 +13,7 @@ run
 GDB
 	gdb_fixture_stops
 } > "$TMP/cmds.gdb"
-timeout 120 gdb -q -batch -nx -x "$TMP/cmds.gdb" --args "$LLI" --jit-linker=jitlink "$JD_FIXTURES/jitfix.bc" > "$TMP/gdb.out" 2>&1
+timeout 120 gdb -q -batch -nx -x "$TMP/cmds.gdb" --args "$LLI" --jit-linker=jitlink "$(bitcode jitfix)" > "$TMP/gdb.out" 2>&1
 expect_gdb_fixture_stops "$TMP/gdb.out"
 expect "program completed" "$TMP/gdb.out" "^jitfix: result=112 counter=42$"
 finish

@@ -3,11 +3,21 @@
 # "N passed, N failed".
 set -u
 : "${JD_BUILD:?}" "${JD_FIXTURES:?}" "${JD_SRC:?}"
-LLVM_BIN=${JD_LLVM_BIN:-/usr/lib/llvm-16/bin}
+# The toolchain under test (tests/CMakeLists.txt runs the version-sensitive tests once per LLVM):
+# JD_LLVM_VERSION picks llvm-jitlink, lli, clang and the matching jitdebug-executor-NN; JD_LLDB_BIN
+# the folder of the LLDB under test (lldb, lldb-server), which may be unpacked in the build tree.
+LLVM_VERSION=${JD_LLVM_VERSION:-16}
+LLVM_BIN=${JD_LLVM_BIN:-/usr/lib/llvm-$LLVM_VERSION/bin}
 JITLINK=$LLVM_BIN/llvm-jitlink
 LLI=$LLVM_BIN/lli
-LLDB=$LLVM_BIN/lldb
-EXECUTOR=${JD_EXECUTOR:-$JD_BUILD/bin/jitdebug-executor}
+LLDB_BIN=${JD_LLDB_BIN:-/usr/lib/llvm-16/bin}
+LLDB=$LLDB_BIN/lldb
+LLDB_SERVER=$LLDB_BIN/lldb-server
+# An LLDB unpacked from Debian's package finds its Python modules beside it.
+for _py in "$LLDB_BIN"/../lib/python3*/site-packages; do
+	[ -d "$_py/lldb" ] && export PYTHONPATH="$_py${PYTHONPATH:+:$PYTHONPATH}"
+done
+EXECUTOR=${JD_EXECUTOR:-$JD_BUILD/bin/jitdebug-executor-$LLVM_VERSION}
 HOOKS_SO=$JD_BUILD/lib/libjitdebug-hooks.so
 FIXSRC=$JD_SRC/tests/fixtures/jitfix.c
 PASS=0
@@ -36,9 +46,23 @@ expect_not() {
 	if grep -Eq -- "$3" "$2"; then fail "$1 (unexpected /$3/)"; grep -E -- "$3" "$2" | head -3 | sed 's/^/    | /'; else pass "$1"; fi
 }
 
+# skip REASON — the test does not apply here: says why and exits 77 (ctest: "Skipped", by name).
+skip() {
+	echo "skipped: $1"
+	exit 77
+}
+
 finish() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
+}
+
+# bitcode NAME — the path of tests/fixtures/NAME.c as bitcode that the lli under test reads: the
+# build's fixture (clang 16) for LLVM 16 and later, else compiled here by that version's clang
+# (bitcode is read by the same or a newer LLVM only).
+bitcode() {
+	if [ "$LLVM_VERSION" -ge 16 ]; then echo "$JD_FIXTURES/$1.bc"; return; fi
+	"$LLVM_BIN/clang" -g -O0 -emit-llvm -c "$JD_SRC/tests/fixtures/$1.c" -o "$TMP/$1.bc" && echo "$TMP/$1.bc"
 }
 
 line_of() { grep -n "MARK:$1" "$FIXSRC" | cut -d: -f1; }

@@ -12,7 +12,6 @@ CRASH_SRC=$JD_SRC/tests/fixtures/crash.c
 L_STORE=$(grep -n 'MARK:crash-store' "$CRASH_SRC" | cut -d: -f1)
 L_CALL=$(grep -n 'MARK:crash-call' "$CRASH_SRC" | cut -d: -f1)
 LOADER_OFF='settings set plugin.jit-loader.gdb.enable off'
-LLDB_SERVER=${JD_LLDB_SERVER:-$(command -v lldb-server-16 || echo "$LLVM_BIN/lldb-server")}
 
 # controller NAME OBJECT — a script that runs llvm-jitlink against the executor in the background
 # (LLDB's `platform shell` runs it while the executor is stopped).

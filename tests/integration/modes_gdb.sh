@@ -17,7 +17,7 @@ maint info jit
 delete
 continue
 GDB
-	timeout 120 gdb -q -batch -nx -x "$TMP/cmds-$1.gdb" --args "$LLI" --jit-linker=jitlink "$JD_FIXTURES/jitfix.bc" > "$TMP/gdb-$1.out" 2>&1
+	timeout 120 gdb -q -batch -nx -x "$TMP/cmds-$1.gdb" --args "$LLI" --jit-linker=jitlink "$(bitcode jitfix)" > "$TMP/gdb-$1.out" 2>&1
 }
 for m in off lazy eager; do run_mode $m; done
 # The empty-list checks below mean something only if GDB stopped at exit and listed the JIT list.

@@ -3,7 +3,7 @@
 # preloads the hooks (jitdump: names and lines), and the perf-map-only path with plain perf (names).
 . "$(dirname "$0")/lib.sh"
 REC=$TMP/rec
-timeout 180 "$JITDEBUG" perf record -o "$REC" -- "$LLI" --jit-linker=jitlink "$JD_FIXTURES/hot.bc" > "$TMP/rec.out" 2> "$TMP/rec.err"
+timeout 180 "$JITDEBUG" perf record -o "$REC" -- "$LLI" --jit-linker=jitlink "$(bitcode hot)" > "$TMP/rec.out" 2> "$TMP/rec.err"
 expect "the program ran" "$TMP/rec.out" "^hot: [0-9]+$"
 perf report -i "$REC/perf.jit.data" --stdio --no-children --sort sym,srcline 2>/dev/null | grep -E '^ +[0-9]' > "$TMP/jd.txt"
 head -3 "$TMP/jd.txt" | sed 's/^/    /'
@@ -18,7 +18,7 @@ expect "jitdump: jd_twin_b kept apart from jd_twin_a" "$TMP/jd.txt" "\[\.\] jd_t
 
 # perf map only: the hooks write /tmp/perf-<pid>.map, which perf report reads.
 JITDEBUG_PERFMAP=1 LD_PRELOAD="$HOOKS_SO" timeout 180 perf record -q -k 1 -e cpu-clock -o "$TMP/pm.data" -- \
-	"$LLI" --jit-linker=jitlink "$JD_FIXTURES/hot.bc" > "$TMP/pm.out" 2>&1
+	"$LLI" --jit-linker=jitlink "$(bitcode hot)" > "$TMP/pm.out" 2>&1
 adopt_perfmaps jd_hot
 perf report -i "$TMP/pm.data" --stdio --no-children --sort sym 2>/dev/null | grep -E '^ +[0-9]' > "$TMP/pm.txt"
 head -3 "$TMP/pm.txt" | sed 's/^/    /'
