@@ -104,6 +104,10 @@ namespace {
 
 constexpr uint64_t MaxMessageSize = 1ull << 30;
 constexpr auto IdleExitAfterMain = std::chrono::milliseconds(1000);
+// A controller sends its first call within milliseconds of our Setup message. One that sends nothing
+// for this long could not read it (another LLVM's wire format) and may be stuck in LLVM 16's
+// disconnect (it closes its socket while its own reader blocks), so the executor hangs up.
+constexpr auto FirstMessageTimeout = std::chrono::milliseconds(5000);
 
 // ---- session end detection ------------------------------------------------------------------
 
@@ -744,11 +748,22 @@ int main(int argc, char *argv[]) {
       InFD, OutFD));
 
   // Idle watchdog: a controller that never releases its allocations still ends the session once the
-  // program has returned and the connection has been quiet for a while.
+  // program has returned and the connection has been quiet for a while; one that never sends its
+  // first message is hung up on (FirstMessageTimeout, counted from our Setup message).
+  {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Session.LastActivity = std::chrono::steady_clock::now();
+  }
   std::thread Watchdog([] {
     std::unique_lock<std::mutex> Lock(Session.M);
     while (!Session.Ended) {
       Session.CV.wait_for(Lock, std::chrono::milliseconds(100));
+      if (Session.Received == 0 && std::chrono::steady_clock::now() - Session.LastActivity > FirstMessageTimeout) {
+        Session.Ended = true;
+        if (Session.Shutdown)
+          Session.Shutdown();
+        break;
+      }
       if (Session.MainReturned && Session.InFlight == 0 &&
           std::chrono::steady_clock::now() - Session.LastActivity > IdleExitAfterMain) {
         maybeEndLocked(/*Force=*/true);

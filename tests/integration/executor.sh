@@ -75,4 +75,28 @@ expect "bad argument: usage and status 1" "$TMP/bad.out" "unknown argument bogus
 expect "bad argument: status 1" "$TMP/bad.out" "^rc=1$"
 timeout 10 "$EXECUTOR" listen=256.1.1.1:0 > "$TMP/bad2.out" 2>&1
 expect "bad listen address is reported" "$TMP/bad2.out" "cannot (resolve|listen)"
+# A controller of another wire format (LLVM 17 changed the Setup message): this version's controller
+# against an executor built for the other side of that change. The executor says why and exits 1,
+# the controller fails; neither hangs.
+other=
+for exe in "$JD_BUILD"/bin/jitdebug-executor-[0-9]*; do
+	v=${exe##*-}
+	if { [ "$LLVM_VERSION" -ge 17 ] && [ "$v" -lt 17 ]; } || { [ "$LLVM_VERSION" -lt 17 ] && [ "$v" -ge 17 ]; }; then other=$v; fi
+done
+if [ -n "$other" ]; then
+	EXECUTOR=$JD_BUILD/bin/jitdebug-executor-$other start_executor
+	timeout 30 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$TMP/status3.o" > "$TMP/mismatch.out" 2>&1
+	echo "rc=$?" >> "$TMP/mismatch.out"
+	wait_gone "$EXPID" 10 && gone=yes || gone=no
+	wait "$EXPID" 2>/dev/null
+	echo "executor rc=$? gone=$gone" >> "$TMP/executor.err"
+	expect "controller $LLVM_VERSION vs executor $other: the executor says why" "$TMP/executor.err" \
+		"could not read this executor's setup\. This is jitdebug-executor for LLVM $other"
+	expect "controller $LLVM_VERSION vs executor $other: the executor exits 1, promptly" "$TMP/executor.err" "^executor rc=1 gone=yes$"
+	expect_not "controller $LLVM_VERSION vs executor $other: the controller does not succeed" "$TMP/mismatch.out" "^rc=0$"
+	expect_not "controller $LLVM_VERSION vs executor $other: the controller did not hang" "$TMP/mismatch.out" "^rc=124$"
+	expect_not "controller $LLVM_VERSION vs executor $other: the program did not run" "$TMP/executor.out" "status3 ran"
+else
+	echo "note: no executor across the LLVM 17 wire change was built; the mismatch case is not run"
+fi
 finish
