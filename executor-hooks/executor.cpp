@@ -32,6 +32,10 @@
 #include "llvm/ExecutionEngine/Orc/TargetProcess/SimpleExecutorMemoryManager.h"
 #include "llvm/ExecutionEngine/Orc/TargetProcess/SimpleRemoteEPCServer.h"
 #include "llvm/Config/llvm-config.h"
+#if __has_include("llvm/ExecutionEngine/Orc/TargetProcess/ExecutorSharedMemoryMapperService.h")
+#include "llvm/ExecutionEngine/Orc/TargetProcess/ExecutorSharedMemoryMapperService.h"
+#define JD_HAVE_SHARED_MEMORY_MAPPER 1
+#endif
 #if LLVM_VERSION_MAJOR >= 18
 #include "llvm/ExecutionEngine/Orc/Shared/PerfSharedStructs.h"
 #include "llvm/ExecutionEngine/Orc/Shared/WrapperFunctionUtils.h"
@@ -45,6 +49,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -69,7 +74,9 @@ using namespace llvm::orc::shared;
 //  - a segment's protection in a finalize request: `Prot` (WireProtectionFlags) up to 14, `AG`
 //    (AllocGroup) in 15 and 16, `RAG` (RemoteAllocGroup) from 17;
 //  - the wrappers that run JIT'd code: run-as-main always, run-as-void/int-function from 15;
-//  - perf support entry points (llvm_orc_registerJITLoaderPerf{Start,End,Impl}) from 18, below.
+//  - perf support entry points (llvm_orc_registerJITLoaderPerf{Start,End,Impl}) from 18, below;
+//  - the shared-memory mapper service (`llvm-jitlink --use-shared-memory`) where the version has it
+//    (JD_HAVE_SHARED_MEMORY_MAPPER: 16 and 19 here, not 14).
 namespace {
 uint32_t segmentProt(const tpctypes::SegFinalizeRequest &S) {
 #if LLVM_VERSION_MAJOR <= 14
@@ -118,6 +125,8 @@ struct SessionState {
   bool Ended = false;
   int64_t LiveAllocs = 0;
   uint64_t Received = 0;                   // messages read from the controller
+  std::map<uint64_t, uint64_t> Unfinalized; // reservations (base -> size) not finalized yet
+  std::vector<std::string> DeferredDeallocs; // deallocation requests received while main ran
   int InFlight = 0;                        // calls received, result not yet sent
   std::chrono::steady_clock::time_point LastActivity = std::chrono::steady_clock::now();
   std::function<void()> Shutdown;          // set by the transport
@@ -388,27 +397,83 @@ private:
 using WrapperFn = CWrapperFunctionResult (*)(const char *, size_t);
 WrapperFn OrigReserve, OrigFinalize, OrigDeallocate, OrigRunAsMain;
 
+// Reservations the controller has not finalized yet: a link in flight. LLVM 19's llvm-jitlink may call
+// the program's main while other objects of the program are reserved but not yet finalized (seen with
+// two or more objects: its ORC treats main as ready too early). With the stock executor's ~40 ms per
+// message the finalizes always came first; with a fast executor they may not, and main jumps into
+// memory that is not executable yet. So JIT'd code starts only when every reservation made so far is
+// finalized or released (MainWaitsForLinks at most; JITDEBUG_EXECUTOR_TRACE=1 shows it).
+constexpr auto MainWaitsForLinks = std::chrono::seconds(10);
+
+// JITDEBUG_EXECUTOR_TRACE=1: one line on stderr per memory and run-as-main call (docs/environment.md).
+bool Tracing() {
+  static const bool On = [] {
+    const char *E = getenv("JITDEBUG_EXECUTOR_TRACE");
+    return E && *E && strcmp(E, "0") != 0;
+  }();
+  return On;
+}
+#define TRACE(...)                                                                                          \
+  do {                                                                                                     \
+    if (Tracing())                                                                                         \
+      fprintf(stderr, "jitdebug-executor: " __VA_ARGS__);                                                 \
+  } while (0)
+
 CWrapperFunctionResult reserveWrapper(const char *Data, size_t Size) {
+  uint64_t Want = 0;
+  {
+    SPSInputBuffer IB(Data, Size);
+    ExecutorAddr Instance;
+    SPSArgList<SPSExecutorAddr, uint64_t>::deserialize(IB, Instance, Want);
+  }
   {
     std::lock_guard<std::mutex> Lock(Session.M);
     Session.LiveAllocs++;
   }
-  return OrigReserve(Data, Size);
+  CWrapperFunctionResult R = OrigReserve(Data, Size);
+  // The result is an SPSExpected<SPSExecutorAddr>: a "has value" byte, then the address.
+  const char *P = R.Size <= sizeof(R.Data.Value) ? R.Data.Value : R.Data.ValuePtr;
+  if (P && R.Size >= 9 && P[0] == 1) {
+    SPSInputBuffer IB(P + 1, R.Size - 1);
+    ExecutorAddr Base;
+    if (SPSArgList<SPSExecutorAddr>::deserialize(IB, Base)) {
+      std::lock_guard<std::mutex> Lock(Session.M);
+      Session.Unfinalized[Base.getValue()] = Want;
+      TRACE("reserve 0x%llx bytes at 0x%llx\n", (unsigned long long)Want, (unsigned long long)Base.getValue());
+    }
+  }
+  return R;
+}
+
+// Called with Session.M held: the reservation holding Addr is finalized or released.
+void settleLocked(uint64_t Addr) {
+  auto I = Session.Unfinalized.upper_bound(Addr);
+  if (I == Session.Unfinalized.begin())
+    return;
+  --I;
+  if (Addr - I->first < std::max<uint64_t>(I->second, 1)) {
+    Session.Unfinalized.erase(I);
+    Session.CV.notify_all();
+  }
 }
 
 CWrapperFunctionResult finalizeWrapper(const char *Data, size_t Size) {
   SPSInputBuffer IB(Data, Size);
   ExecutorAddr Instance;
   tpctypes::FinalizeRequest FR;
+  std::vector<jd_segment> Segs;
   if (SPSArgList<SPSExecutorAddr, SPSFinalizeRequest>::deserialize(IB, Instance, FR)) {
-    std::vector<jd_segment> Segs;
-    for (auto &S : FR.Segments) {
+    for (auto &S : FR.Segments)
       Segs.push_back({S.Addr.getValue(), S.Size, static_cast<uint64_t>(S.Content.size()), segmentProt(S)});
-    }
     if (!Segs.empty())
-      jd_note_allocation(Segs.data(), Segs.size());
+      jd_note_allocation(Segs.data(), Segs.size()); // before: the finalize actions register debug objects
   }
-  return OrigFinalize(Data, Size);
+  CWrapperFunctionResult R = OrigFinalize(Data, Size);
+  TRACE("finalize %zu segments at 0x%llx\n", Segs.size(), Segs.empty() ? 0ull : (unsigned long long)Segs[0].addr);
+  std::lock_guard<std::mutex> Lock(Session.M); // after: the memory is in place and protected now
+  for (auto &S : Segs)
+    settleLocked(S.addr);
+  return R;
 }
 
 CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) {
@@ -416,13 +481,23 @@ CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) {
   ExecutorAddr Instance;
   std::vector<ExecutorAddr> Bases;
   bool Parsed = SPSArgList<SPSExecutorAddr, SPSSequence<SPSExecutorAddr>>::deserialize(IB, Instance, Bases);
-  bool Keep;
+  for (auto &B : Bases)
+    TRACE("deallocate 0x%llx\n", (unsigned long long)B.getValue());
+  bool Keep, Defer = false;
   {
     std::lock_guard<std::mutex> Lock(Session.M);
     Keep = Session.ExitRequested;
+    // While the program's main runs its code stays: LLVM 19's controller, tearing down after an error
+    // of its own ("Resource tracker ... became defunct"), may release an object main is executing.
+    // The release is carried out when main returns.
+    if (!Keep && Session.MainRunning) {
+      Session.DeferredDeallocs.emplace_back(Data, Size);
+      Defer = true;
+      TRACE("deallocation deferred until main returns\n");
+    }
   }
   CWrapperFunctionResult R;
-  if (Keep) {
+  if (Keep || Defer) {
     // After exit() in the JIT'd program its memory stays until the process ends: its atexit handlers
     // run then and may be JIT code. The controller is told it was released (SPSError: success).
     R.Data.ValuePtr = nullptr;
@@ -440,10 +515,84 @@ CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) {
   return R;
 }
 
+#ifdef JD_HAVE_SHARED_MEMORY_MAPPER
+// `--use-shared-memory`: the controller maps the code itself and asks this service to reserve and
+// release. Counted as live allocations like the memory manager's, so the session does not end while
+// the controller still holds some, and kept after the program's exit() like them. (Segments are not
+// reported to the hooks here: .bss is then placed from relocations, as in-process.)
+WrapperFn OrigShmReserve, OrigShmRelease;
+
+CWrapperFunctionResult shmReserveWrapper(const char *Data, size_t Size) {
+  {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Session.LiveAllocs++;
+  }
+  return OrigShmReserve(Data, Size);
+}
+
+CWrapperFunctionResult shmReleaseWrapper(const char *Data, size_t Size) {
+  SPSInputBuffer IB(Data, Size);
+  ExecutorAddr Instance;
+  std::vector<ExecutorAddr> Bases;
+  bool Parsed = SPSArgList<SPSExecutorAddr, SPSSequence<SPSExecutorAddr>>::deserialize(IB, Instance, Bases);
+  bool Keep;
+  {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Keep = Session.ExitRequested;
+  }
+  CWrapperFunctionResult R;
+  if (Keep) {
+    R.Data.ValuePtr = nullptr;
+    R.Data.Value[0] = 0; // SPSError: success
+    R.Size = 1;
+  } else {
+    R = OrigShmRelease(Data, Size);
+  }
+  if (Parsed) {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Session.LiveAllocs -= static_cast<int64_t>(Bases.size());
+  }
+  return R;
+}
+#endif
+
+// Before JIT'd code runs: every reservation made so far is finalized (MainWaitsForLinks at most).
+void waitForLinks(const char *What) {
+  std::unique_lock<std::mutex> Lock(Session.M);
+  TRACE("%s called, %zu reservations not finalized yet\n", What, Session.Unfinalized.size());
+  if (!Session.CV.wait_for(Lock, MainWaitsForLinks, [] { return Session.Unfinalized.empty() || Session.Ended; }))
+    fprintf(stderr, "jitdebug-executor: %s runs although %zu allocations are still not finalized after %llds\n", What,
+            Session.Unfinalized.size(), static_cast<long long>(MainWaitsForLinks.count()));
+  TRACE("%s starts\n", What);
+}
+
+#if LLVM_VERSION_MAJOR >= 15
+WrapperFn OrigRunAsVoid, OrigRunAsInt;
+CWrapperFunctionResult runAsVoidWrapper(const char *Data, size_t Size) {
+  waitForLinks("run-as-void-function");
+  return OrigRunAsVoid(Data, Size);
+}
+CWrapperFunctionResult runAsIntWrapper(const char *Data, size_t Size) {
+  waitForLinks("run-as-int-function");
+  return OrigRunAsInt(Data, Size);
+}
+#endif
+
 CWrapperFunctionResult runAsMainWrapper(const char *Data, size_t Size) {
+  waitForLinks("run-as-main");
   CWrapperFunctionResult R = OrigRunAsMain(Data, Size);
+  std::vector<std::string> Deferred;
+  {
+    std::lock_guard<std::mutex> Lock(Session.M);
+    Session.MainRunning = false;
+    Deferred.swap(Session.DeferredDeallocs);
+  }
+  for (auto &D : Deferred) { // now carried out (unless exit() keeps everything)
+    CWrapperFunctionResult DR = deallocateWrapper(D.data(), D.size());
+    if (DR.Size > sizeof(DR.Data.Value))
+      free(DR.Data.ValuePtr);
+  }
   std::lock_guard<std::mutex> Lock(Session.M);
-  Session.MainRunning = false;
   Session.MainReturned = true;
   Session.LastActivity = std::chrono::steady_clock::now();
   return R;
@@ -562,6 +711,14 @@ public:
     wrap(M, rt::SimpleExecutorMemoryManagerFinalizeWrapperName, OrigFinalize, finalizeWrapper);
     wrap(M, rt::SimpleExecutorMemoryManagerDeallocateWrapperName, OrigDeallocate, deallocateWrapper);
     wrap(M, rt::RunAsMainWrapperName, OrigRunAsMain, runAsMainWrapper);
+#if LLVM_VERSION_MAJOR >= 15
+    wrap(M, rt::RunAsVoidFunctionWrapperName, OrigRunAsVoid, runAsVoidWrapper);
+    wrap(M, rt::RunAsIntFunctionWrapperName, OrigRunAsInt, runAsIntWrapper);
+#endif
+#ifdef JD_HAVE_SHARED_MEMORY_MAPPER
+    wrap(M, rt::ExecutorSharedMemoryMapperServiceReserveWrapperName, OrigShmReserve, shmReserveWrapper);
+    wrap(M, rt::ExecutorSharedMemoryMapperServiceReleaseWrapperName, OrigShmRelease, shmReleaseWrapper);
+#endif
     RunAsMainTag = reinterpret_cast<uint64_t>(&runAsMainWrapper);
     for (auto &KV : M) {
       bool User = false;
@@ -742,6 +899,9 @@ int main(int argc, char *argv[]) {
         S.setDispatcher(std::make_unique<JDDispatcher>());
         S.bootstrapSymbols() = SimpleRemoteEPCServer::defaultBootstrapSymbols();
         S.services().push_back(std::make_unique<rt_bootstrap::SimpleExecutorMemoryManager>());
+#ifdef JD_HAVE_SHARED_MEMORY_MAPPER
+        S.services().push_back(std::make_unique<rt_bootstrap::ExecutorSharedMemoryMapperService>());
+#endif
         S.services().push_back(std::make_unique<JDBootstrapService>());
         return Error::success();
       },
