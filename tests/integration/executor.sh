@@ -75,6 +75,17 @@ expect "bad argument: usage and status 1" "$TMP/bad.out" "unknown argument bogus
 expect "bad argument: status 1" "$TMP/bad.out" "^rc=1$"
 timeout 10 "$EXECUTOR" listen=256.1.1.1:0 > "$TMP/bad2.out" 2>&1
 expect "bad listen address is reported" "$TMP/bad2.out" "cannot (resolve|listen)"
+# --use-shared-memory: the controller maps the code through the executor's shared-memory mapper
+# service (LLVM 16 and later have it; the stock executor serves it too).
+if [ "$LLVM_VERSION" -ge 16 ]; then
+	start_executor
+	timeout 60 "$JITLINK" --use-shared-memory --oop-executor-connect=127.0.0.1:$PORT "$TMP/status3.o" > "$TMP/shm.out" 2>&1
+	echo "rc=$?" >> "$TMP/shm.out"
+	wait_gone "$EXPID" 10 && pass "--use-shared-memory: the executor ends" || fail "--use-shared-memory: the executor ends"
+	expect "--use-shared-memory: the program ran" "$TMP/executor.out" "^status3 ran$"
+	expect "--use-shared-memory: the controller exits with its status" "$TMP/shm.out" "^rc=3$"
+fi
+
 # A program of three objects whose calls cross objects (main -> a_run -> every a_N, main -> b_run).
 # LLVM 19's controller calls main while the other objects are reserved but not yet finalized; the
 # executor holds main until they are (without that, main jumps into memory that is not executable
