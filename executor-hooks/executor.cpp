@@ -32,6 +32,7 @@
 #include "llvm/ExecutionEngine/Orc/TargetProcess/SimpleExecutorMemoryManager.h"
 #include "llvm/ExecutionEngine/Orc/TargetProcess/SimpleRemoteEPCServer.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/ExecutionEngine/Orc/Shared/WrapperFunctionUtils.h"
 #if __has_include("llvm/ExecutionEngine/Orc/TargetProcess/ExecutorSharedMemoryMapperService.h")
 #include "llvm/ExecutionEngine/Orc/TargetProcess/ExecutorSharedMemoryMapperService.h"
 #define JD_HAVE_SHARED_MEMORY_MAPPER 1
@@ -126,6 +127,8 @@ struct SessionState {
   int64_t LiveAllocs = 0;
   uint64_t Received = 0;                   // messages read from the controller
   std::map<uint64_t, uint64_t> Unfinalized; // reservations (base -> size) not finalized yet
+  std::map<uint64_t, uint64_t> Live;       // every reservation not released (base -> size)
+  std::map<uint64_t, uint64_t> EHFrames;   // .eh_frame sections registered with the unwinder (start -> size)
   std::vector<std::string> DeferredDeallocs; // deallocation requests received while main ran
   int InFlight = 0;                        // calls received, result not yet sent
   std::chrono::steady_clock::time_point LastActivity = std::chrono::steady_clock::now();
@@ -439,6 +442,7 @@ CWrapperFunctionResult reserveWrapper(const char *Data, size_t Size) {
     if (SPSArgList<SPSExecutorAddr>::deserialize(IB, Base)) {
       std::lock_guard<std::mutex> Lock(Session.M);
       Session.Unfinalized[Base.getValue()] = Want;
+      Session.Live[Base.getValue()] = Want;
       TRACE("reserve 0x%llx bytes at 0x%llx\n", (unsigned long long)Want, (unsigned long long)Base.getValue());
     }
   }
@@ -457,6 +461,74 @@ void settleLocked(uint64_t Addr) {
   }
 }
 
+// ---- unwind tables ---------------------------------------------------------------------------
+// The .eh_frame registration wrappers are ours, not LLVM's: each section is registered with the
+// unwinder (libgcc's __register_frame, as LLVM does on Linux) once, deregistered at most once, and
+// deregistered before the memory that holds it is released. LLVM 19's controller, tearing down
+// after an error of its own, may ask to deregister a section whose memory it has already released
+// (libgcc then reads freed memory: SIGSEGV in __deregister_frame) or twice; such a request is now a
+// no-op.
+extern "C" void __register_frame(void *);
+extern "C" void __deregister_frame(void *);
+
+Error registerEHFrames(const ExecutorAddrRange &R) {
+  if (!R.Start || R.End <= R.Start)
+    return make_error<StringError>("jitdebug-executor: empty or inverted .eh_frame range", inconvertibleErrorCode());
+  std::lock_guard<std::mutex> Lock(Session.M);
+  if (Session.EHFrames.count(R.Start.getValue()))
+    return Error::success();
+  __register_frame(R.Start.toPtr<void *>());
+  Session.EHFrames[R.Start.getValue()] = R.size();
+  TRACE("registered .eh_frame at 0x%llx\n", (unsigned long long)R.Start.getValue());
+  return Error::success();
+}
+
+Error deregisterEHFrames(const ExecutorAddrRange &R) {
+  std::lock_guard<std::mutex> Lock(Session.M);
+  auto I = Session.EHFrames.find(R.Start.getValue());
+  if (I == Session.EHFrames.end()) {
+    TRACE("deregistering .eh_frame at 0x%llx: not registered (any more), nothing done\n",
+          (unsigned long long)R.Start.getValue());
+    return Error::success();
+  }
+  __deregister_frame(R.Start.toPtr<void *>());
+  Session.EHFrames.erase(I);
+  TRACE("deregistered .eh_frame at 0x%llx\n", (unsigned long long)R.Start.getValue());
+  return Error::success();
+}
+
+// Called with Session.M held, before [Base, Base + Len) is released.
+void forgetEHFramesLocked(uint64_t Base, uint64_t Len) {
+  for (auto I = Session.EHFrames.lower_bound(Base); I != Session.EHFrames.end() && I->first - Base < Len;) {
+    __deregister_frame(reinterpret_cast<void *>(static_cast<uintptr_t>(I->first)));
+    TRACE("deregistered .eh_frame at 0x%llx before its memory is released\n", (unsigned long long)I->first);
+    I = Session.EHFrames.erase(I);
+  }
+}
+
+// Called before the controller's release of Bases is carried out.
+void releasing(const std::vector<ExecutorAddr> &Bases) {
+  std::lock_guard<std::mutex> Lock(Session.M);
+  for (auto &B : Bases) {
+    auto I = Session.Live.find(B.getValue());
+    if (I == Session.Live.end())
+      continue;
+    forgetEHFramesLocked(I->first, I->second);
+    Session.Live.erase(I);
+  }
+}
+} // namespace
+
+extern "C" __attribute__((visibility("default"))) CWrapperFunctionResult
+llvm_orc_registerEHFrameSectionWrapper(const char *Data, uint64_t Size) {
+  return WrapperFunction<SPSError(SPSExecutorAddrRange)>::handle(Data, Size, registerEHFrames).release();
+}
+extern "C" __attribute__((visibility("default"))) CWrapperFunctionResult
+llvm_orc_deregisterEHFrameSectionWrapper(const char *Data, uint64_t Size) {
+  return WrapperFunction<SPSError(SPSExecutorAddrRange)>::handle(Data, Size, deregisterEHFrames).release();
+}
+
+namespace {
 CWrapperFunctionResult finalizeWrapper(const char *Data, size_t Size) {
   SPSInputBuffer IB(Data, Size);
   ExecutorAddr Instance;
@@ -506,6 +578,7 @@ CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) {
   } else {
     for (auto &B : Bases)
       jd_forget_allocation(B.getValue());
+    releasing(Bases);
     R = OrigDeallocate(Data, Size);
   }
   if (Parsed) {

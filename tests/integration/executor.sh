@@ -86,6 +86,27 @@ if [ "$LLVM_VERSION" -ge 16 ]; then
 	expect "--use-shared-memory: the controller exits with its status" "$TMP/shm.out" "^rc=3$"
 fi
 
+# C++ exceptions thrown and caught in JIT'd code: the unwinder finds the code's .eh_frame, which the
+# executor's own registration wrappers registered (the executor replaces LLVM's, docs/executor.md).
+cat > "$TMP/exc.cpp" <<'CPP'
+#include <cstdio>
+#include <stdexcept>
+static int thrower(int x) { if (x > 2) throw std::runtime_error("big"); return x; }
+int main() {
+	int caught = 0;
+	for (int i = 0; i < 5; i++) { try { thrower(i); } catch (const std::exception &) { caught++; } }
+	printf("caught=%d\n", caught);
+	return caught == 2 ? 0 : 1;
+}
+CPP
+"$LLVM_BIN/clang++" -g -O0 -c "$TMP/exc.cpp" -o "$TMP/exc.o"
+start_executor
+timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$TMP/exc.o" > "$TMP/exc.out" 2>&1
+echo "rc=$?" >> "$TMP/exc.out"
+wait_gone "$EXPID" 10
+expect "C++ exceptions in JIT'd code: both caught" "$TMP/executor.out" "^caught=2$"
+expect "C++ exceptions in JIT'd code: status 0" "$TMP/exc.out" "^rc=0$"
+
 # A program of three objects whose calls cross objects (main -> a_run -> every a_N, main -> b_run).
 # LLVM 19's controller calls main while the other objects are reserved but not yet finalized; the
 # executor holds main until they are (without that, main jumps into memory that is not executable
