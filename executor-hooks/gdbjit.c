@@ -21,9 +21,15 @@ struct jit_descriptor {
 _Static_assert(offsetof(struct jit_code_entry, symfile_size) == 3 * sizeof(void *), "GDB's entry layout (LP64)");
 _Static_assert(sizeof(struct jit_descriptor) == 8 + 2 * sizeof(void *), "GDB's descriptor layout");
 
-JD_HOOKS_API struct jit_descriptor __jit_debug_descriptor = {1, JIT_NOACTION, NULL, NULL};
+/* Exported, but bound here (protected visibility): a host that exports the same names (a hand-written
+ * registrar linked -rdynamic, GDB's jit-elf pattern) must not capture the hooks' references, or the
+ * hooks would link their entries into the host's list and the host's unregistration would free them.
+ * Each registrar keeps its own list; debuggers look the names up per module. */
+#define JD_GDB_INTERFACE __attribute__((visibility("protected")))
 
-JD_HOOKS_API void __attribute__((noinline, used)) __jit_debug_register_code(void)
+JD_GDB_INTERFACE struct jit_descriptor __jit_debug_descriptor = {1, JIT_NOACTION, NULL, NULL};
+
+JD_GDB_INTERFACE void __attribute__((noinline, used)) __jit_debug_register_code(void)
 {
 	/* The body must not be empty or folded with another function: debuggers break here. */
 	__asm__ volatile("" ::: "memory");
