@@ -4,22 +4,13 @@
  * own entry out and frees it. Each list must hold only its own registrar's entries throughout: the
  * hooks must bind their descriptor locally, not to the host's exported one. argv[1]: an object file.
  * Prints "ok" lines and exits 0, or says what went wrong and exits 1. */
+#include "abi.h"
 #include "objfile.h"
 
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-struct jit_code_entry {
-	struct jit_code_entry *next_entry, *prev_entry;
-	const char *symfile_addr;
-	uint64_t symfile_size;
-};
-struct jit_descriptor {
-	uint32_t version, action_flag;
-	struct jit_code_entry *relevant_entry, *first_entry;
-};
 
 /* The host's own interface, exported (-rdynamic), as hand-written registrars do. */
 __attribute__((visibility("default"))) struct jit_descriptor __jit_debug_descriptor = {1, 0, NULL, NULL};
