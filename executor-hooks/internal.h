@@ -95,6 +95,9 @@ void jd_link_stats(struct jd_hooks_stats *s);
 /* Fork handlers (registry.c runs them in lock order; enum jd_fork_phase of runtime.h): PREPARE takes
  * the lock, PARENT releases it, CHILD releases it and resets what belongs to the parent's process. */
 void jd_link_fork(enum jd_fork_phase phase);
+/* In a child forked from a process whose link listened on port 0: starts the child's own link (at
+ * its first registration, outside the registry lock). A cheap no-op otherwise. */
+void jd_link_restart_if_forked(void);
 void jd_nobits_fork(enum jd_fork_phase phase);
 /* For the fuzzer only: feeds bytes to the frame handlers as client slot 0 (see link.c). */
 int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len);

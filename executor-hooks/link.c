@@ -47,6 +47,12 @@ enum {
 
 JD_HOOKS_API char jitdebug_link_address[128];
 
+/* A link started on port 0 is restarted, on a port of its own, by a forked child at its first
+ * registration (a pre-forking server's workers each JIT: each gets its own link). With a fixed port
+ * the child has no link (the parent holds that port). */
+static char restart_spec[256];
+static atomic_int restart_in_child;
+
 pthread_mutex_t jd_link_mu = PTHREAD_MUTEX_INITIALIZER;
 struct link_client jd_link_clients[LINK_MAX_CLIENTS];
 _Atomic int jd_link_subscribers;
@@ -655,7 +661,9 @@ void jd_link_fork(enum jd_fork_phase phase)
 	if (wfd >= 0)
 		close(wfd);
 	lfd = wfd = -1;
-	jitdebug_link_address[0] = '\0';
+	jitdebug_link_address[0] = '\0'; /* nobody is pointed at the parent's link from the child */
+	if (restart_spec[0])
+		atomic_store(&restart_in_child, 1);
 	pthread_mutex_unlock(&jd_link_mu);
 }
 
@@ -705,11 +713,21 @@ int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
 	return fd_out;
 }
 
+void jd_link_restart_if_forked(void)
+{
+	if (atomic_load_explicit(&restart_in_child, memory_order_relaxed) && atomic_exchange(&restart_in_child, 0))
+		link_start(restart_spec);
+}
+
 __attribute__((constructor)) static void link_autostart(void)
 {
 	for (int i = 0; i < LINK_MAX_CLIENTS; i++)
 		jd_link_clients[i].fd = -1;
 	const char *spec = getenv("JITDEBUG_LISTEN");
-	if (spec && *spec)
-		link_start(spec);
+	char host[256], why[8];
+	uint16_t port = 1;
+	if (spec && *spec && link_start(spec) == 0 &&
+	    jd_parse_hostport(spec, host, sizeof(host), &port, why, sizeof(why)) == 0 && port == 0 &&
+	    strlen(spec) < sizeof(restart_spec))
+		memcpy(restart_spec, spec, strlen(spec) + 1);
 }

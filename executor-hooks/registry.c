@@ -484,6 +484,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	atomic_fetch_add(&stats.registered, 1);
 	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
 	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
+	jd_link_restart_if_forked();
 	int matched = jd_link_match_watches(&parsed, id);
 	jd_parsed_fini(&parsed);
 	if (matched && mode != JD_GDB_OFF) {
