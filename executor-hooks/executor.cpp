@@ -23,6 +23,9 @@
 
 #include "jitdebug-hooks.h"
 #include "jitdebug.h"
+extern "C" {
+#include "internal.h" /* jd_registry_lookup_addr: the registry's address index */
+}
 
 #include "llvm/ExecutionEngine/Orc/Shared/OrcRTBridge.h"
 #include "llvm/ExecutionEngine/Orc/Shared/SimpleRemoteEPCUtils.h"
@@ -51,6 +54,7 @@
 #include <cstring>
 #include <mutex>
 #include <map>
+#include <unordered_map>
 #include <set>
 #include <string>
 #include <thread>
@@ -119,17 +123,24 @@ constexpr auto FirstMessageTimeout = std::chrono::milliseconds(5000);
 
 // ---- session end detection ------------------------------------------------------------------
 
+using WrapperFn = CWrapperFunctionResult (*)(const char *, size_t);
+
 struct SessionState {
   std::mutex M;
   std::condition_variable CV;
   bool MainReturned = false;
   bool Ended = false;
-  int64_t LiveAllocs = 0;
   uint64_t Received = 0;                   // messages read from the controller
-  std::map<uint64_t, uint64_t> Unfinalized; // reservations (base -> size) not finalized yet
-  std::map<uint64_t, uint64_t> Live;       // every reservation not released (base -> size)
-  std::map<uint64_t, uint64_t> EHFrames;   // .eh_frame sections registered with the unwinder (start -> size)
-  std::vector<std::string> DeferredDeallocs; // deallocation requests received while main ran
+  // Every reservation the controller holds, from either memory service (base -> size, and whether a
+  // link is in flight in it: reserved through the memory manager, not yet finalized). The session
+  // ends when none is held; JIT'd code starts when none is linking (waitForLinks).
+  struct Reservation {
+    uint64_t Size;
+    bool Linking;
+  };
+  std::map<uint64_t, Reservation> Reserved;
+  std::set<uint64_t> EHFrames;             // .eh_frame sections registered with the unwinder
+  std::vector<std::pair<WrapperFn, std::string>> DeferredReleases; // received while main ran
   int InFlight = 0;                        // calls received, result not yet sent
   std::chrono::steady_clock::time_point LastActivity = std::chrono::steady_clock::now();
   std::function<void()> Shutdown;          // set by the transport
@@ -146,7 +157,7 @@ uint64_t RunAsMainTag; // the address the controller calls for run-as-main (our 
 // Called with Session.M held, after a Result was sent or state changed. Force: the idle watchdog
 // ends the session even though the controller still holds allocations.
 void maybeEndLocked(bool Force = false) {
-  if (Session.Ended || !Session.MainReturned || Session.InFlight > 0 || (Session.LiveAllocs > 0 && !Force))
+  if (Session.Ended || !Session.MainReturned || Session.InFlight > 0 || (!Session.Reserved.empty() && !Force))
     return;
   Session.Ended = true;
   Session.CV.notify_all(); // a program's exit() waits for this
@@ -397,7 +408,6 @@ private:
 
 // ---- wrappers around the memory manager and run-as-main ------------------------------------
 
-using WrapperFn = CWrapperFunctionResult (*)(const char *, size_t);
 WrapperFn OrigReserve, OrigFinalize, OrigDeallocate, OrigRunAsMain;
 
 // Reservations the controller has not finalized yet: a link in flight. LLVM 19's llvm-jitlink may call
@@ -422,43 +432,62 @@ bool Tracing() {
       fprintf(stderr, "jitdebug-executor: " __VA_ARGS__);                                                 \
   } while (0)
 
-CWrapperFunctionResult reserveWrapper(const char *Data, size_t Size) {
+// The bytes of a wrapper's result.
+const char *resultBytes(const CWrapperFunctionResult &R) {
+  return R.Size <= sizeof(R.Data.Value) ? R.Data.Value : R.Data.ValuePtr;
+}
+
+// A reservation through either service, both asked (instance, size). Both answer an SPSExpected whose
+// value begins with the base address (the memory manager's alone, the mapper's in a tuple with the
+// shared memory's name): a "has value" byte, then the address. Linking: the memory manager's, which
+// is finalized next (the mapper's controller allocates inside it without telling us).
+CWrapperFunctionResult reserveVia(WrapperFn Orig, bool Linking, const char *Data, size_t Size) {
   uint64_t Want = 0;
   {
     SPSInputBuffer IB(Data, Size);
     ExecutorAddr Instance;
     SPSArgList<SPSExecutorAddr, uint64_t>::deserialize(IB, Instance, Want);
   }
-  {
-    std::lock_guard<std::mutex> Lock(Session.M);
-    Session.LiveAllocs++;
-  }
-  CWrapperFunctionResult R = OrigReserve(Data, Size);
-  // The result is an SPSExpected<SPSExecutorAddr>: a "has value" byte, then the address.
-  const char *P = R.Size <= sizeof(R.Data.Value) ? R.Data.Value : R.Data.ValuePtr;
+  CWrapperFunctionResult R = Orig(Data, Size);
+  const char *P = resultBytes(R);
+  ExecutorAddr Base;
   if (P && R.Size >= 9 && P[0] == 1) {
     SPSInputBuffer IB(P + 1, R.Size - 1);
-    ExecutorAddr Base;
     if (SPSArgList<SPSExecutorAddr>::deserialize(IB, Base)) {
       std::lock_guard<std::mutex> Lock(Session.M);
-      Session.Unfinalized[Base.getValue()] = Want;
-      Session.Live[Base.getValue()] = Want;
+      Session.Reserved[Base.getValue()] = {Want, Linking};
       TRACE("reserve 0x%llx bytes at 0x%llx\n", (unsigned long long)Want, (unsigned long long)Base.getValue());
     }
   }
   return R;
 }
 
-// Called with Session.M held: the reservation holding Addr is finalized or released.
-void settleLocked(uint64_t Addr) {
-  auto I = Session.Unfinalized.upper_bound(Addr);
-  if (I == Session.Unfinalized.begin())
-    return;
+CWrapperFunctionResult reserveWrapper(const char *Data, size_t Size) {
+  return reserveVia(OrigReserve, /*Linking=*/true, Data, Size);
+}
+
+// Called with Session.M held: the reservation holding Addr, or end().
+std::map<uint64_t, SessionState::Reservation>::iterator reservationLocked(uint64_t Addr) {
+  auto I = Session.Reserved.upper_bound(Addr);
+  if (I == Session.Reserved.begin())
+    return Session.Reserved.end();
   --I;
-  if (Addr - I->first < std::max<uint64_t>(I->second, 1)) {
-    Session.Unfinalized.erase(I);
+  return Addr - I->first < std::max<uint64_t>(I->second.Size, 1) ? I : Session.Reserved.end();
+}
+
+// Called with Session.M held: no link is in flight in reservation I any more.
+void linkedLocked(std::map<uint64_t, SessionState::Reservation>::iterator I) {
+  if (I != Session.Reserved.end() && I->second.Linking) {
+    I->second.Linking = false;
     Session.CV.notify_all();
   }
+}
+
+size_t linkingLocked() {
+  size_t N = 0;
+  for (auto &KV : Session.Reserved)
+    N += KV.second.Linking;
+  return N;
 }
 
 // ---- unwind tables ---------------------------------------------------------------------------
@@ -475,10 +504,9 @@ Error registerEHFrames(const ExecutorAddrRange &R) {
   if (!R.Start || R.End <= R.Start)
     return make_error<StringError>("jitdebug-executor: empty or inverted .eh_frame range", inconvertibleErrorCode());
   std::lock_guard<std::mutex> Lock(Session.M);
-  if (Session.EHFrames.count(R.Start.getValue()))
+  if (!Session.EHFrames.insert(R.Start.getValue()).second)
     return Error::success();
   __register_frame(R.Start.toPtr<void *>());
-  Session.EHFrames[R.Start.getValue()] = R.size();
   TRACE("registered .eh_frame at 0x%llx\n", (unsigned long long)R.Start.getValue());
   return Error::success();
 }
@@ -499,22 +527,10 @@ Error deregisterEHFrames(const ExecutorAddrRange &R) {
 
 // Called with Session.M held, before [Base, Base + Len) is released.
 void forgetEHFramesLocked(uint64_t Base, uint64_t Len) {
-  for (auto I = Session.EHFrames.lower_bound(Base); I != Session.EHFrames.end() && I->first - Base < Len;) {
-    __deregister_frame(reinterpret_cast<void *>(static_cast<uintptr_t>(I->first)));
-    TRACE("deregistered .eh_frame at 0x%llx before its memory is released\n", (unsigned long long)I->first);
+  for (auto I = Session.EHFrames.lower_bound(Base); I != Session.EHFrames.end() && *I - Base < Len;) {
+    __deregister_frame(reinterpret_cast<void *>(static_cast<uintptr_t>(*I)));
+    TRACE("deregistered .eh_frame at 0x%llx before its memory is released\n", (unsigned long long)*I);
     I = Session.EHFrames.erase(I);
-  }
-}
-
-// Called before the controller's release of Bases is carried out.
-void releasing(const std::vector<ExecutorAddr> &Bases) {
-  std::lock_guard<std::mutex> Lock(Session.M);
-  for (auto &B : Bases) {
-    auto I = Session.Live.find(B.getValue());
-    if (I == Session.Live.end())
-      continue;
-    forgetEHFramesLocked(I->first, I->second);
-    Session.Live.erase(I);
   }
 }
 } // namespace
@@ -544,98 +560,75 @@ CWrapperFunctionResult finalizeWrapper(const char *Data, size_t Size) {
   TRACE("finalize %zu segments at 0x%llx\n", Segs.size(), Segs.empty() ? 0ull : (unsigned long long)Segs[0].addr);
   std::lock_guard<std::mutex> Lock(Session.M); // after: the memory is in place and protected now
   for (auto &S : Segs)
-    settleLocked(S.addr);
+    linkedLocked(reservationLocked(S.addr));
   return R;
 }
 
-CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) {
+// A release through either service, both asked (instance, bases).
+//  - After exit() in the JIT'd program its memory stays until the process ends (its atexit handlers
+//    run then and may be JIT code): the controller is told it was released.
+//  - While the program's main runs its code stays too: LLVM 19's controller, tearing down after an
+//    error of its own ("Resource tracker ... became defunct"), may release an object main is
+//    executing. The release is carried out when main returns (runAsMainWrapper).
+//  - Otherwise the .eh_frame sections inside are deregistered first, then the memory is released.
+// Either way no link is in flight in those reservations any more.
+CWrapperFunctionResult releaseVia(WrapperFn Orig, const char *Data, size_t Size) {
   SPSInputBuffer IB(Data, Size);
   ExecutorAddr Instance;
   std::vector<ExecutorAddr> Bases;
-  bool Parsed = SPSArgList<SPSExecutorAddr, SPSSequence<SPSExecutorAddr>>::deserialize(IB, Instance, Bases);
-  for (auto &B : Bases)
-    TRACE("deallocate 0x%llx\n", (unsigned long long)B.getValue());
-  bool Keep, Defer = false;
+  SPSArgList<SPSExecutorAddr, SPSSequence<SPSExecutorAddr>>::deserialize(IB, Instance, Bases);
+  bool Keep, Defer;
   {
     std::lock_guard<std::mutex> Lock(Session.M);
     Keep = Session.ExitRequested;
-    // While the program's main runs its code stays: LLVM 19's controller, tearing down after an error
-    // of its own ("Resource tracker ... became defunct"), may release an object main is executing.
-    // The release is carried out when main returns.
-    if (!Keep && Session.MainRunning) {
-      Session.DeferredDeallocs.emplace_back(Data, Size);
-      Defer = true;
-      TRACE("deallocation deferred until main returns\n");
+    Defer = !Keep && Session.MainRunning;
+    if (Defer)
+      Session.DeferredReleases.emplace_back(Orig, std::string(Data, Size));
+    for (auto &B : Bases) {
+      TRACE("release 0x%llx%s\n", (unsigned long long)B.getValue(),
+            Keep ? " (kept: exit() was called)" : Defer ? " (deferred until main returns)" : "");
+      auto I = Session.Reserved.find(B.getValue());
+      linkedLocked(I);
+      if (I == Session.Reserved.end() || Defer)
+        continue; // a deferred release still holds its reservation
+      if (!Keep)
+        forgetEHFramesLocked(I->first, I->second.Size);
+      Session.Reserved.erase(I);
     }
   }
-  CWrapperFunctionResult R;
   if (Keep || Defer) {
-    // After exit() in the JIT'd program its memory stays until the process ends: its atexit handlers
-    // run then and may be JIT code. The controller is told it was released (SPSError: success).
-    R.Data.ValuePtr = nullptr;
-    R.Data.Value[0] = 0;
-    R.Size = 1;
-  } else {
-    for (auto &B : Bases)
-      jd_forget_allocation(B.getValue());
-    releasing(Bases);
-    R = OrigDeallocate(Data, Size);
-  }
-  if (Parsed) {
-    std::lock_guard<std::mutex> Lock(Session.M);
-    Session.LiveAllocs -= static_cast<int64_t>(Bases.size());
-  }
-  return R;
-}
-
-#ifdef JD_HAVE_SHARED_MEMORY_MAPPER
-// `--use-shared-memory`: the controller maps the code itself and asks this service to reserve and
-// release. Counted as live allocations like the memory manager's, so the session does not end while
-// the controller still holds some, and kept after the program's exit() like them. (Segments are not
-// reported to the hooks here: .bss is then placed from relocations, as in-process.)
-WrapperFn OrigShmReserve, OrigShmRelease;
-
-CWrapperFunctionResult shmReserveWrapper(const char *Data, size_t Size) {
-  {
-    std::lock_guard<std::mutex> Lock(Session.M);
-    Session.LiveAllocs++;
-  }
-  return OrigShmReserve(Data, Size);
-}
-
-CWrapperFunctionResult shmReleaseWrapper(const char *Data, size_t Size) {
-  SPSInputBuffer IB(Data, Size);
-  ExecutorAddr Instance;
-  std::vector<ExecutorAddr> Bases;
-  bool Parsed = SPSArgList<SPSExecutorAddr, SPSSequence<SPSExecutorAddr>>::deserialize(IB, Instance, Bases);
-  bool Keep;
-  {
-    std::lock_guard<std::mutex> Lock(Session.M);
-    Keep = Session.ExitRequested;
-  }
-  CWrapperFunctionResult R;
-  if (Keep) {
+    CWrapperFunctionResult R;
     R.Data.ValuePtr = nullptr;
     R.Data.Value[0] = 0; // SPSError: success
     R.Size = 1;
-  } else {
-    R = OrigShmRelease(Data, Size);
+    return R;
   }
-  if (Parsed) {
-    std::lock_guard<std::mutex> Lock(Session.M);
-    Session.LiveAllocs -= static_cast<int64_t>(Bases.size());
-  }
-  return R;
+  for (auto &B : Bases)
+    jd_forget_allocation(B.getValue());
+  return Orig(Data, Size);
 }
+
+CWrapperFunctionResult deallocateWrapper(const char *Data, size_t Size) { return releaseVia(OrigDeallocate, Data, Size); }
+
+#ifdef JD_HAVE_SHARED_MEMORY_MAPPER
+// `--use-shared-memory`: the controller maps the code itself and asks this service to reserve and
+// release, through the same accounting as the memory manager's. (Segments are not reported to the
+// hooks here: .bss is then placed from relocations, as in-process. And the controller allocates
+// inside a reservation without telling the executor, so LLVM 19's early main cannot be held here.)
+WrapperFn OrigShmReserve, OrigShmRelease;
+CWrapperFunctionResult shmReserveWrapper(const char *Data, size_t Size) {
+  return reserveVia(OrigShmReserve, /*Linking=*/false, Data, Size);
+}
+CWrapperFunctionResult shmReleaseWrapper(const char *Data, size_t Size) { return releaseVia(OrigShmRelease, Data, Size); }
 #endif
 
 // Before JIT'd code runs: every reservation made so far is finalized (MainWaitsForLinks at most).
 void waitForLinks(const char *What) {
   std::unique_lock<std::mutex> Lock(Session.M);
-  TRACE("%s called, %zu reservations not finalized yet\n", What, Session.Unfinalized.size());
-  if (!Session.CV.wait_for(Lock, MainWaitsForLinks, [] { return Session.Unfinalized.empty() || Session.Ended; }))
+  TRACE("%s called, %zu reservations not finalized yet\n", What, linkingLocked());
+  if (!Session.CV.wait_for(Lock, MainWaitsForLinks, [] { return linkingLocked() == 0 || Session.Ended; }))
     fprintf(stderr, "jitdebug-executor: %s runs although %zu allocations are still not finalized after %llds\n", What,
-            Session.Unfinalized.size(), static_cast<long long>(MainWaitsForLinks.count()));
+            linkingLocked(), static_cast<long long>(MainWaitsForLinks.count()));
   TRACE("%s starts\n", What);
 }
 
@@ -654,14 +647,14 @@ CWrapperFunctionResult runAsIntWrapper(const char *Data, size_t Size) {
 CWrapperFunctionResult runAsMainWrapper(const char *Data, size_t Size) {
   waitForLinks("run-as-main");
   CWrapperFunctionResult R = OrigRunAsMain(Data, Size);
-  std::vector<std::string> Deferred;
+  std::vector<std::pair<WrapperFn, std::string>> Deferred;
   {
     std::lock_guard<std::mutex> Lock(Session.M);
     Session.MainRunning = false;
-    Deferred.swap(Session.DeferredDeallocs);
+    Deferred.swap(Session.DeferredReleases);
   }
   for (auto &D : Deferred) { // now carried out (unless exit() keeps everything)
-    CWrapperFunctionResult DR = deallocateWrapper(D.data(), D.size());
+    CWrapperFunctionResult DR = releaseVia(D.first, D.second.data(), D.second.size());
     if (DR.Size > sizeof(DR.Data.Value))
       free(DR.Data.ValuePtr);
   }
@@ -683,21 +676,6 @@ CWrapperFunctionResult runAsMainWrapper(const char *Data, size_t Size) {
 // lines, kept out of GDB's list. End has nothing to do: LLVM 19's controller calls it only after it
 // has disconnected ("FD-transport disconnected" on its side, its status unchanged).
 
-struct Covered {
-  std::vector<std::pair<uint64_t, uint64_t>> Ranges;
-  static int add(const struct jd_object_info *I, void *Ctx) {
-    if (I->hi > I->lo)
-      static_cast<Covered *>(Ctx)->Ranges.push_back({I->lo, I->hi});
-    return 0;
-  }
-  bool has(uint64_t A) const {
-    for (auto &R : Ranges)
-      if (A >= R.first && A < R.second)
-        return true;
-    return false;
-  }
-};
-
 Error perfStart() {
   const char *Dump = getenv("JITDEBUG_JITDUMP");
   struct jd_hooks_opts O = {};
@@ -710,50 +688,44 @@ Error perfStart() {
 }
 
 Error perfImpl(PerfJITRecordBatch &B) {
-  Covered C;
-  jd_foreach_object(Covered::add, &C);
-  std::vector<jd_function> Fns;
-  std::vector<std::vector<jd_function_line>> Lines;
-  Fns.reserve(B.CodeLoadRecords.size());
-  Lines.reserve(B.CodeLoadRecords.size());
+  std::unordered_map<uint64_t, const PerfJITDebugInfoRecord *> DebugInfo;
+  for (auto &D : B.DebugInfoRecords)
+    DebugInfo.emplace(D.CodeAddr, &D);
+  struct jd_functions_opts O = {};
+  O.sz = sizeof(O);
+  O.flags = JD_REGISTER_NO_ANNOUNCE;
   for (auto &R : B.CodeLoadRecords) {
-    if (!R.CodeSize || R.Name.empty() || C.has(R.CodeAddr))
+    struct jd_obj_view Covering;
+    // Covered by a registered debug object (the address index), or not a function we can describe.
+    if (!R.CodeSize || R.CodeSize > JD_MAX_OBJECT_SIZE || R.Name.empty() ||
+        jd_registry_lookup_addr(R.CodeAddr, &Covering) == 0)
       continue;
     jd_function F = {};
     F.name = R.Name.c_str();
     F.addr = R.CodeAddr;
     F.size = R.CodeSize;
-    Lines.emplace_back();
-    for (auto &D : B.DebugInfoRecords) {
-      if (D.CodeAddr != R.CodeAddr)
+    std::vector<jd_function_line> Lines;
+    auto D = DebugInfo.find(R.CodeAddr);
+    for (size_t I = 0; D != DebugInfo.end() && I < D->second->Entries.size(); I++) {
+      auto &E = D->second->Entries[I];
+      // One file per function (the first entry's); offsets must grow strictly.
+      if (!F.file)
+        F.file = E.Name.c_str();
+      if (E.Name != F.file || E.Addr < R.CodeAddr || E.Addr - R.CodeAddr >= R.CodeSize || !E.Lineno)
         continue;
-      for (auto &E : D.Entries) {
-        // One file per function (the first entry's); offsets must grow strictly.
-        if (F.file == nullptr)
-          F.file = E.Name.c_str();
-        if (E.Name != F.file || E.Addr < R.CodeAddr || E.Addr - R.CodeAddr >= R.CodeSize || !E.Lineno)
-          continue;
-        uint32_t Off = static_cast<uint32_t>(E.Addr - R.CodeAddr);
-        if (Lines.back().empty() || Off > Lines.back().back().offset)
-          Lines.back().push_back({Off, E.Lineno});
-      }
+      uint32_t Off = static_cast<uint32_t>(E.Addr - R.CodeAddr); // < CodeSize <= 1 GiB
+      if (Lines.empty() || Off > Lines.back().offset)
+        Lines.push_back({Off, E.Lineno});
     }
-    F.lines = Lines.back().empty() ? nullptr : Lines.back().data();
-    F.n_lines = Lines.back().size();
+    F.lines = Lines.empty() ? nullptr : Lines.data();
+    F.n_lines = Lines.size();
     if (!F.n_lines)
       F.file = nullptr;
-    Fns.push_back(F);
-  }
-  if (!Fns.empty()) {
-    struct jd_functions_opts O = {};
-    O.sz = sizeof(O);
-    O.flags = JD_REGISTER_NO_ANNOUNCE;
+    // One by one: a bad record costs only itself.
     char Why[256];
     uint64_t Id;
-    // Several records may name overlapping code: register one by one, so one bad record costs only itself.
-    for (auto &F : Fns)
-      if (jd_register_function(&F, &O, &Id, Why, sizeof(Why)) != 0)
-        fprintf(stderr, "jitdebug-executor: perf record for %s not kept: %s\n", F.name, Why);
+    if (jd_register_function(&F, &O, &Id, Why, sizeof(Why)) != 0)
+      fprintf(stderr, "jitdebug-executor: perf record for %s not kept: %s\n", F.name, Why);
   }
   return Error::success();
 }
@@ -819,12 +791,6 @@ private:
   }
 };
 
-// ORC's controller looks these up by name (dlsym); referencing them pulls them out of the static
-// LLVM archive, and executor.dynlist exports them.
-[[gnu::used]] void *const LinkedByName[] = {
-    reinterpret_cast<void *>(&llvm_orc_registerEHFrameSectionWrapper),
-    reinterpret_cast<void *>(&llvm_orc_deregisterEHFrameSectionWrapper),
-};
 
 // ---- main -----------------------------------------------------------------------------------
 
