@@ -482,9 +482,9 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, first, NULL});
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
+	jd_link_restart_if_forked();
 	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
 	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
-	jd_link_restart_if_forked();
 	int matched = jd_link_match_watches(&parsed, id);
 	jd_parsed_fini(&parsed);
 	if (matched && mode != JD_GDB_OFF) {
