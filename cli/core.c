@@ -1,7 +1,9 @@
-/* core.c — `jitdebug core COREFILE -o DIR [--registry ADDR]`: the JIT objects of a core file, written
- * to DIR/ID.o, and for each one the GDB command that loads it at its addresses (stdout), ready to
- * paste. The hooks' registry is found in the core by its magic number, so the executable is not
- * needed; --registry gives its address when several are found. What the walk skipped (a corrupted
+/* core.c — `jitdebug core COREFILE -o DIR [--registry ADDR] [--descriptor ADDR]`: the JIT objects of a
+ * core file, written to DIR/ID.o, and for each one the GDB command that loads it at its addresses
+ * (stdout), ready to paste. Every registrar is read: the hooks' registry, found in the core by its
+ * magic number, and every other GDB JIT descriptor (libLLVM's listener, hand-written ones), found in
+ * the symbol tables of the files the core's NT_FILE note names; so the executable is not needed.
+ * --registry and --descriptor give addresses when the search cannot. What a walk skipped (a corrupted
  * list, unreadable objects) is reported on stderr. */
 #include "cli.h"
 #include "jitdebug.h"
@@ -33,18 +35,18 @@ static int extract_one(const struct jd_registry_object *o, void *ctx)
 {
 	struct extract *x = ctx;
 	uint8_t *bytes = malloc(o->size);
-	char path[4096];
+	char path[4096], id[24];
+	jd_id_format(o->id, id, sizeof(id));
 	if (!bytes) {
-		fprintf(stderr, "jitdebug core: skipped: object %" PRIu64 ": out of memory for %" PRIu64 " bytes\n", o->id,
-			o->size);
+		fprintf(stderr, "jitdebug core: skipped: object %s: out of memory for %" PRIu64 " bytes\n", id, o->size);
 		x->failed++;
 		return 0;
 	}
 	if (jd_core_read(x->core, o->symfile, bytes, o->size) != 0) {
-		fprintf(stderr, "jitdebug core: skipped: object %" PRIu64 ": its %" PRIu64 " bytes at 0x%" PRIx64
-				" are not in the core\n", o->id, o->size, o->symfile);
+		fprintf(stderr, "jitdebug core: skipped: object %s: its %" PRIu64 " bytes at 0x%" PRIx64
+				" are not in the core\n", id, o->size, o->symfile);
 		x->failed++;
-	} else if (snprintf(path, sizeof(path), "%s/%" PRIu64 ".o", x->dir, o->id) >= (int)sizeof(path) ||
+	} else if (snprintf(path, sizeof(path), "%s/%s.o", x->dir, id) >= (int)sizeof(path) ||
 		   cli_write_file(path, bytes, o->size) != 0 || cli_print_add_symbol_file(path) != 0) {
 		x->failed++;
 	} else {
@@ -54,17 +56,60 @@ static int extract_one(const struct jd_registry_object *o, void *ctx)
 	return 0;
 }
 
+struct descriptors {
+	uint64_t addr[64];
+	char path[64][256];
+	size_t n;
+	int hooks_skipped;
+	int with_registry; /* the hooks' own descriptor lists registry objects: skipped when it was read */
+};
+
+static int add_descriptor(const struct jd_descriptor *d, void *ctx)
+{
+	struct descriptors *ds = ctx;
+	if (d->hooks && ds->with_registry) {
+		ds->hooks_skipped = 1;
+		return 0;
+	}
+	if (ds->n == sizeof(ds->addr) / sizeof(ds->addr[0])) {
+		fprintf(stderr, "jitdebug core: more than %zu GDB JIT descriptors; the rest are not read\n", ds->n);
+		return 1;
+	}
+	ds->addr[ds->n] = d->addr;
+	snprintf(ds->path[ds->n], sizeof(ds->path[0]), "%s", d->path);
+	ds->n++;
+	return 0;
+}
+
+/* Every GDB JIT descriptor of the mapped files; none when the core has no NT_FILE note. */
+static void find_descriptors(struct jd_core *core, const char *path, struct descriptors *ds)
+{
+	struct jd_mapping *maps = NULL;
+	size_t n = 0;
+	int rc = jd_core_mappings(core, &maps, &n);
+	if (rc == -ENOENT)
+		fprintf(stderr, "jitdebug core: %s has no NT_FILE note: other registrars' descriptors are not searched "
+				"(--descriptor gives one)\n", path);
+	else if (rc != 0)
+		fprintf(stderr, "jitdebug core: %s: unreadable NT_FILE note (%s)\n", path, strerror(-rc));
+	else
+		jd_find_descriptors(maps, n, add_descriptor, ds);
+	free(maps);
+}
+
 int cli_core(int argc, char **argv)
 {
 	const char *path = NULL, *dir = NULL;
-	uint64_t registry = 0;
+	uint64_t registry = 0, descriptor = 0;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "-o") == 0) {
 			if (!(dir = cli_value(argc, argv, &i, "core")))
 				return 2;
-		} else if (strcmp(argv[i], "--registry") == 0) {
+		} else if (strcmp(argv[i], "--registry") == 0 || strcmp(argv[i], "--descriptor") == 0) {
+			int reg = argv[i][2] == 'r';
 			const char *v = cli_value(argc, argv, &i, "core");
-			if (!v || cli_number("core", "--registry address", v, 1, UINT64_MAX, &registry) != 0)
+			if (!v || cli_number("core", reg ? "--registry address" : "--descriptor address", v, 1, UINT64_MAX,
+					     reg ? &registry : &descriptor) != 0)
 				return 2;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "jitdebug core: unknown option '%s'\n", argv[i]);
@@ -77,7 +122,7 @@ int cli_core(int argc, char **argv)
 		}
 	}
 	if (!path || !dir) {
-		fprintf(stderr, "usage: jitdebug core COREFILE -o DIR [--registry ADDR]\n");
+		fprintf(stderr, "usage: jitdebug core COREFILE -o DIR [--registry ADDR] [--descriptor ADDR]\n");
 		return 2;
 	}
 	char err[512];
@@ -88,33 +133,61 @@ int cli_core(int argc, char **argv)
 	}
 	int rc = 1;
 	size_t candidates = 1;
-	if (!registry && jd_core_find_registry(core, &registry, &candidates) != 0) {
-		fprintf(stderr, "jitdebug core: %s: no jitdebug registry in this core (was the process running with the "
-				"jitdebug hooks?)\n", path);
-		goto out;
-	}
+	int have_registry = registry || jd_core_find_registry(core, &registry, &candidates) == 0;
 	if (candidates > 1)
 		fprintf(stderr, "jitdebug core: %zu registry headers found; reading the one at 0x%" PRIx64
 				" (--registry chooses another)\n", candidates, registry);
+	static struct descriptors ds;
+	memset(&ds, 0, sizeof(ds));
+	ds.with_registry = have_registry;
+	if (descriptor) {
+		ds.addr[0] = descriptor;
+		snprintf(ds.path[0], sizeof(ds.path[0]), "--descriptor");
+		ds.n = 1;
+	} else {
+		find_descriptors(core, path, &ds);
+	}
+	if (!have_registry && !ds.n) {
+		fprintf(stderr, "jitdebug core: %s: no jitdebug registry and no GDB JIT descriptor in this core (was a "
+				"JIT running? --descriptor ADDR names one)\n", path);
+		goto out;
+	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "jitdebug core: %s: %s\n", dir, strerror(errno));
 		goto out;
 	}
 	struct extract x = {.core = core, .dir = dir};
 	struct jd_walk w = {.sz = sizeof(w), .read = read_core, .ctx = &x, .object = extract_one, .skipped = say_skipped};
-	struct jd_registry_header hdr;
-	if (jd_walk_registry(registry, &w, &hdr, err, sizeof(err)) != 0) {
-		fprintf(stderr, "jitdebug core: %s\n", err);
-		goto out;
+	size_t total = 0;
+	if (have_registry) {
+		struct jd_registry_header hdr;
+		if (jd_walk_registry(registry, &w, &hdr, err, sizeof(err)) != 0) {
+			fprintf(stderr, "jitdebug core: %s\n", err);
+		} else {
+			if (hdr.generation % 2)
+				fprintf(stderr, "jitdebug core: the core was written while the registry was being edited; the "
+						"list may be incomplete\n");
+			fprintf(stderr, "jitdebug core: jitdebug registry: %zu of %" PRIu64 " objects written to %s%s\n",
+				x.written, hdr.count, dir, x.failed ? " (see the skipped ones above)" : "");
+			total += hdr.count;
+		}
 	}
-	if (hdr.generation % 2)
-		fprintf(stderr, "jitdebug core: the core was written while the registry was being edited; the list may "
-				"be incomplete\n");
-	fprintf(stderr, "jitdebug core: %zu of %" PRIu64 " objects written to %s%s\n", x.written, hdr.count, dir,
-		x.failed ? " (see the skipped ones above)" : "");
+	for (size_t i = 0; i < ds.n; i++) {
+		size_t before = x.written, failed = x.failed;
+		uint64_t count = 0;
+		if (jd_walk_gdb_jit_list(ds.addr[i], 8, 0, &w, &count) != 0) {
+			fprintf(stderr, "jitdebug core: GDB JIT descriptor of %s at 0x%" PRIx64 ": unreadable\n", ds.path[i],
+				ds.addr[i]);
+			continue;
+		}
+		fprintf(stderr, "jitdebug core: GDB JIT list of %s (descriptor 0x%" PRIx64 "): %zu of %" PRIu64
+				" objects written to %s%s\n", ds.path[i], ds.addr[i], x.written - before, count, dir,
+			x.failed > failed ? " (see the skipped ones above)" : "");
+		total += count;
+	}
 	if (x.written == 0)
 		fprintf(stderr, "jitdebug core: nothing extracted%s\n",
-			hdr.count ? "" : ": the registry was empty when the core was written");
+			total ? "" : ": every JIT list was empty when the core was written");
 	rc = x.written == 0; /* a run that extracted nothing did not do its job */
 out:
 	jd_core_close(core);

@@ -81,6 +81,9 @@ class State:
         self.seconds = 0.0
         self.loads = 0
         self.mode = None
+        self.registrars = {}      # foreign object id -> the module whose descriptor lists it
+        self.descriptors = None   # [(address, module)] of the other registrars (None: look up again)
+        self.foreign_skipped = [] # what the last walk of their lists skipped
 
 
 S = State()
@@ -176,6 +179,8 @@ def lib():
         _LIB.jd_object_first_symbol.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_walk_gdb_jit_list.argtypes = [ctypes.c_uint64, ctypes.c_uint, ctypes.c_int, ctypes.POINTER(Walk),
                                               ctypes.POINTER(ctypes.c_uint64)]
+        _LIB.jd_id_format.argtypes = [ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]
+        _LIB.jd_id_parse.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)]
     return _LIB
 
 
@@ -201,6 +206,23 @@ def mode_name(mode):
 
 def announced(e):
     return bool(e.flags & const("object.announced"))
+
+
+def foreign(e):
+    return bool(e.flags & const("object.foreign"))
+
+
+def id_text(i):
+    """An object id as users see it (jd_id_format): decimal, or f<hex> for another registrar's."""
+    out = ctypes.create_string_buffer(24)
+    lib().jd_id_format(i, out, len(out))
+    return out.value.decode()
+
+
+def id_parse(text):
+    """An object id as users type it (jd_id_parse), or None."""
+    v = ctypes.c_uint64()
+    return v.value if lib().jd_id_parse(text.encode(), ctypes.byref(v)) == 0 else None
 
 
 def read_into(ctx, addr, buf, size):
@@ -260,19 +282,88 @@ def walk_registry(force=False):
     return entries
 
 
-def walk_gdb_jit_list():
-    """(count, problems) of __jit_debug_descriptor's list, walked by libjitdebug with the target's
-    pointer size and byte order."""
-    base = symbol_address("__jit_debug_descriptor")
-    if base is None:
-        return 0, []
+def module_of(addr):
+    """The file of the module holding addr: a shared library, or the program."""
+    name = gdb.solib_name(addr)
+    return name or gdb.current_progspace().filename or "the program"
+
+
+def descriptors():
+    """[(address, module)] of every other registrar's __jit_debug_descriptor (libLLVM's GDB listener,
+    hand-written JITs), one per module: the ones with debug info from each objfile, the others from
+    GDB's minimal symbols. The hooks' own (in the module defining jitdebug_registry) is left out: its
+    objects are the registry's."""
+    if S.descriptors is not None:
+        return S.descriptors
+    found = set()
+    for o in gdb.objfiles():
+        for look in ("lookup_global_symbol", "lookup_static_symbol"):
+            try:
+                sym = getattr(o, look)("__jit_debug_descriptor")
+                if sym is not None and sym.is_variable:
+                    found.add(int(sym.value().address))
+            except (gdb.error, AttributeError, RuntimeError):
+                pass
+    text = gdb.execute("info variables ^__jit_debug_descriptor$", False, True)
+    if "Non-debugging symbols:" in text:
+        for line in text.split("Non-debugging symbols:", 1)[1].splitlines():
+            words = line.split()
+            if len(words) == 2 and words[1] == "__jit_debug_descriptor" and words[0].startswith("0x"):
+                found.add(int(words[0], 16))
+    registry = symbol_address("jitdebug_registry")
+    hooks = module_of(registry) if registry is not None else None
+    out = sorted((a, module_of(a)) for a in found)
+    S.descriptors = [(a, m) for a, m in out if m != hooks]
+    return S.descriptors
+
+
+def walk_foreign():
+    """(objects, problems) of the other registrars' GDB JIT lists, walked by libjitdebug with the
+    target's pointer size and byte order; each object's registrar is remembered for `jit list`."""
     ptr = gdb.lookup_type("void").pointer().sizeof
     big = "little" not in gdb.execute("show endian", to_string=True)
-    problems = []
-    walk, _callbacks = walker([], problems)
-    count = ctypes.c_uint64()
-    lib().jd_walk_gdb_jit_list(base, ptr, int(big), ctypes.byref(walk), ctypes.byref(count))
-    return count.value, problems
+    objects, problems = [], []
+    for addr, module in descriptors():
+        found = []
+        walk, _callbacks = walker(found, problems)
+        lib().jd_walk_gdb_jit_list(addr, ptr, int(big), ctypes.byref(walk), None)
+        for e in found:
+            S.registrars[e.id] = os.path.basename(module)
+        objects += found
+    return objects, problems
+
+
+def all_objects(force=False):
+    """The registry's objects (when the hooks are there) and every other registrar's. Raises
+    JitError when there is neither."""
+    try:
+        entries = list(walk_registry(force))
+    except JitError as e:
+        if "no jitdebug_registry" not in str(e):
+            raise
+        entries = None
+    others, problems = walk_foreign()
+    if entries is None and not S.descriptors:
+        raise JitError("no jitdebug_registry and no GDB JIT descriptor in this process: is a JIT running?")
+    S.foreign_skipped = problems
+    return (entries or []) + others
+
+
+def gdb_jit_symfiles():
+    """The object addresses GDB's own JIT reader has loaded (maint info jit), from any registrar."""
+    try:
+        text = gdb.execute("maint info jit", False, True)
+    except gdb.error:
+        return set()
+    out = set()
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[1].startswith("0x"):
+            try:
+                out.add(int(words[1], 16))
+            except ValueError:
+                pass
+    return out
 
 
 def entry_for(pc, entries):
@@ -289,8 +380,8 @@ def link_usable():
 
 def save_object(e):
     """Saves the object to the cache: (its path, the GDB command that loads it at its addresses)."""
-    path = os.path.join(cache_dir(), "%d-%d.o" % (inferior().pid, e.id))
-    if link_usable():
+    path = os.path.join(cache_dir(), "%d-%s.o" % (inferior().pid, id_text(e.id)))
+    if link_usable() and not foreign(e):
         args = ["fetch", "--connect", S.link, str(e.id), "-o", path]
         run_cli(args + (["--token", S.token] if S.token else []), timeout=120)
         with open(path, "rb") as f:
@@ -311,17 +402,21 @@ def add_symbol_file_command(path, data):
     return out.value.decode()
 
 
-def gdb_has(e):
-    """Whether GDB's own JIT reader loaded the object (announced objects; in a core, if GDB could)."""
-    if not announced(e):
-        return False
-    return target_kind() == "live" or gdb.find_pc_line(e.lo).symtab is not None
+def gdb_has(e, jit_symfiles=None):
+    """Whether GDB's own JIT reader loaded the object: announced registry objects of a live process;
+    otherwise when GDB lists its bytes (maint info jit; it reads every registrar's descriptor)."""
+    if announced(e) and target_kind() == "live":
+        return True
+    if jit_symfiles is None:
+        jit_symfiles = gdb_jit_symfiles()
+    return e.symfile in jit_symfiles
 
 
 def load_entries(todo, quiet=False):
     """Loads the objects (skipping those GDB's JIT reader or this plugin already has). Returns how many
     were loaded; objects that fail are reported and skipped."""
-    todo = [e for e in todo if e.id not in S.loaded and not gdb_has(e)]
+    jit_symfiles = gdb_jit_symfiles()
+    todo = [e for e in todo if e.id not in S.loaded and not gdb_has(e, jit_symfiles)]
     t0, done = time.monotonic(), 0
     for i, e in enumerate(todo):
         try:
@@ -330,7 +425,7 @@ def load_entries(todo, quiet=False):
             S.loaded[e.id] = path
             done += 1
         except (JitError, gdb.error) as err:
-            gdb.write("jit: object %d skipped: %s\n" % (e.id, err))
+            gdb.write("jit: object %s skipped: %s\n" % (id_text(e.id), err))
         if not quiet and len(todo) >= 1000 and (i + 1) % 1000 == 0:
             gdb.write("jit: loaded %d/%d objects\n" % (i + 1, len(todo)))
             gdb.flush()
@@ -381,7 +476,7 @@ def load_frames_objects():
         return total
     try:
         for _ in range(16):
-            entries = walk_registry()
+            entries = all_objects()
             want = []
             for t in threads:
                 if not t.is_valid():
@@ -406,7 +501,7 @@ def sync_unregistered():
     """Objects unregistered in the process are unloaded from GDB."""
     if not S.loaded:
         return
-    live = {e.id for e in walk_registry()}
+    live = {e.id for e in all_objects()}
     unload_ids([i for i in list(S.loaded) if i not in live])
 
 
@@ -457,7 +552,7 @@ def on_stop(event):
     try:
         if S.watches and not S.watches_written:
             write_watches()
-        if symbol_address("jitdebug_registry") is None:
+        if symbol_address("jitdebug_registry") is None and not descriptors():
             return
         sync_unregistered()
         load_frames_objects()
@@ -467,6 +562,8 @@ def on_stop(event):
 
 
 def on_new_objfile(event):
+    if not event.new_objfile.filename.startswith("<in-memory@"):
+        S.descriptors = None  # a new module may bring a registrar (JIT objfiles do not)
     if S.watches and not S.watches_written and target_kind() == "live":
         try:
             write_watches()
@@ -475,6 +572,8 @@ def on_new_objfile(event):
 
 
 def on_exited(event):
+    S.descriptors = None
+    S.registrars.clear()
     S.loaded.clear()
     S.first_symbols.clear()
     S.entries = None
@@ -508,7 +607,7 @@ class JitPrefix(gdb.Command):
     """jitdebug: JIT code as debuggable as static code.
 
 jit connect [HOST:PORT] [--token T]   use the process's debug link
-jit list                              objects of the JIT registry
+jit list                              JIT objects of every registrar (the hooks' registry and others)
 jit load ID|all|ADDR                  load objects into GDB at their addresses
 jit unload ID|all                     unload them
 jit break LOCATION                    breakpoint (function or FILE:LINE) resolved before the JIT code runs
@@ -567,20 +666,25 @@ class JitList(gdb.Command):
     def invoke(self, arg, from_tty):
         if arg.strip():
             raise JitError("usage: jit list")
-        entries = walk_registry(force=True)
-        gdb.write("%-8s %-33s %10s  %-9s %s\n" % ("id", "range", "bytes", "state", "first symbol"))
+        entries = all_objects(force=True)
+        jit_symfiles = gdb_jit_symfiles()
+        gdb.write("%-14s %-33s %10s  %-9s %-18s %s\n" % ("id", "range", "bytes", "state", "registrar", "first symbol"))
         for e in entries:
             if e.id in S.loaded:
                 state = "loaded"
-            elif announced(e):
+            elif gdb_has(e, jit_symfiles):
                 state = "gdb-jit"
             else:
                 state = "-"
             name = first_symbol(e)
-            gdb.write("%-8d 0x%012x-0x%012x %10d  %-9s %s\n" % (e.id, e.lo, e.hi, e.size, state, name))
-        for s in S.skipped:
+            registrar = S.registrars.get(e.id, "?") if foreign(e) else "jitdebug"
+            gdb.write("%-14s 0x%012x-0x%012x %10d  %-9s %-18s %s\n" % (id_text(e.id), e.lo, e.hi, e.size, state,
+                                                                      registrar, name))
+        for s in S.skipped + S.foreign_skipped:
             gdb.write("jit: skipped: %s\n" % s)
-        gdb.write("%d objects, %d loaded by the plugin\n" % (len(entries), len(S.loaded)))
+        n_foreign = sum(1 for e in entries if foreign(e))
+        gdb.write("%d objects (%d from other registrars), %d loaded by the plugin\n" % (
+            len(entries), n_foreign, len(S.loaded)))
 
 
 def first_symbol(e):
@@ -603,8 +707,9 @@ def select(arg, entries):
     """Entries named by `all`, an object id (decimal), or an address expression."""
     if arg == "all":
         return list(entries)
-    if arg.isdigit():
-        hit = [e for e in entries if e.id == int(arg)]
+    wanted = id_parse(arg)
+    if wanted is not None:
+        hit = [e for e in entries if e.id == wanted]
         if not hit:
             raise JitError("object %s: no such object (unregistered, or never registered)" % arg)
         return hit
@@ -628,7 +733,7 @@ class JitLoad(gdb.Command):
         words = gdb.string_to_argv(arg)
         if len(words) != 1:
             raise JitError("usage: jit load ID|all|ADDR")
-        todo = select(words[0], walk_registry(force=True))
+        todo = select(words[0], all_objects(force=True))
         n = load_entries(todo)
         gdb.write("jit: loaded %d object%s\n" % (n, "" if n == 1 else "s"))
 
@@ -641,9 +746,9 @@ class JitUnload(gdb.Command):
 
     def invoke(self, arg, from_tty):
         words = gdb.string_to_argv(arg)
-        if len(words) != 1 or not (words[0] == "all" or words[0].isdigit()):
+        if len(words) != 1 or not (words[0] == "all" or id_parse(words[0]) is not None):
             raise JitError("usage: jit unload ID|all")
-        ids = list(S.loaded) if words[0] == "all" else [int(words[0])]
+        ids = list(S.loaded) if words[0] == "all" else [id_parse(words[0])]
         if words[0] != "all" and ids[0] not in S.loaded:
             raise JitError("object %s is not loaded by the plugin" % words[0])
         unload_ids(ids)
@@ -767,6 +872,13 @@ class JitStatus(gdb.Command):
                 S.mode, len(entries), len(S.loaded), sum(1 for e in entries if announced(e))))
         except JitError as e:
             gdb.write("registry: %s\n" % e)
+        if kind is not None:
+            others = descriptors()
+            for addr, module in others:
+                gdb.write("registrar: %s (__jit_debug_descriptor at 0x%x)\n" % (module, addr))
+            if others and symbol_address("jitdebug_registry") is not None:
+                gdb.write("note: %d GDB JIT descriptor%s besides the hooks': GDB reads every one; stock LLDB "
+                          "follows one per process, the LLDB plugin reads all\n" % (len(others), "" if len(others) == 1 else "s"))
         gdb.write("watches: %s\n" % (", ".join("%s %s" % ("function" if k == 1 else "file", p) for k, p in S.watches)
                                      or "none"))
         gdb.write("time spent: %.3f s in %d loads\n" % (S.seconds, S.loads))
@@ -787,16 +899,22 @@ PCs (every object with --all). Every read is checked and list walks are capped."
         if target_kind() is None:
             raise JitError("no core file (core-file FILE first)")
         t0 = time.monotonic()
-        entries = walk_registry(force=True)
-        n_gdb, problems = walk_gdb_jit_list()
-        for s in S.skipped + problems:
+        S.descriptors = None
+        entries = all_objects(force=True)
+        for s in S.skipped + S.foreign_skipped:
             gdb.write("jit: skipped: %s\n" % s)
         if "--all" in opts:
             n = load_entries(entries)
         else:
             n = load_frames_objects()
-        gdb.write("jit: %d objects in the registry (%d in GDB's JIT list); loaded %d in %.2f s\n" % (
-            len(entries), n_gdb, n, time.monotonic() - t0))
+        counts = {}
+        for e in entries:
+            if foreign(e):
+                counts[S.registrars.get(e.id, "?")] = counts.get(S.registrars.get(e.id, "?"), 0) + 1
+        per = "".join(", %d from %s" % (c, m) for m, c in sorted(counts.items()))
+        n_registry = sum(1 for e in entries if not foreign(e))
+        gdb.write("jit: %d objects in the registry%s; loaded %d in %.2f s\n" % (
+            n_registry, per, n, time.monotonic() - t0))
 
 
 for cls in (JitPrefix, JitConnect, JitList, JitLoad, JitUnload, JitBreak, JitSourceMap, JitStatus, JitLoadCore):

@@ -1,5 +1,6 @@
 /* core.c — the memory of an ELF64 little-endian core file (ET_CORE), read through its PT_LOAD
- * segments, and the hooks' registry found in it by its magic number, so a core can be read without
+ * segments, the files the process had mapped (its NT_FILE note), and the hooks' registry found in it
+ * by its magic number, so a core can be read without
  * the executable that wrote it. The file is untrusted: every program header is bounds-checked, and a
  * read succeeds only if every byte lies in a segment's file image (bytes the kernel did not dump are
  * unreadable, not zero). A struct jd_core is immutable after opening and may be read from several
@@ -32,6 +33,8 @@ struct jd_core {
 	int mapped;
 	struct segment *segs; /* sorted by vaddr */
 	size_t nsegs;
+	struct segment *notes; /* PT_NOTE file ranges (vaddr unused) */
+	size_t nnotes;
 };
 
 static int cmp_seg(const void *a, const void *b)
@@ -68,7 +71,9 @@ struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, si
 		return NULL;
 	}
 	struct jd_core *c = calloc(1, sizeof(*c));
-	if (!c || !(c->segs = calloc(phnum, sizeof(*c->segs)))) {
+	if (!c || !(c->segs = calloc(phnum, sizeof(*c->segs))) || !(c->notes = calloc(phnum, sizeof(*c->notes)))) {
+		if (c)
+			free(c->segs);
 		free(c);
 		snprintf(err, errlen, "out of memory");
 		errno = ENOMEM;
@@ -78,7 +83,15 @@ struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, si
 	c->size = size;
 	for (uint64_t i = 0; i < phnum; i++) {
 		const uint8_t *ph = d + phoff + i * phentsize;
-		if (jd_le(ph + offsetof(Elf64_Phdr, p_type), 4) != PT_LOAD)
+		uint32_t type = (uint32_t)jd_le(ph + offsetof(Elf64_Phdr, p_type), 4);
+		if (type == PT_NOTE) {
+			struct segment n = {.filesz = jd_le(ph + offsetof(Elf64_Phdr, p_filesz), 8),
+					    .offset = jd_le(ph + offsetof(Elf64_Phdr, p_offset), 8)};
+			if (n.offset < size && n.filesz <= size - n.offset)
+				c->notes[c->nnotes++] = n;
+			continue;
+		}
+		if (type != PT_LOAD)
 			continue;
 		struct segment s = {
 			.vaddr = jd_le(ph + offsetof(Elf64_Phdr, p_vaddr), 8),
@@ -143,6 +156,7 @@ void jd_core_close(struct jd_core *c)
 	if (c->mapped)
 		munmap((void *)c->data, c->size);
 	free(c->segs);
+	free(c->notes);
 	free(c);
 }
 
@@ -223,4 +237,63 @@ int jd_core_find_registry(const struct jd_core *c, uint64_t *addr, size_t *candi
 		return -ENOENT;
 	*addr = best;
 	return 0;
+}
+
+#define NT_FILE_TYPE 0x46494c45u /* NT_FILE: "FILE" */
+#define MAX_FILE_MAPPINGS (1u << 20)
+
+/* NT_FILE's desc: count, page size, count x {start, end, page offset}, then count NUL-terminated
+ * paths (all u64 little-endian on the cores read here). */
+static int parse_nt_file(const uint8_t *desc, uint64_t len, struct jd_mapping **maps, size_t *n)
+{
+	if (len < 16)
+		return -EINVAL;
+	uint64_t count = jd_le(desc, 8), page = jd_le(desc + 8, 8);
+	if (count > MAX_FILE_MAPPINGS || count * 24 > len - 16 || page == 0 || page > (1u << 30) || (page & (page - 1)))
+		return -EINVAL;
+	const uint8_t *names = desc + 16 + count * 24, *end = desc + len;
+	/* One block: the array, then a copy of the paths (each checked for its NUL). */
+	size_t names_len = (size_t)(end - names);
+	struct jd_mapping *m = malloc(count * sizeof(*m) + names_len + 1);
+	if (!m)
+		return -ENOMEM;
+	char *copy = (char *)(m + count);
+	memcpy(copy, names, names_len);
+	copy[names_len] = '\0';
+	size_t at = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		const uint8_t *e = desc + 16 + i * 24;
+		if (at >= names_len || !memchr(copy + at, '\0', names_len - at)) {
+			free(m);
+			return -EINVAL;
+		}
+		uint64_t pages = jd_le(e + 16, 8);
+		m[i] = (struct jd_mapping){.start = jd_le(e, 8), .end = jd_le(e + 8, 8), .offset = pages * page,
+					   .path = copy + at};
+		if (page && pages > UINT64_MAX / page)
+			m[i].end = m[i].start; /* an offset that overflows maps nothing */
+		at += strlen(copy + at) + 1;
+	}
+	*maps = m;
+	*n = (size_t)count;
+	return 0;
+}
+
+int jd_core_mappings(const struct jd_core *c, struct jd_mapping **maps, size_t *n)
+{
+	for (size_t i = 0; i < c->nnotes; i++) {
+		const uint8_t *p = c->data + c->notes[i].offset;
+		uint64_t left = c->notes[i].filesz;
+		while (left >= 12) {
+			uint64_t namesz = jd_le(p, 4), descsz = jd_le(p + 4, 4), type = jd_le(p + 8, 4);
+			uint64_t name_pad = (namesz + 3) & ~3ull, desc_pad = (descsz + 3) & ~3ull;
+			if (name_pad > left - 12 || desc_pad > left - 12 - name_pad)
+				return -EINVAL;
+			if (type == NT_FILE_TYPE && namesz == 5 && memcmp(p + 12, "CORE", 5) == 0)
+				return parse_nt_file(p + 12 + name_pad, descsz, maps, n);
+			p += 12 + name_pad + desc_pad;
+			left -= 12 + name_pad + desc_pad;
+		}
+	}
+	return -ENOENT;
 }

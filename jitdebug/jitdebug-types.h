@@ -26,6 +26,13 @@ typedef void (*jd_log_fn)(int level, const char *msg, void *ctx);
 #define JD_OBJECT_ANNOUNCED 0x1u /* in GDB's JIT list */
 #define JD_OBJECT_BORROWED  0x2u
 #define JD_OBJECT_WATCHED   0x4u /* matched a watch (debug link or jitdebug_watches) */
+#define JD_OBJECT_FOREIGN   0x8u /* from another registrar's GDB JIT list, not the hooks' registry */
+
+/* Objects of another registrar (libLLVM's GDB listener, a hand-written __jit_debug_descriptor) have no
+ * registry id; they are named by the address of their bytes with this bit set, the same in the
+ * plugins, the CLI and the link, and written "f<hex address>" (jd_id_format). Registry ids stay below
+ * it. */
+#define JD_FOREIGN_ID_BIT (1ull << 63)
 
 /* One line-table row: the instructions from `offset` (bytes from the function's start) up to the
  * next row's offset come from source line `line`. */

@@ -46,6 +46,12 @@ JD_API int jd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out
  * "watch.symbol", "watch.file", "watch.pattern" (bytes with the NUL), "watch.slots". 0, or -ENOENT. */
 JD_API int jd_constant(const char *name, uint64_t *value);
 
+/* Object ids as users see and type them: registry ids in decimal, foreign ids (JD_FOREIGN_ID_BIT)
+ * as "f" and the hex address of the object's bytes ("f7f3a2c001000"). Format: 0 or -E2BIG (24 bytes
+ * always suffice). Parse: 0, or -EINVAL (not an id; 0 is none). */
+JD_API int jd_id_format(uint64_t id, char *out, size_t len);
+JD_API int jd_id_parse(const char *s, uint64_t *id);
+
 /* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" (host "") with jd_parse_u64 for the port (0..65535).
  * 0, or -EINVAL with a message in err ("port 70000 is out of range (0-65535)"). */
 JD_API int jd_parse_hostport(const char *spec, char *host, size_t hostlen, uint16_t *port, char *err, size_t errlen);
@@ -258,11 +264,12 @@ typedef int (*jd_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 
 struct jd_registry_object {
 	uint64_t entry;   /* address of the list entry */
-	uint64_t id;      /* the hooks' object id (0 in GDB's JIT list) */
+	uint64_t id;      /* the hooks' object id; in GDB's JIT list JD_FOREIGN_ID_BIT | symfile */
 	uint64_t symfile; /* address and size of the object's bytes */
 	uint64_t size;
-	uint64_t lo, hi;  /* allocated-section range (0 in GDB's JIT list) */
-	uint32_t flags;   /* JD_OBJECT_* of jitdebug-types.h */
+	uint64_t lo, hi;  /* allocated-section range; in GDB's JIT list read from the object's section
+			   * headers (0, 0 when they are unreadable or give no address) */
+	uint32_t flags;   /* JD_OBJECT_* of jitdebug-types.h (JD_OBJECT_FOREIGN in GDB's JIT list) */
 };
 
 struct jd_walk {
@@ -322,6 +329,27 @@ JD_API int jd_source_map_auto(const char *const *missing, size_t nmissing, const
 JD_API int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian, const struct jd_walk *w,
 				uint64_t *count);
 
+/* ---- Every registrar: the GDB JIT descriptors of a process or a core ---------------------------
+ * Besides the hooks, a process may hold other registrars, each with its own __jit_debug_descriptor:
+ * libLLVM's GDB listener (MCJIT, RuntimeDyld, PostgreSQL's JIT), hand-written JITs. Their lists are
+ * walked with jd_walk_gdb_jit_list. */
+
+/* A file mapped into a process: [start, end) holds the file's bytes from offset on. */
+struct jd_mapping {
+	uint64_t start, end, offset;
+	const char *path;
+};
+struct jd_descriptor {
+	uint64_t addr;    /* __jit_debug_descriptor in the process */
+	const char *path; /* the module defining it (valid during the callback) */
+	int hooks;        /* the module also defines jitdebug_registry: the hooks' own list */
+};
+typedef int (*jd_descriptor_fn)(const struct jd_descriptor *d, void *ctx); /* non-zero stops */
+/* Opens each mapped file once (absolute paths only), finds __jit_debug_descriptor in its .symtab or
+ * .dynsym, and calls fn with its address in the process, placed through the mappings. Files that
+ * cannot be opened or parsed are passed over. Returns how many descriptors were found, or -EINVAL. */
+JD_API int jd_find_descriptors(const struct jd_mapping *maps, size_t n, jd_descriptor_fn fn, void *ctx);
+
 /* An ELF64 little-endian core file, read through its PT_LOAD segments. NULL with errno set and err
  * filled on failure. jd_core_open maps the file; jd_core_open_memory borrows the bytes (valid until
  * jd_core_close). */
@@ -335,6 +363,10 @@ JD_API int jd_core_read(void *core, uint64_t addr, void *buf, size_t len);
  * with a readable list and the most entries. *candidates (may be NULL): how many headers were found.
  * 0 or -ENOENT. */
 JD_API int jd_core_find_registry(const struct jd_core *c, uint64_t *addr, size_t *candidates);
+/* The files the process had mapped, from the core's NT_FILE note (paths as the kernel wrote them).
+ * *maps is malloc'ed as one block (free it); *n entries. 0, -ENOENT (no NT_FILE note), -EINVAL (a
+ * malformed note) or -ENOMEM. */
+JD_API int jd_core_mappings(const struct jd_core *c, struct jd_mapping **maps, size_t *n);
 
 #ifdef __cplusplus
 }

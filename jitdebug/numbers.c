@@ -6,6 +6,7 @@
 #include "jitdebug-types.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,8 @@ int jd_constant(const char *name, uint64_t *value)
 		{"watch.file", JD_WATCH_FILE},
 		{"watch.pattern", JD_WATCH_PATTERN},
 		{"watch.slots", JD_WATCH_SLOTS},
+		{"object.foreign", JD_OBJECT_FOREIGN},
+		{"foreign_id_bit", JD_FOREIGN_ID_BIT},
 	};
 	for (size_t i = 0; name && i < sizeof(table) / sizeof(table[0]); i++) {
 		if (strcmp(table[i].name, name) == 0) {
@@ -70,6 +73,36 @@ int jd_constant(const char *name, uint64_t *value)
 		}
 	}
 	return -ENOENT;
+}
+
+int jd_id_format(uint64_t id, char *out, size_t len)
+{
+	int n = id & JD_FOREIGN_ID_BIT ? snprintf(out, len, "f%" PRIx64, (uint64_t)(id & ~JD_FOREIGN_ID_BIT))
+				       : snprintf(out, len, "%" PRIu64, id);
+	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
+}
+
+int jd_id_parse(const char *s, uint64_t *id)
+{
+	uint64_t v;
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == 'f') {
+		/* "f" then hex digits only (jd_parse_u64 wants its 0x) */
+		char hex[32];
+		size_t n = strlen(s + 1);
+		if (n == 0 || n > 16 || strspn(s + 1, "0123456789abcdefABCDEF") != n)
+			return -EINVAL;
+		snprintf(hex, sizeof(hex), "0x%s", s + 1);
+		if (jd_parse_u64(hex, 1, (uint64_t)~JD_FOREIGN_ID_BIT, &v) != 0)
+			return -EINVAL;
+		*id = v | JD_FOREIGN_ID_BIT;
+		return 0;
+	}
+	if (strspn(s, "0123456789") != strlen(s) || jd_parse_u64(s, 1, JD_FOREIGN_ID_BIT - 1, &v) != 0)
+		return -EINVAL;
+	*id = v;
+	return 0;
 }
 
 int jd_parse_hostport(const char *spec, char *host, size_t hostlen, uint16_t *port, char *err, size_t errlen)

@@ -1,6 +1,6 @@
 /* walk.c — the JIT objects of another process or of a core file, read through a caller's
  * memory reader: the hooks' registry (`jitdebug_registry`, docs/registry.md) and GDB's JIT list
- * (`__jit_debug_descriptor`). Every read goes through the reader and is checked; walks are capped and
+ * (`__jit_debug_descriptor`, the hooks' or another registrar's). Every read goes through the reader and is checked; walks are capped and
  * cycle-checked; sizes read from the target are capped. Problems are reported through the skipped
  * callback and the walk goes on where it can. No state: thread-safe when the reader is.
  */
@@ -9,6 +9,7 @@
 #include "jitdebug.h"
 #include "opts.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -167,6 +168,44 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 	return rc;
 }
 
+/* The allocated-section range of the object at o->symfile, from its ELF header and section headers
+ * only (two reads, whatever the object's size): lo/hi stay 0 when they are unreadable, not ELF64
+ * little-endian, or give no address. */
+#define MAX_RANGE_SECTIONS 4096u
+static void read_range(const struct jd_walk *w, struct jd_registry_object *o)
+{
+	uint8_t eh[sizeof(Elf64_Ehdr)];
+	if (o->size < sizeof(eh) || w->read(w->ctx, o->symfile, eh, sizeof(eh)) != 0 || memcmp(eh, ELFMAG, SELFMAG) != 0 ||
+	    eh[EI_CLASS] != ELFCLASS64 || eh[EI_DATA] != ELFDATA2LSB)
+		return;
+	uint64_t shoff = jd_le(eh + offsetof(Elf64_Ehdr, e_shoff), 8);
+	uint64_t shnum = jd_le(eh + offsetof(Elf64_Ehdr, e_shnum), 2);
+	if (jd_le(eh + offsetof(Elf64_Ehdr, e_shentsize), 2) != sizeof(Elf64_Shdr) || shnum == 0 ||
+	    shnum > MAX_RANGE_SECTIONS || shoff > o->size || shnum * sizeof(Elf64_Shdr) > o->size - shoff)
+		return;
+	uint8_t *sh = malloc(shnum * sizeof(Elf64_Shdr));
+	if (!sh)
+		return;
+	if (w->read(w->ctx, o->symfile + shoff, sh, shnum * sizeof(Elf64_Shdr)) == 0) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		for (uint64_t i = 0; i < shnum; i++) {
+			const uint8_t *s = sh + i * sizeof(Elf64_Shdr);
+			uint64_t addr = jd_le(s + offsetof(Elf64_Shdr, sh_addr), 8);
+			uint64_t size = jd_le(s + offsetof(Elf64_Shdr, sh_size), 8);
+			if (!(jd_le(s + offsetof(Elf64_Shdr, sh_flags), 8) & SHF_ALLOC) || !addr || !size ||
+			    size > MAX_RANGE || addr + size < addr)
+				continue;
+			lo = addr < lo ? addr : lo;
+			hi = addr + size > hi ? addr + size : hi;
+		}
+		if (hi && hi - lo <= MAX_RANGE) {
+			o->lo = lo;
+			o->hi = hi;
+		}
+	}
+	free(sh);
+}
+
 int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian, const struct jd_walk *w,
 			 uint64_t *count)
 {
@@ -215,12 +254,18 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 			.entry = cur,
 			.symfile = jd_load(e + 2 * ptr_size, ptr_size, big_endian),
 			.size = jd_load(e + size_off, 8, big_endian),
+			.flags = JD_OBJECT_FOREIGN,
 		};
 		cur = jd_load(e, ptr_size, big_endian);
-		if (o.size == 0 || o.size > MAX_OBJECT_SIZE) {
-			report(w, "GDB JIT list: entry at 0x%" PRIx64 " claims %" PRIu64 " bytes", o.entry, o.size);
+		if (o.size == 0 || o.size > MAX_OBJECT_SIZE || !o.symfile || (o.symfile & JD_FOREIGN_ID_BIT) ||
+		    o.symfile + o.size < o.symfile) {
+			report(w, "GDB JIT list: entry at 0x%" PRIx64 " claims %" PRIu64 " bytes at 0x%" PRIx64, o.entry,
+			       o.size, o.symfile);
 			continue;
 		}
+		o.id = JD_FOREIGN_ID_BIT | o.symfile;
+		if (!big_endian)
+			read_range(w, &o);
 		if (w->object && w->object(&o, w->ctx))
 			break;
 	}

@@ -54,6 +54,12 @@ struct Objects {
   jd_registry_header header{};
 };
 
+// Another registrar's GDB JIT descriptor: libLLVM's GDB listener, a hand-written JIT.
+struct Descriptor {
+  uint64_t addr;
+  std::string module; // the file name of the module that defines it
+};
+
 struct State {
   lldb::user_id_t process_uid = 0; // the process the rest belongs to
   std::map<uint64_t, Loaded> loaded;
@@ -69,6 +75,8 @@ struct State {
   std::string mode;
   double seconds = 0;
   uint64_t loads = 0;
+  std::map<uint64_t, std::string> registrars; // foreign object id -> its registrar's module
+  bool registrar_breakpoint = false;          // set on every module's __jit_debug_register_code
 };
 
 // State per target: LLDB 16's SB API has no target id, but SBTargets compare equal for the same target.
@@ -139,6 +147,7 @@ void follow(State &S, lldb::SBTarget &target, lldb::SBProcess &p) {
   S.watches_written = false;
   S.registry = 0;
   S.cache_valid = false;
+  S.registrars.clear();
 }
 
 struct Target {
@@ -250,6 +259,68 @@ const Objects &walk_registry(Target &t) {
   return S.cache;
 }
 
+// Every other registrar's descriptor, per module (LLDB's own JIT loader follows one per process): the
+// modules defining __jit_debug_descriptor, except the hooks' (it also defines jitdebug_registry, and
+// its list holds registry objects).
+std::vector<Descriptor> descriptors(Target &t) {
+  std::vector<Descriptor> out;
+  if (!t.target.IsValid())
+    return out;
+  for (uint32_t i = 0; i < t.target.GetNumModules(); i++) {
+    lldb::SBModule m = t.target.GetModuleAtIndex(i);
+    lldb::SBSymbol d = m.FindSymbol("__jit_debug_descriptor");
+    if (!d.IsValid() || m.FindSymbol("jitdebug_registry").IsValid())
+      continue;
+    lldb::addr_t a = d.GetStartAddress().GetLoadAddress(t.target);
+    const char *name = m.GetFileSpec().GetFilename();
+    if (a != LLDB_INVALID_ADDRESS && a != 0)
+      out.push_back(Descriptor{a, name ? name : "?"});
+  }
+  return out;
+}
+
+// The objects of the other registrars' lists (read from memory: the process is stopped or a core).
+Objects walk_foreign(Target &t) {
+  Objects objs;
+  for (const auto &d : descriptors(t)) {
+    size_t before = objs.list.size();
+    WalkCtx ctx{&t, &objs};
+    jd_walk w{sizeof(w), walk_read, &ctx, collect, note_skipped, 0, 0};
+    jd_walk_gdb_jit_list(d.addr, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
+                         nullptr);
+    for (size_t i = before; i < objs.list.size(); i++)
+      t.st->registrars[objs.list[i].id] = d.module;
+  }
+  return objs;
+}
+
+bool has_registry(Target &t) {
+  if (!t.st->registry)
+    t.st->registry = t.symbol("jitdebug_registry");
+  return t.st->registry != 0;
+}
+
+// The registry's objects (when the hooks are there) and every other registrar's, from memory.
+Objects walk_all(Target &t) {
+  if (t.kind == Kind::None)
+    throw Error{"no process and no core file: nothing to read JIT objects from"};
+  Objects all;
+  if (has_registry(t))
+    all = walk_registry(t);
+  Objects others = walk_foreign(t);
+  if (!has_registry(t) && descriptors(t).empty())
+    throw Error{"no jitdebug_registry and no GDB JIT descriptor in this process: is a JIT running?"};
+  all.list.insert(all.list.end(), others.list.begin(), others.list.end());
+  all.skipped.insert(all.skipped.end(), others.skipped.begin(), others.skipped.end());
+  return all;
+}
+
+std::string id_text(uint64_t id) {
+  char buf[24];
+  jd_id_format(id, buf, sizeof(buf));
+  return buf;
+}
+
 jd_client *Target::client() {
   State &S = *st;
   if (link)
@@ -278,7 +349,7 @@ int link_collect(const jd_link_object *o, void *ctx) {
 Objects objects(Target &t) {
   State &S = *t.st;
   if (!t.link_usable())
-    return walk_registry(t);
+    return walk_all(t);
   Objects objs;
   char why[256];
   if (jd_client_list(t.client(), 0, link_collect, &objs, why, sizeof(why)) != 0)
@@ -307,7 +378,7 @@ bool lldb_has(Target &t, const jd_registry_object &o) {
 std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_registry_object &o, size_t &size) {
   std::unique_ptr<uint8_t, decltype(&free)> bytes(nullptr, free);
   uint8_t *data = nullptr;
-  if (t.link_usable()) {
+  if (t.link_usable() && !(o.flags & JD_OBJECT_FOREIGN)) {
     char why[256];
     if (jd_client_fetch(t.client(), o.id, &data, &size, why, sizeof(why)) != 0)
       throw Error{format("fetch over the link: %s", why)};
@@ -328,8 +399,8 @@ void load_one(Target &t, const jd_registry_object &o) {
   State &S = *t.st;
   size_t size = 0;
   auto bytes = object_bytes(t, o, size);
-  std::string path = format("%s/%" PRIu64 "-%" PRIu64 ".o", cache_dir().c_str(),
-                            t.process.IsValid() ? (uint64_t)t.process.GetProcessID() : 0, o.id);
+  std::string path = format("%s/%" PRIu64 "-%s.o", cache_dir().c_str(),
+                            t.process.IsValid() ? (uint64_t)t.process.GetProcessID() : 0, id_text(o.id).c_str());
   unlink(path.c_str()); // never write through an existing file
   FILE *f = fopen(path.c_str(), "wbx");
   bool ok = f && fwrite(bytes.get(), 1, size, f) == size;
@@ -371,7 +442,7 @@ size_t load(Target &t, const std::vector<jd_registry_object> &todo, lldb::SBComm
       done++;
     } catch (const Error &e) {
       if (out)
-        out->Printf("jit: object %" PRIu64 " skipped: %s\n", o.id, e.what.c_str());
+        out->Printf("jit: object %s skipped: %s\n", id_text(o.id).c_str(), e.what.c_str());
     }
     if (out && progress && todo.size() >= 1000 && i % 1000 == 0)
       out->Printf("jit: %zu/%zu objects\n", i, todo.size());
@@ -398,7 +469,7 @@ void unload(Target &t, const std::vector<uint64_t> &ids) {
 size_t load_frames(Target &t) {
   size_t total = 0;
   for (int round = 0; round < 16; round++) {
-    const Objects &objs = walk_registry(t);
+    const Objects objs = walk_all(t);
     std::vector<jd_registry_object> want;
     std::set<uint64_t> seen;
     for (uint32_t ti = 0; ti < t.process.GetNumThreads(); ti++) {
@@ -422,7 +493,7 @@ void sync_unregistered(Target &t) {
   State &S = *t.st;
   if (S.loaded.empty())
     return;
-  const Objects &objs = walk_registry(t);
+  const Objects objs = walk_all(t);
   std::set<uint64_t> live;
   for (const auto &o : objs.list)
     live.insert(o.id);
@@ -514,6 +585,44 @@ bool notify_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBrea
   return false;
 }
 
+// Another registrar is registering or unregistering an object (every module's
+// __jit_debug_register_code but the hooks', whose objects come through the watches above): load its
+// new objects before their code runs and unload those it took out, as GDB's JIT reader does for every
+// descriptor. LLDB's own loader follows one descriptor per process. Never stops.
+bool registrar_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &loc) {
+  try {
+    lldb::SBModule m = loc.GetAddress().GetModule();
+    if (m.IsValid() && m.FindSymbol("jitdebug_registry").IsValid()) {
+      loc.SetEnabled(false);
+      return false;
+    }
+    Target t(process);
+    Objects others = walk_foreign(t);
+    std::set<uint64_t> live;
+    std::vector<jd_registry_object> todo;
+    for (const auto &o : others.list) {
+      live.insert(o.id);
+      if (!lldb_has(t, o))
+        todo.push_back(o);
+    }
+    std::vector<uint64_t> gone;
+    for (const auto &kv : t.st->loaded)
+      if ((kv.first & JD_FOREIGN_ID_BIT) && !live.count(kv.first))
+        gone.push_back(kv.first);
+    unload(t, gone);
+    load(t, todo, nullptr, false);
+  } catch (const Error &) {
+  }
+  return false;
+}
+
+void arm_registrar_breakpoint(Target &t) {
+  if (t.st->registrar_breakpoint || !t.target.IsValid())
+    return;
+  internal_breakpoint(t.target, "jitdebug_registrars", {"__jit_debug_register_code"}, registrar_hit).SetEnabled(true);
+  t.st->registrar_breakpoint = true;
+}
+
 // ---- commands -----------------------------------------------------------------------------------
 
 std::vector<std::string> args_of(char **command) {
@@ -521,14 +630,6 @@ std::vector<std::string> args_of(char **command) {
   for (char **a = command; a && *a; a++)
     v.push_back(*a);
   return v;
-}
-
-// A decimal number (an object id, a line).
-bool parse_decimal(const std::string &s, uint64_t &out) {
-  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  out = strtoull(s.c_str(), nullptr, 10);
-  return true;
 }
 
 // Any number strtoull reads (an address: 0x...).
@@ -554,6 +655,7 @@ public:
   bool DoExecute(lldb::SBDebugger d, char **command, lldb::SBCommandReturnObject &result) override {
     try {
       Target t(d);
+      arm_registrar_breakpoint(t);
       run(t, args_of(command), result);
       result.SetStatus(lldb::eReturnStatusSuccessFinishResult);
       return true;
@@ -637,16 +739,20 @@ class List : public Command {
     if (!args.empty())
       throw Error{"usage: jit list"};
     Objects objs = objects(t);
-    out.Printf("%-8s %-33s %10s  %-9s %s\n", "id", "range", "bytes", "state", "first symbol");
+    out.Printf("%-14s %-33s %10s  %-9s %-18s %s\n", "id", "range", "bytes", "state", "registrar", "first symbol");
+    size_t foreign = 0;
     for (const auto &o : objs.list) {
       const char *state = S.loaded.count(o.id) ? "loaded" : (t.target.IsValid() && lldb_has(t, o)) ? "lldb-jit" : "-";
       std::string name = first_symbol(t, o);
-      out.Printf("%-8" PRIu64 " 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-9s %s\n", o.id, o.lo, o.hi, o.size,
-                 state, name.c_str());
+      bool other = (o.flags & JD_OBJECT_FOREIGN) != 0;
+      foreign += other;
+      out.Printf("%-14s 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-9s %-18s %s\n", id_text(o.id).c_str(), o.lo,
+                 o.hi, o.size, state, other ? S.registrars[o.id].c_str() : "jitdebug", name.c_str());
     }
     for (const auto &s : objs.skipped)
       out.Printf("jit: skipped: %s\n", s.c_str());
-    out.Printf("%zu objects, %zu loaded by the plugin\n", objs.list.size(), S.loaded.size());
+    out.Printf("%zu objects (%zu from other registrars), %zu loaded by the plugin\n", objs.list.size(), foreign,
+               S.loaded.size());
   }
 };
 
@@ -654,7 +760,7 @@ std::vector<jd_registry_object> select(Target &t, const std::string &arg, const 
   if (arg == "all")
     return objs.list;
   uint64_t v;
-  if (parse_decimal(arg, v)) {
+  if (jd_id_parse(arg.c_str(), &v) == 0) {
     for (const auto &o : objs.list)
       if (o.id == v)
         return {o};
@@ -688,7 +794,7 @@ class Unload : public Command {
   void run(Target &t, const std::vector<std::string> &args, lldb::SBCommandReturnObject &out) override {
     State &S = *t.st;
     uint64_t id = 0;
-    if (args.size() != 1 || (args[0] != "all" && !parse_decimal(args[0], id)))
+    if (args.size() != 1 || (args[0] != "all" && jd_id_parse(args[0].c_str(), &id) != 0))
       throw Error{"usage: jit unload ID|all"};
     std::vector<uint64_t> ids;
     if (args[0] == "all") {
@@ -856,6 +962,14 @@ class Status : public Command {
     } catch (const Error &e) {
       out.Printf("registry: %s\n", e.what.c_str());
     }
+    if (t.stopped()) {
+      std::vector<Descriptor> others = descriptors(t);
+      for (const auto &d : others)
+        out.Printf("registrar: %s (__jit_debug_descriptor at 0x%" PRIx64 ")\n", d.module.c_str(), d.addr);
+      if (!others.empty() && has_registry(t))
+        out.Printf("note: %zu GDB JIT descriptor%s besides the hooks': stock LLDB follows one per process; this "
+                   "plugin reads every one\n", others.size(), others.size() == 1 ? "" : "s");
+    }
     std::string w;
     for (const auto &kv : S.watches)
       w += (w.empty() ? "" : ", ") + std::string(kv.first == 1 ? "function " : "file ") + kv.second;
@@ -876,23 +990,25 @@ class LoadCore : public Command {
     if (t.kind == Kind::None)
       throw Error{"no core file (target create --core FILE first)"};
     double t0 = now();
-    Objects objs = walk_registry(t); // a copy: loading below may walk again
-    Objects gdb;                     // GDB's JIT list: only counted, and what it skipped
-    uint64_t n_gdb = 0;
-    if (uint64_t desc = t.symbol("__jit_debug_descriptor")) {
-      WalkCtx ctx{&t, &gdb};
-      jd_walk w{sizeof(w), walk_read, &ctx, nullptr, note_skipped, 0, 0};
-      jd_walk_gdb_jit_list(desc, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
-                           &n_gdb);
-    }
-    for (const auto *list : {&objs.skipped, &gdb.skipped})
-      for (const auto &s : *list)
-        out.Printf("jit: skipped: %s\n", s.c_str());
+    Objects objs = walk_all(t); // a copy: loading below may walk again
+    for (const auto &s : objs.skipped)
+      out.Printf("jit: skipped: %s\n", s.c_str());
     if (objs.header.generation % 2)
       out.Printf("jit: the registry was being edited when the core was written; the list may be incomplete\n");
     size_t n = all ? load(t, objs.list, &out, true) : load_frames(t);
-    out.Printf("jit: %zu objects in the registry (%" PRIu64 " in the GDB JIT list); loaded %zu in %.2f s\n",
-               objs.list.size(), n_gdb, n, now() - t0);
+    std::map<std::string, size_t> per;
+    size_t in_registry = 0;
+    for (const auto &o : objs.list) {
+      if (o.flags & JD_OBJECT_FOREIGN)
+        per[t.st->registrars[o.id]]++;
+      else
+        in_registry++;
+    }
+    std::string others;
+    for (const auto &kv : per)
+      others += format(", %zu from %s", kv.second, kv.first.c_str());
+    out.Printf("jit: %zu objects in the registry%s; loaded %zu in %.2f s\n", in_registry, others.c_str(), n,
+               now() - t0);
   }
 };
 
@@ -901,9 +1017,10 @@ class LoadCore : public Command {
 class OnStop : public Command {
   void run(Target &t, const std::vector<std::string> &, lldb::SBCommandReturnObject &) override {
     State &S = *t.st;
-    if (!S.registry && t.kind == Kind::Live)
-      S.registry = t.symbol("jitdebug_registry");
-    if (t.kind != Kind::Live || !t.stopped() || !S.registry)
+    if (t.kind != Kind::Live || !t.stopped())
+      return;
+    arm_registrar_breakpoint(t);
+    if (!has_registry(t) && descriptors(t).empty())
       return;
     double t0 = now();
     if (!S.watches.empty() && !S.watches_written)
