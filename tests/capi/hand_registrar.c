@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 	int (*reg)(const void *, size_t, const void *, uint64_t *) = NULL;
 	int (*unreg)(uint64_t) = NULL;
 	if (hooks && hobj) {
+		place_object(hobj); /* addresses only: its code is never called */
 		reg = (int (*)(const void *, size_t, const void *, uint64_t *))dlsym(hooks, "jd_register_object");
 		unreg = (int (*)(uint64_t))dlsym(hooks, "jd_unregister_object");
 		if (!reg || !unreg || reg(hobj, hsize, NULL, &id) != 0) {

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Every registrar in the process, with the hooks preloaded beside it: libLLVM's own GDB listener
+# (`lli --jit-kind=mcjit`, `--jit-kind=orc-lazy`) and a hand-written registrar in GDB's jit-elf
+# pattern (its own __jit_debug_descriptor, exported with -rdynamic and not). Stock LLDB's behaviour
+# is recorded as measured; with the plugins, GDB and LLDB break in the other registrar's JIT code
+# before it runs, list its objects with their registrar, and name its frames in a core, where
+# `jitdebug core` finds the descriptor through the core's NT_FILE note. Both lists stay intact.
+. "$(dirname "$0")/lib.sh"
+PLUGIN=$JD_BUILD/lib/libjitdebug-lldb.so
+GDBPLUGIN=$JD_SRC/gdb-plugin/jitdebug.py
+BC=$(bitcode jitfix) || { echo "cannot compile the fixture for LLVM $LLVM_VERSION"; exit 1; }
+LIBLLVM="libLLVM(-$LLVM_VERSION\\.so|\\.so\\.$LLVM_VERSION)[.0-9]*" # libLLVM-16.so.1, libLLVM.so.19.1
+HAND=$JD_FIXTURES/handjit.o
+HAND_LINE=$(grep -n 'MARK:hand-leaf' "$JD_SRC/tests/fixtures/handjit.c" | cut -d: -f1)
+
+# ---- libLLVM's listener: lli --jit-kind=mcjit -----------------------------------------------------
+
+# Stock LLDB with the hooks preloaded: LLDB follows one descriptor per process (the hooks', loaded
+# first), so libLLVM's objects never reach it and the breakpoint never resolves (measured on LLDB 16
+# and 19; docs/registrars.md).
+timeout 120 "$LLDB" -b -o "settings set target.env-vars LD_PRELOAD=$HOOKS_SO" -o "breakpoint set -n jd_leaf" \
+	-o run -o "bt 2" -o kill -- "$LLI" --jit-kind=mcjit "$BC" > "$TMP/stock.out" 2>&1
+expect "stock LLDB with the hooks preloaded: the program runs through (its breakpoint never resolves)" \
+	"$TMP/stock.out" "exited with status = 0"
+
+for kind in mcjit orc-lazy; do
+	timeout 120 "$LLDB" -b -o "plugin load $PLUGIN" -o "settings set target.env-vars LD_PRELOAD=$HOOKS_SO" \
+		-o "jit break jd_leaf" -o run -o "bt 3" -o "frame variable x" -o "jit list" -o "jit status" -o kill \
+		-- "$LLI" --jit-kind=$kind "$BC" > "$TMP/lldb-$kind.out" 2>&1
+	expect "LLDB plugin, lli $kind: stops in jd_leaf before it runs" "$TMP/lldb-$kind.out" \
+		"frame #0: 0x[0-9a-f]+ .*\`jd_leaf\(x=1\) at jitfix\.c"
+	expect "LLDB plugin, lli $kind: the caller is named" "$TMP/lldb-$kind.out" "frame #1: .*\`jd_outer\(n=3\)"
+	expect "LLDB plugin, lli $kind: a local" "$TMP/lldb-$kind.out" "^\(int\) x = 1$"
+done
+# With mcjit the object is libLLVM's (with orc-lazy on LLVM 19 lli hands it to the hooks' ORC entry points).
+expect "jit list names libLLVM as the registrar" "$TMP/lldb-mcjit.out" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +$LIBLLVM +jd_"
+expect "jit status names the other registrar" "$TMP/lldb-mcjit.out" "^registrar: $LIBLLVM"
+expect "jit status warns that stock LLDB follows one descriptor" "$TMP/lldb-mcjit.out" "stock LLDB follows one per process"
+
+# GDB with the plugin: GDB reads every descriptor itself; the plugin lists them and writes a core.
+cat > "$TMP/gdb-live.cmds" <<GDB
+set pagination off
+source $GDBPLUGIN
+set environment LD_PRELOAD=$HOOKS_SO
+set breakpoint pending on
+break jd_leaf
+run
+bt 2
+jit list
+jit status
+generate-core-file $TMP/mcjit.core
+kill
+GDB
+timeout 120 gdb -q -batch -nx -x "$TMP/gdb-live.cmds" --args "$LLI" --jit-kind=mcjit "$BC" > "$TMP/gdb-live.out" 2>&1
+expect "GDB: pending breakpoint in libLLVM's object" "$TMP/gdb-live.out" "Breakpoint 1, jd_leaf \(x=1\) at .*jitfix\.c"
+expect "GDB plugin: jit list shows it from libLLVM, loaded by GDB" "$TMP/gdb-live.out" \
+	"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +gdb-jit +$LIBLLVM +jd_"
+expect "GDB plugin: jit status names the registrar" "$TMP/gdb-live.out" "^registrar: .*$LIBLLVM"
+
+if [ -s "$TMP/mcjit.core" ]; then
+	timeout 60 "$JITDEBUG" core "$TMP/mcjit.core" -o "$TMP/objs" > "$TMP/core.out" 2> "$TMP/core.err"
+	echo "exit $?" >> "$TMP/core.err"
+	expect "jitdebug core finds libLLVM's descriptor through NT_FILE" "$TMP/core.err" \
+		"GDB JIT list of .*$LIBLLVM \(descriptor 0x[0-9a-f]+\): 1 of 1 objects written"
+	expect "jitdebug core succeeds" "$TMP/core.err" "^exit 0$"
+	expect "jitdebug core prints the command that loads it" "$TMP/core.out" "^add-symbol-file $TMP/objs/f[0-9a-f]+\.o -s \.l?text 0x"
+	# --descriptor names it by hand; a wrong one extracts nothing and fails.
+	desc=$(sed -n 's/.*(descriptor \(0x[0-9a-f]*\)).*/\1/p' "$TMP/core.err" | head -1)
+	timeout 60 "$JITDEBUG" core "$TMP/mcjit.core" -o "$TMP/objs2" --descriptor "$desc" --registry 0x10 \
+		> /dev/null 2> "$TMP/core2.err"
+	echo "exit $?" >> "$TMP/core2.err"
+	expect "--descriptor reads the list it names" "$TMP/core2.err" "GDB JIT list of --descriptor .*: 1 of 1 objects written"
+	timeout 60 "$JITDEBUG" core "$TMP/mcjit.core" -o "$TMP/objs3" --descriptor 0x10 > /dev/null 2> "$TMP/core3.err"
+	echo "exit $?" >> "$TMP/core3.err"
+	expect "a wrong --descriptor extracts nothing and fails" "$TMP/core3.err" "^exit 1$"
+
+	timeout 120 "$LLDB" -b -o "plugin load $PLUGIN" -o "settings set plugin.jit-loader.gdb.enable off" \
+		-o "target create --core $TMP/mcjit.core $LLI" -o "jit load-core" -o "bt 2" \
+		> "$TMP/lldb-core.out" 2>&1
+	expect "LLDB plugin: jit load-core counts libLLVM's object" "$TMP/lldb-core.out" \
+		"jit: [0-9]+ objects in the registry, 1 from $LIBLLVM; loaded 1"
+	expect "LLDB plugin: the core's JIT frame is named" "$TMP/lldb-core.out" "frame #0: .*\`jd_leaf\(x=1\) at jitfix\.c"
+
+	timeout 120 gdb -q -batch -nx -ex "source $GDBPLUGIN" -ex "jit load-core" -ex "bt 1" "$LLI" "$TMP/mcjit.core" \
+		> "$TMP/gdb-core.out" 2>&1
+	expect "GDB plugin: jit load-core counts libLLVM's object" "$TMP/gdb-core.out" \
+		"jit: [0-9]+ objects in the registry, 1 from $LIBLLVM"
+	expect "GDB: the core's JIT frame is named" "$TMP/gdb-core.out" "^#0  jd_leaf \(x=1\) at .*jitfix\.c"
+else
+	fail "GDB wrote no core of lli"
+fi
+
+# ---- a hand-written registrar, exporting its interface and not ---------------------------------
+
+for prog in hand_registrar hand_registrar_exported; do
+	BIN=$JD_BUILD/bin/$prog
+	timeout 60 env LD_PRELOAD="$HOOKS_SO" "$BIN" "$HAND" "$JD_FIXTURES/jitfix.o" > "$TMP/$prog.run" 2>&1
+	expect "$prog: its list holds only its own entry, the hooks' list keeps theirs" "$TMP/$prog.run" "^ok   own list"
+	expect "$prog: the JIT code ran" "$TMP/$prog.run" "^result 41 sum 40$"
+
+	timeout 120 "$LLDB" -b -o "plugin load $PLUGIN" -o "settings set target.env-vars LD_PRELOAD=$HOOKS_SO" \
+		-o "jit break handjit.c:$HAND_LINE" -o run -o "bt 2" -o "frame variable x" -o "jit list" -o "jit load 1" -o kill \
+		-- "$BIN" "$HAND" "$JD_FIXTURES/jitfix.o" > "$TMP/$prog-lldb.out" 2>&1
+	expect "$prog, LLDB plugin: stops at handjit.c:$HAND_LINE before it runs" "$TMP/$prog-lldb.out" \
+		"frame #0: .*\`jd_hand_leaf\(sum=0x[0-9a-f]+, x=20\) at handjit\.c:$HAND_LINE"
+	# Stock LLDB follows the program's own descriptor here (the first module defining
+	# __jit_debug_register_code), so it has the host's object itself; the plugin has the hooks' one.
+	expect "$prog, LLDB plugin: jit list shows the host's object" "$TMP/$prog-lldb.out" \
+		"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +(loaded|lldb-jit) +$prog +jd_hand_leaf"
+	expect "$prog, LLDB plugin: jit list shows the hooks' object" "$TMP/$prog-lldb.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ .* jitdebug +jd_"
+	expect "$prog, LLDB plugin: loads the hooks' object too" "$TMP/$prog-lldb.out" "^jit: loaded 1 object$"
+
+	cat > "$TMP/$prog.gdb" <<GDB
+set pagination off
+source $GDBPLUGIN
+set environment LD_PRELOAD=$HOOKS_SO
+run
+bt 2
+jit list
+generate-core-file $TMP/$prog.core
+kill
+GDB
+	timeout 120 gdb -q -batch -nx -x "$TMP/$prog.gdb" --args "$BIN" "$HAND" "$JD_FIXTURES/jitfix.o" crash \
+		> "$TMP/$prog-gdb.out" 2>&1
+	expect "$prog, GDB: the crash is in the JIT frame" "$TMP/$prog-gdb.out" "^#0  0x[0-9a-f]+ in jd_hand_leaf \(sum=0x0, x=20\)"
+	expect "$prog, GDB plugin: jit list shows both registrars" "$TMP/$prog-gdb.out" \
+		"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +gdb-jit +$prog +jd_hand_leaf"
+	timeout 60 "$JITDEBUG" core "$TMP/$prog.core" -o "$TMP/$prog-objs" > /dev/null 2> "$TMP/$prog-core.err"
+	expect "$prog: jitdebug core writes the registry's object" "$TMP/$prog-core.err" "jitdebug registry: 1 of 1 objects written"
+	expect "$prog: jitdebug core writes the host's object" "$TMP/$prog-core.err" "GDB JIT list of .*/$prog \(descriptor 0x[0-9a-f]+\): 1 of 1"
+	timeout 120 "$LLDB" -b -o "plugin load $PLUGIN" -o "settings set plugin.jit-loader.gdb.enable off" \
+		-o "target create --core $TMP/$prog.core $BIN" -o "jit load-core" -o "bt 2" > "$TMP/$prog-lcore.out" 2>&1
+	expect "$prog, LLDB plugin: the core's JIT frame is named" "$TMP/$prog-lcore.out" \
+		"frame #0: .*\`jd_hand_leaf\(sum=0x0+, x=20\) at handjit\.c"
+done
+finish
