@@ -35,6 +35,11 @@ JD_GDB_INTERFACE void __attribute__((noinline, used)) __jit_debug_register_code(
 	__asm__ volatile("" ::: "memory");
 }
 
+uint64_t jd_gdb_descriptor_address(void)
+{
+	return (uint64_t)(uintptr_t)&__jit_debug_descriptor;
+}
+
 void jd_gdb_announce_locked(struct jit_code_entry *e)
 {
 	e->prev_entry = NULL;

@@ -99,6 +99,14 @@ void jd_link_fork(enum jd_fork_phase phase);
  * its first registration, outside the registry lock). A cheap no-op otherwise. */
 void jd_link_restart_if_forked(void);
 void jd_nobits_fork(enum jd_fork_phase phase);
+/* The hooks' own __jit_debug_descriptor (gdbjit.c). */
+uint64_t jd_gdb_descriptor_address(void);
+/* Other registrars (registrars.c): looks at the modules again if the loader's set changed, warning
+ * once per new descriptor (never under the registry lock). jd_registrars copies up to max of their
+ * descriptor addresses (and module paths, if paths is not NULL); returns how many. */
+#define JD_MAX_REGISTRARS 16
+void jd_registrars_check(void);
+size_t jd_registrars(uint64_t *addrs, char (*paths)[256], size_t max);
 /* For the fuzzer only: feeds bytes to the frame handlers as client slot 0 (see link.c). */
 int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len);
 

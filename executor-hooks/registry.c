@@ -147,6 +147,7 @@ __attribute__((constructor)) static void registry_init(void)
 	int m = current_mode();
 	jitdebug_registry.gdb_mode = (uint64_t)m;
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	jd_registrars_check();
 }
 
 int jd_hooks_init(const struct jd_hooks_opts *opts)
@@ -483,6 +484,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
 	jd_link_restart_if_forked();
+	jd_registrars_check();
 	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
 	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
 	int matched = jd_link_match_watches(&parsed, id);

@@ -1,0 +1,130 @@
+/* registrars.c — the other GDB JIT registrars in this process: libLLVM's GDB listener (MCJIT,
+ * RuntimeDyld, PostgreSQL's JIT), hand-written JITs with a __jit_debug_descriptor of their own. The
+ * hooks never join their lists (gdbjit.c binds the hooks' own names locally); they find them, say once
+ * that stock LLDB follows only one descriptor per process, and let the link list and fetch their
+ * objects (link_requests.c).
+ *
+ * The modules are looked at again only when the dynamic loader's module set has changed (its add and
+ * remove counters), at start and after registrations, never under the registry lock: each new set
+ * costs one open and one symbol-table scan per module file (jd_find_descriptors).
+ */
+#include "internal.h"
+#include "jitdebug.h" /* jd_find_descriptors */
+
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long long seen_adds = ~0ull, seen_subs = ~0ull;
+static uint64_t others[JD_MAX_REGISTRARS];
+static char other_paths[JD_MAX_REGISTRARS][256];
+static size_t n_others;
+
+struct scan {
+	struct jd_mapping *maps;
+	size_t n, cap;
+	char *names[512];
+	size_t n_names;
+	unsigned long long adds, subs;
+	int unchanged;
+	int failed;
+};
+
+static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	struct scan *s = ctx;
+	if (s->n_names == 0 && s->n == 0 && size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+		if (info->dlpi_adds == seen_adds && info->dlpi_subs == seen_subs) {
+			s->unchanged = 1;
+			return 1;
+		}
+		s->adds = info->dlpi_adds;
+		s->subs = info->dlpi_subs;
+	}
+	char exe[4096];
+	const char *path = info->dlpi_name;
+	if (!path || !path[0]) { /* the program: its file, by name where the kernel knows it */
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		path = len > 0 && (exe[len] = '\0', exe[0] == '/') ? exe : "/proc/self/exe";
+	}
+	if (path[0] != '/' || s->n_names == sizeof(s->names) / sizeof(s->names[0]))
+		return 0;
+	char *name = strdup(path);
+	if (!name) {
+		s->failed = 1;
+		return 1;
+	}
+	s->names[s->n_names++] = name;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || ph->p_filesz == 0)
+			continue;
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 64;
+			struct jd_mapping *m = realloc(s->maps, cap * sizeof(*m));
+			if (!m) {
+				s->failed = 1;
+				return 1;
+			}
+			s->maps = m;
+			s->cap = cap;
+		}
+		uint64_t start = (uint64_t)info->dlpi_addr + ph->p_vaddr;
+		s->maps[s->n++] = (struct jd_mapping){start, start + ph->p_filesz, ph->p_offset, name};
+	}
+	return 0;
+}
+
+static int on_descriptor(const struct jd_descriptor *d, void *ctx)
+{
+	if (d->hooks || d->addr == jd_gdb_descriptor_address())
+		return 0;
+	for (size_t i = 0; i < n_others; i++)
+		if (others[i] == d->addr)
+			return 0;
+	if (n_others == JD_MAX_REGISTRARS)
+		return 1;
+	others[n_others] = d->addr;
+	snprintf(other_paths[n_others], sizeof(other_paths[0]), "%s", d->path);
+	n_others++;
+	jd_warn_once("another GDB JIT registrar in this process: %s has its own __jit_debug_descriptor. GDB reads "
+		     "every one; stock LLDB follows one per process (the first module defining "
+		     "__jit_debug_register_code) and may miss this one's objects or the hooks'; the jitdebug LLDB "
+		     "plugin reads all (docs/registrars.md)",
+		     d->path);
+	return 0;
+}
+
+void jd_registrars_check(void)
+{
+	if (pthread_mutex_trylock(&scan_lock) != 0)
+		return; /* another thread is looking */
+	struct scan s = {0};
+	dl_iterate_phdr(on_module, &s);
+	if (!s.unchanged && !s.failed) {
+		n_others = 0;
+		jd_find_descriptors(s.maps, s.n, on_descriptor, NULL);
+		seen_adds = s.adds;
+		seen_subs = s.subs;
+	}
+	for (size_t i = 0; i < s.n_names; i++)
+		free(s.names[i]);
+	free(s.maps);
+	pthread_mutex_unlock(&scan_lock);
+}
+
+size_t jd_registrars(uint64_t *addrs, char (*paths)[256], size_t max)
+{
+	jd_registrars_check();
+	pthread_mutex_lock(&scan_lock);
+	size_t n = n_others < max ? n_others : max;
+	memcpy(addrs, others, n * sizeof(*addrs));
+	if (paths)
+		memcpy(paths, other_paths, n * sizeof(*paths));
+	pthread_mutex_unlock(&scan_lock);
+	return n;
+}
