@@ -102,16 +102,21 @@ struct list_out {
 static int print_object(const struct jd_link_object *o, void *p)
 {
 	struct list_out *l = p;
+	char id[24];
+	jd_id_format(o->id, id, sizeof(id));
+	int foreign = (o->flags & JD_OBJECT_FOREIGN) != 0;
 	if (l->json) {
-		printf("%s{\"id\":%llu,\"lo\":\"0x%llx\",\"hi\":\"0x%llx\",\"size\":%llu,\"announced\":%s,\"first_symbol\":",
-		       l->n ? "," : "", (unsigned long long)o->id, (unsigned long long)o->lo, (unsigned long long)o->hi,
-		       (unsigned long long)o->size, (o->flags & JD_OBJECT_ANNOUNCED) ? "true" : "false");
+		printf("%s{\"id\":%llu,\"ref\":\"%s\",\"foreign\":%s,\"lo\":\"0x%llx\",\"hi\":\"0x%llx\",\"size\":%llu,"
+		       "\"announced\":%s,\"first_symbol\":",
+		       l->n ? "," : "", (unsigned long long)o->id, id, foreign ? "true" : "false", (unsigned long long)o->lo,
+		       (unsigned long long)o->hi, (unsigned long long)o->size,
+		       (o->flags & JD_OBJECT_ANNOUNCED) ? "true" : "false");
 		json_str(stdout, o->first_symbol);
 		printf("}");
 	} else {
-		printf("%-8llu 0x%012llx-0x%012llx %9llu %-9s %s\n", (unsigned long long)o->id, (unsigned long long)o->lo,
-		       (unsigned long long)o->hi, (unsigned long long)o->size, (o->flags & JD_OBJECT_ANNOUNCED) ? "announced" : "-",
-		       o->first_symbol);
+		printf("%-14s 0x%012llx-0x%012llx %9llu %-9s %s\n", id, (unsigned long long)o->lo, (unsigned long long)o->hi,
+		       (unsigned long long)o->size,
+		       foreign ? "other" : (o->flags & JD_OBJECT_ANNOUNCED) ? "announced" : "-", o->first_symbol);
 	}
 	l->n++;
 	return 0;
@@ -130,7 +135,7 @@ int cli_list(int argc, char **argv)
 		printf("{\"pid\":%u,\"generation\":%llu,\"objects\":[", jd_client_info(c)->pid,
 		       (unsigned long long)jd_client_info(c)->generation);
 	else
-		printf("%-8s %-31s %9s %-9s %s\n", "ID", "ADDRESS RANGE", "BYTES", "GDB", "FIRST SYMBOL");
+		printf("%-14s %-31s %9s %-9s %s\n", "ID", "ADDRESS RANGE", "BYTES", "GDB", "FIRST SYMBOL");
 	char why[JD_CLI_ERRLEN];
 	int err = jd_client_list(c, 0, print_object, &l, why, sizeof(why));
 	if (a.json)
@@ -151,8 +156,11 @@ int cli_fetch(int argc, char **argv)
 		return 2;
 	}
 	uint64_t id;
-	if (cli_number("fetch", "object id", a.rest[0], 1, UINT64_MAX, &id) != 0)
+	if (jd_id_parse(a.rest[0], &id) != 0) {
+		fprintf(stderr, "jitdebug fetch: '%s' is not an object id (a registry id, or f<hex> for another "
+				"registrar's object, as `jitdebug list` prints them)\n", a.rest[0]);
 		return 2;
+	}
 	struct jd_client *c = connect_or_say(&a, "fetch");
 	if (!c)
 		return 1;
@@ -161,7 +169,7 @@ int cli_fetch(int argc, char **argv)
 	char why[JD_CLI_ERRLEN];
 	int err = jd_client_fetch(c, id, &data, &size, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "jitdebug fetch: object %llu: %s\n", (unsigned long long)id, why);
+		fprintf(stderr, "jitdebug fetch: object %s: %s\n", a.rest[0], why);
 		jd_client_close(c);
 		return 1;
 	}
@@ -170,7 +178,7 @@ int cli_fetch(int argc, char **argv)
 	free(data);
 	if (!ok)
 		return 1;
-	fprintf(stderr, "jitdebug: object %llu: %zu bytes written to %s\n", (unsigned long long)id, size, a.out);
+	fprintf(stderr, "jitdebug: object %s: %zu bytes written to %s\n", a.rest[0], size, a.out);
 	return 0;
 }
 

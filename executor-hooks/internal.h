@@ -3,6 +3,7 @@
 #define JD_HOOKS_INTERNAL_H
 
 #include "jitdebug-hooks.h"
+#include <sys/types.h> /* ssize_t */
 #include "runtime.h" /* jd_warn_once, jd_read_self (jitdebug/) */
 
 #include <stdint.h>
@@ -107,6 +108,15 @@ uint64_t jd_gdb_descriptor_address(void);
 #define JD_MAX_REGISTRARS 16
 void jd_registrars_check(void);
 size_t jd_registrars(uint64_t *addrs, char (*paths)[256], size_t max);
+/* The objects of the other registrars' lists, read now through the checked self-reader, sorted by
+ * id (JD_FOREIGN_ID_BIT | address of the bytes): a malloc'ed array (*out) and its length, or
+ * -ENOMEM. At most JD_MAX_FOREIGN_OBJECTS per list. */
+#define JD_MAX_FOREIGN_OBJECTS (1u << 20)
+struct jd_registry_object;
+ssize_t jd_registrars_objects(struct jd_registry_object **out);
+/* FETCH of another registrar's object that a list holds now: as jd_registry_read; -EFAULT when its
+ * bytes became unreadable. */
+int jd_registrars_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size);
 /* For the fuzzer only: feeds bytes to the frame handlers as client slot 0 (see link.c). */
 int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len);
 

@@ -9,6 +9,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +54,40 @@ static void put_object(struct jd_wbuf *b, const struct jd_obj_view *v)
 	jd_wr_u64(b, v->hi);
 }
 
+/* LIST, after the registry's objects: the other registrars' (ids from JD_FOREIGN_ID_BIT up, in id
+ * order), flagged JD_OBJECT_FOREIGN. Their first symbol is read from their bytes (up to 64 MiB).
+ * Returns 1 when more remain. */
+#define MAX_FOREIGN_NAMED (64u << 20)
+static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *count, uint32_t max)
+{
+	struct jd_registry_object *v;
+	ssize_t n = jd_registrars_objects(&v);
+	int more = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (v[i].id <= *after)
+			continue;
+		if (*count == max || entries->len > JD_LINK_MAX_FRAME - 2 * JD_LINK_MAX_NAME - 128) {
+			more = 1;
+			break;
+		}
+		char first[JD_LINK_MAX_NAME] = "";
+		uint8_t *bytes = v[i].size <= MAX_FOREIGN_NAMED ? malloc(v[i].size) : NULL;
+		if (bytes && jd_read_self(v[i].symfile, bytes, v[i].size) == 0)
+			jd_object_first_symbol(bytes, v[i].size, first, sizeof(first));
+		free(bytes);
+		struct jd_obj_view view = {.id = v[i].id, .lo = v[i].lo, .hi = v[i].hi};
+		put_object(entries, &view);
+		jd_wr_u64(entries, v[i].size);
+		jd_wr_u32(entries, v[i].flags);
+		jd_wr_str(entries, first, strlen(first));
+		*after = v[i].id;
+		(*count)++;
+	}
+	if (n > 0)
+		free(v);
+	return more;
+}
+
 /* LIST: up to max objects after `after`, in held chunks. */
 static void list(struct jd_wbuf *b, uint64_t after, uint32_t max, uint32_t seq)
 {
@@ -81,6 +116,8 @@ static void list(struct jd_wbuf *b, uint64_t after, uint32_t max, uint32_t seq)
 		if (more || n < LINK_WALK_CHUNK)
 			break;
 	}
+	if (!more)
+		more = list_foreign(&entries, &after, &count, max);
 	size_t f = jd_wr_begin(b, JD_MSG_LIST_OK, seq);
 	jd_wr_u64(b, gen);
 	jd_wr_u32(b, count);
@@ -131,11 +168,15 @@ static int fetch(struct link_client *c, struct jd_wbuf *b, uint64_t id, uint64_t
 	jd_wr_u32(b, 0);
 	size_t data_at = b->len;
 	uint8_t *dst = jd_wr_reserve(b, len); /* copied straight into the frame, under the registry lock */
-	int err = dst ? jd_registry_read(id, off, len, dst, &got, &size) : -ENOMEM;
+	int err = !dst ? -ENOMEM
+		  : id & JD_FOREIGN_ID_BIT ? jd_registrars_read(id, off, len, dst, &got, &size)
+					    : jd_registry_read(id, off, len, dst, &got, &size);
 	if (err) {
 		link_send_error(c, seq, err == -ENOENT ? JD_LINK_E_NO_OBJECT : err == -ERANGE ? JD_LINK_E_RANGE : JD_LINK_E_INTERNAL,
 				err == -ENOENT ? "no such object (never registered, or unregistered)"
-				: err == -ERANGE ? "offset past the end of the object" : "out of memory", 0);
+				: err == -ERANGE ? "offset past the end of the object"
+				: err == -EFAULT ? "the object's bytes are no longer readable (freed by its registrar)"
+						 : "out of memory", 0);
 		return err;
 	}
 	b->len = data_at + got;

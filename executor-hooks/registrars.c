@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "jitdebug.h" /* jd_find_descriptors */
 
+#include <errno.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -127,4 +128,82 @@ size_t jd_registrars(uint64_t *addrs, char (*paths)[256], size_t max)
 		memcpy(paths, other_paths, n * sizeof(*paths));
 	pthread_mutex_unlock(&scan_lock);
 	return n;
+}
+
+struct collect {
+	struct jd_registry_object *v;
+	size_t n, cap;
+	int failed;
+};
+
+static int read_self(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return jd_read_self(addr, buf, len);
+}
+
+static int collect_one(const struct jd_registry_object *o, void *ctx)
+{
+	struct collect *c = ctx;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct jd_registry_object *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->failed = 1;
+			return 1;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = *o;
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct jd_registry_object *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+ssize_t jd_registrars_objects(struct jd_registry_object **out)
+{
+	uint64_t addrs[JD_MAX_REGISTRARS];
+	size_t n = jd_registrars(addrs, NULL, JD_MAX_REGISTRARS);
+	struct collect c = {0};
+	/* Another registrar edits its list without the hooks' lock: each read is checked (a torn list
+	 * ends the walk or skips an entry), and the walk is capped. */
+	struct jd_walk w = {.sz = sizeof(w), .read = read_self, .ctx = &c, .object = collect_one,
+			    .max_entries = JD_MAX_FOREIGN_OBJECTS};
+	for (size_t i = 0; i < n && !c.failed; i++)
+		jd_walk_gdb_jit_list(addrs[i], sizeof(void *), 0, &w, NULL);
+	if (c.failed) {
+		free(c.v);
+		return -ENOMEM;
+	}
+	qsort(c.v, c.n, sizeof(*c.v), by_id);
+	*out = c.v;
+	return (ssize_t)c.n;
+}
+
+int jd_registrars_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size)
+{
+	struct jd_registry_object *v, key = {.id = id};
+	ssize_t n = jd_registrars_objects(&v);
+	if (n < 0)
+		return (int)n;
+	/* Only an object a list holds now is read: never an address a client names. */
+	const struct jd_registry_object *o = bsearch(&key, v, (size_t)n, sizeof(*v), by_id);
+	int rc = 0;
+	if (!o) {
+		rc = -ENOENT;
+	} else if (off > o->size) {
+		rc = -ERANGE;
+	} else {
+		uint64_t left = o->size - off;
+		*got = left < len ? (uint32_t)left : len;
+		*size = o->size;
+		if (*got && jd_read_self(o->symfile + off, dst, *got) != 0)
+			rc = -EFAULT;
+	}
+	free(v);
+	return rc;
 }

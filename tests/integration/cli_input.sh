@@ -27,7 +27,7 @@ run "--count not a number" 2 "--count '-1' is not a number" "$JITDEBUG" watch --
 run "--count too large" 2 "--count 99999999999999999999 is out of range" "$JITDEBUG" watch --connect 127.0.0.1:1 --count 99999999999999999999
 run "option without its value" 2 "option '--connect' needs a value" "$JITDEBUG" list --connect
 run "-o without its value" 2 "option '-o' needs a value" "$JITDEBUG" core x -o
-run "fetch id not a number" 2 "object id '12ab' is not a number" "$JITDEBUG" fetch --connect 127.0.0.1:1 12ab -o x
+run "fetch id not a number" 2 "'12ab' is not an object id" "$JITDEBUG" fetch --connect 127.0.0.1:1 12ab -o x
 run "--registry not a number" 2 "--registry address 'zz' is not a number" "$JITDEBUG" core x -o "$TMP/d" --registry zz
 
 printf 'int main(void){return 0;}\n' > "$TMP/t.c"
@@ -106,7 +106,7 @@ timeout 60 gdb -q -batch -p "$SPID" -ex "generate-core-file $TMP/empty.core" > "
 kill -9 "$SPID" 2>/dev/null
 if [ -s "$TMP/empty.core" ]; then
 	run "add-symbol-file on a core" 1 "not a JIT debug object: a core file" "$JITDEBUG" add-symbol-file "$TMP/empty.core"
-	run "core whose registry is empty" 1 "nothing extracted: the registry was empty" "$JITDEBUG" core "$TMP/empty.core" -o "$TMP/out"
+	run "core whose registry is empty" 1 "nothing extracted: every JIT list was empty" "$JITDEBUG" core "$TMP/empty.core" -o "$TMP/out"
 else
 	fail "a core of a process with the hooks (gdb generate-core-file)"; cat "$TMP/gcore.out"
 fi

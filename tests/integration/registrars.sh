@@ -90,6 +90,31 @@ else
 	fail "GDB wrote no core of lli"
 fi
 
+# ---- the link lists and fetches libLLVM's objects ------------------------------------------------
+"$LLVM_BIN/clang" -g -O0 -emit-llvm -c "$JD_SRC/tests/fixtures/linkwait.c" -o "$TMP/linkwait.bc"
+timeout 60 env JD_GO="$TMP/go" LD_PRELOAD="$HOOKS_SO" JITDEBUG_LISTEN=127.0.0.1:0 "$LLI" --jit-kind=mcjit "$TMP/linkwait.bc" \
+	> "$TMP/lw.out" 2> "$TMP/lw.err" &
+LWPID=$!
+PIDS+=("$LWPID")
+for _ in $(seq 200); do grep -q '^link_target=' "$TMP/lw.out" && break; sleep 0.05; done
+ADDR=$(link_address "$TMP/lw.err")
+timeout 30 "$JITDEBUG" list --connect "$ADDR" > "$TMP/list.out" 2>&1
+expect "the link lists libLLVM's object (id f<hex>, flagged other)" "$TMP/list.out" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ other +link_target$"
+FID=$(awk '/^f[0-9a-f]+ / {print $1; exit}' "$TMP/list.out")
+timeout 30 "$JITDEBUG" list --connect "$ADDR" --json > "$TMP/list.json" 2>&1
+expect "jitdebug list --json marks it foreign" "$TMP/list.json" "\"ref\":\"$FID\",\"foreign\":true"
+timeout 30 "$JITDEBUG" fetch --connect "$ADDR" "$FID" -o "$TMP/fetched.o" 2> "$TMP/fetch.err"
+if [ -s "$TMP/fetched.o" ] && readelf -s "$TMP/fetched.o" | grep -q ' link_target$'; then
+	pass "the link fetches libLLVM's object by its id"
+else
+	fail "the link fetches libLLVM's object by its id"; cat "$TMP/fetch.err"
+fi
+timeout 30 "$JITDEBUG" fetch --connect "$ADDR" f10 -o "$TMP/none.o" 2> "$TMP/fetch2.err"
+expect "an id no list holds is refused (no address is read on a client's word)" "$TMP/fetch2.err" "no such object"
+expect "the hooks said once that another registrar is there" "$TMP/lw.err" "^jitdebug: another GDB JIT registrar in this process: .*$LIBLLVM has its own __jit_debug_descriptor"
+touch "$TMP/go"
+wait_gone "$LWPID" 10 || fail "lli did not end"
+
 # ---- a hand-written registrar, exporting its interface and not ---------------------------------
 
 for prog in hand_registrar hand_registrar_exported; do
