@@ -16,6 +16,7 @@ enum { MAX_TIMEOUT_S = 86400 }; /* --timeout: seconds, at most a day */
 struct link_args {
 	const char *connect, *token, *out, *symbol, *file;
 	int json, count, timeout_s;
+	uint32_t pid;
 	char **rest;
 	int nrest;
 };
@@ -47,7 +48,13 @@ static int parse(int argc, char **argv, struct link_args *a, const char *verb)
 		}
 		if (known)
 			continue;
-		if (strcmp(o, "--count") == 0 || strcmp(o, "--timeout") == 0) {
+		if (strcmp(o, "--pid") == 0) {
+			const char *v = cli_value(argc, argv, &i, verb);
+			uint64_t n;
+			if (!v || cli_number(verb, "--pid", v, 1, UINT32_MAX, &n) != 0)
+				return -1;
+			a->pid = (uint32_t)n;
+		} else if (strcmp(o, "--count") == 0 || strcmp(o, "--timeout") == 0) {
 			const char *v = cli_value(argc, argv, &i, verb);
 			uint64_t n;
 			int count = o[2] == 'c';
@@ -74,7 +81,7 @@ static int parse(int argc, char **argv, struct link_args *a, const char *verb)
 static struct jd_client *connect_or_say(const struct link_args *a, const char *verb)
 {
 	char err[256];
-	struct jd_client_opts o = {.sz = sizeof(o), .token = a->token, .timeout_ms = 10000};
+	struct jd_client_opts o = {.sz = sizeof(o), .token = a->token, .timeout_ms = 10000, .expect_pid = a->pid};
 	struct jd_client *c = jd_client_connect(a->connect, &o, err, sizeof(err));
 	if (!c)
 		fprintf(stderr, "jitdebug %s: %s\n", verb, err);

@@ -373,6 +373,12 @@ def entry_for(pc, entries):
     return None
 
 
+def pid_args():
+    """--pid for the CLI: a live process's link must be served by that process (a forked child may
+    hold its parent's address)."""
+    return ["--pid", str(inferior().pid)] if target_kind() == "live" else []
+
+
 def link_usable():
     """The link answers only while the process runs: in non-stop mode, or when GDB has no process."""
     return S.link is not None and (target_kind() is None or gdb.parameter("non-stop"))
@@ -382,7 +388,7 @@ def save_object(e):
     """Saves the object to the cache: (its path, the GDB command that loads it at its addresses)."""
     path = os.path.join(cache_dir(), "%d-%s.o" % (inferior().pid, id_text(e.id)))
     if link_usable() and not foreign(e):
-        args = ["fetch", "--connect", S.link, str(e.id), "-o", path]
+        args = ["fetch", "--connect", S.link, id_text(e.id), "-o", path] + pid_args()
         run_cli(args + (["--token", S.token] if S.token else []), timeout=120)
         with open(path, "rb") as f:
             data = f.read()
@@ -645,7 +651,7 @@ are read from the stopped process's memory."""
             raise JitError("bad address %r: expected HOST:PORT" % addr)
         S.link, S.token = addr, opts.get("--token", S.token)
         if link_usable():
-            args = ["list", "--connect", addr, "--json"] + (["--token", S.token] if S.token else [])
+            args = ["list", "--connect", addr, "--json"] + pid_args() + (["--token", S.token] if S.token else [])
             try:
                 run_cli(args, timeout=15)
             except JitError:

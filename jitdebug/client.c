@@ -9,6 +9,7 @@
 #include "protocol.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -291,6 +292,11 @@ retry:;
 		goto out;
 	}
 	snprintf(c->info.triple, sizeof(c->info.triple), "%.*s", (int)n, triple);
+	if (JD_OPTS_GET(opts, expect_pid, 0) && c->info.pid != opts->expect_pid)
+		err = fail(c, -ESRCH,
+			   "the link at %s is served by process %" PRIu32 ", not %" PRIu32
+			   " (a forked child inherited its parent's address, or the address is stale)",
+			   hostport, c->info.pid, opts->expect_pid);
 out:
 	if (err) {
 		if (errbuf && errlen)

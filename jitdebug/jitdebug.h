@@ -201,6 +201,7 @@ struct jd_client_opts {
 	size_t sz;         /* sizeof(struct jd_client_opts) */
 	const char *token; /* sent in HELLO; NULL or "" for none */
 	int timeout_ms;    /* per call; 0 means 10,000 */
+	uint32_t expect_pid; /* non-zero: refuse (-ESRCH) a server whose HELLO names another process */
 };
 
 struct jd_link_info {

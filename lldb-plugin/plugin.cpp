@@ -326,7 +326,9 @@ jd_client *Target::client() {
   if (link)
     return link.get();
   char err[256] = "";
-  jd_client_opts opts{sizeof(opts), S.token.empty() ? nullptr : S.token.c_str(), 15000};
+  // A live process's link must be served by that process (a forked child may hold its parent's address).
+  uint32_t pid = kind == Kind::Live && process.IsValid() ? (uint32_t)process.GetProcessID() : 0;
+  jd_client_opts opts{sizeof(opts), S.token.empty() ? nullptr : S.token.c_str(), 15000, pid};
   jd_client *c = jd_client_connect(S.link.c_str(), &opts, err, sizeof(err));
   if (!c)
     throw Error{format("cannot connect to %s: %s", S.link.c_str(), err)};
@@ -616,8 +618,11 @@ bool registrar_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBB
   return false;
 }
 
+// Armed once another registrar's module is in the target (at a command or a stop), so that sessions
+// with the hooks alone keep their breakpoint numbers. A registrar loaded later (dlopen) is armed at
+// the next command or stop.
 void arm_registrar_breakpoint(Target &t) {
-  if (t.st->registrar_breakpoint || !t.target.IsValid())
+  if (t.st->registrar_breakpoint || !t.target.IsValid() || descriptors(t).empty())
     return;
   internal_breakpoint(t.target, "jitdebug_registrars", {"__jit_debug_register_code"}, registrar_hit).SetEnabled(true);
   t.st->registrar_breakpoint = true;
@@ -991,6 +996,21 @@ class LoadCore : public Command {
       throw Error{"no core file (target create --core FILE first)"};
     double t0 = now();
     Objects objs = walk_all(t); // a copy: loading below may walk again
+    // The hooks' own GDB JIT list holds registry objects: walked for what is wrong with it only.
+    for (uint32_t i = 0; has_registry(t) && i < t.target.GetNumModules(); i++) {
+      lldb::SBModule m = t.target.GetModuleAtIndex(i);
+      lldb::SBSymbol d = m.FindSymbol("__jit_debug_descriptor");
+      if (!d.IsValid() || !m.FindSymbol("jitdebug_registry").IsValid())
+        continue;
+      lldb::addr_t a = d.GetStartAddress().GetLoadAddress(t.target);
+      Objects hooks_list;
+      WalkCtx ctx{&t, &hooks_list};
+      jd_walk w{sizeof(w), walk_read, &ctx, nullptr, note_skipped, 0, 0};
+      if (a != LLDB_INVALID_ADDRESS)
+        jd_walk_gdb_jit_list(a, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
+                             nullptr);
+      objs.skipped.insert(objs.skipped.end(), hooks_list.skipped.begin(), hooks_list.skipped.end());
+    }
     for (const auto &s : objs.skipped)
       out.Printf("jit: skipped: %s\n", s.c_str());
     if (objs.header.generation % 2)

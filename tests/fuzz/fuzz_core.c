@@ -1,5 +1,5 @@
 /* fuzz_core.c — libFuzzer target: arbitrary bytes as a core file (jd_core_open_memory), the registry
- * search, and the walks of the registry and of a GDB JIT list through the core's memory, with the
+ * search, the NT_FILE note, and the walks of the registry and of a GDB JIT list through the core's memory, with the
  * objects' bytes read as `jitdebug core` reads them. */
 #include "jitdebug.h"
 
@@ -29,6 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The same bytes as GDB's descriptor, in both ABIs. */
 		jd_walk_gdb_jit_list(at, 8, 0, &w, NULL);
 		jd_walk_gdb_jit_list(at, 4, 1, &w, NULL);
+	}
+	/* The NT_FILE note, and its paths as a process's mappings (files that exist are opened). */
+	struct jd_mapping *maps;
+	size_t n;
+	if (jd_core_mappings(core, &maps, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			(void)strlen(maps[i].path);
+		free(maps);
 	}
 	jd_core_close(core);
 	return 0;

@@ -61,16 +61,16 @@ lldb_session() {
 	expect "$name: both stops happen in order, before any crash" "$TMP/$name.order" "^order ok$"
 }
 lldb_session lazy-attach lazy attach off
-expect "lazy-attach: the plugin loaded the object itself" "$TMP/lazy-attach.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +jd_crash_inner$"
+expect "lazy-attach: the plugin loaded the object itself" "$TMP/lazy-attach.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +jitdebug +jd_crash_inner$"
 expect "lazy-attach: the watches are listed" "$TMP/lazy-attach.out" "^watches: function jd_crash_outer, file crash\.c$"
 expect "lazy-attach: hooks mode lazy" "$TMP/lazy-attach.out" "^mode: lazy$"
 lldb_session eager-attach eager attach off
-expect "eager-attach: the plugin loaded the object itself" "$TMP/eager-attach.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +jd_crash_inner$"
+expect "eager-attach: the plugin loaded the object itself" "$TMP/eager-attach.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +jitdebug +jd_crash_inner$"
 lldb_session lazy-server lazy server off
 # With LLDB's own JIT loader on, the plugin leaves the object to it (one module, not two).
 lldb_session eager-server-stock eager server stock
 expect "eager-server-stock: LLDB's JIT loader has the object, the plugin loads nothing" "$TMP/eager-server-stock.out" \
-	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +lldb-jit +jd_crash_inner$"
+	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +lldb-jit +jitdebug +jd_crash_inner$"
 # One module, so one location, added once (a second module would add a second one).
 grep -c "location.* added to breakpoint 2$" "$TMP/eager-server-stock.out" > "$TMP/eager-server-stock.locs"
 expect "eager-server-stock: one location per breakpoint" "$TMP/eager-server-stock.locs" "^1$"
@@ -117,7 +117,7 @@ expect_not "source map: the source is not found before" "$TMP/list-before.txt" "
 expect "source map: --auto prints the mapping" "$TMP/crash.out" "^jit: mapped $TMP/build -> $TMP/moved/project \(.*crash\.c\)$"
 expect "source map: the moved source is listed after" "$TMP/list-after.txt" "^ *$L_STORE[[:space:]]+\*p = v; /\* MARK:crash-store \*/$"
 expect "jit list names the object by its first function, as the CLI and GDB do" "$TMP/crash.out" \
-	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +jd_crash_inner$"
+	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded +jitdebug +jd_crash_inner$"
 
 # Cores of that crash, written by GDB at the SIGSEGV (run under GDB from the start: GDB's
 # generate-core-file writes an ELF core without touching the system's core pattern). Then two
@@ -148,7 +148,7 @@ controller gen "$JD_FIXTURES/crash.o"
 wait "$GPID"
 timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $PLUGIN" -o 'jit load-core' -o 'bt 3' \
 	-c "$TMP/core" "$EXECUTOR" > "$TMP/core.out" 2>&1
-expect "core: jit load-core loads the object" "$TMP/core.out" "^jit: 1 objects in the registry \(0 in the GDB JIT list\); loaded 1 in "
+expect "core: jit load-core loads the object" "$TMP/core.out" "^jit: 1 objects in the registry; loaded 1 in "
 expect "core: frame #0 named with its line" "$TMP/core.out" \
 	"frame #0: 0x[0-9a-f]+ [^ ]+\`jd_crash_inner\(p=0x0+, v=42\) at crash\.c:$L_STORE:"
 expect "core: frame #1 named with its line" "$TMP/core.out" "frame #1: 0x[0-9a-f]+ [^ ]+\`jd_crash_outer\(v=41\) at crash\.c:$L_CALL:"
@@ -169,7 +169,7 @@ expect "corrupted core: the bad GDB JIT list pointer is reported" "$TMP/core-bad
 # jitdebug core: the same object, to files, with the GDB commands that load them; GDB then names the
 # frames of the same core with those commands alone.
 timeout 60 "$JITDEBUG" core "$TMP/core" -o "$TMP/objs" > "$TMP/jdcore.out" 2> "$TMP/jdcore.err"
-expect "jitdebug core: one object written" "$TMP/jdcore.err" "^jitdebug core: 1 of 1 objects written to $TMP/objs$"
+expect "jitdebug core: one object written" "$TMP/jdcore.err" "^jitdebug core: jitdebug registry: 1 of 1 objects written to $TMP/objs$"
 expect "jitdebug core: a ready-to-paste add-symbol-file command" "$TMP/jdcore.out" "^add-symbol-file $TMP/objs/1\.o -s \.text 0x[0-9a-f]+"
 TEXT=$(sed -n 's/.* -s \.text \(0x[0-9a-f]*\).*/\1/p' "$TMP/jdcore.out")
 timeout 120 gdb -q -batch -nx -ex "$(cat "$TMP/jdcore.out")" -ex 'bt 2' "$EXECUTOR" "$TMP/core" > "$TMP/jdcore-gdb.out" 2>&1
@@ -201,7 +201,7 @@ sed -n '/target select 0/,$p' "$TMP/targets.out" > "$TMP/target1.txt"
 expect "per target: the second target has no watches" "$TMP/target2.txt" "^watches: none$"
 expect "per target: the first target keeps its watch" "$TMP/target1.txt" "^watches: function jd_leaf$"
 expect "link: jit connect with no process" "$TMP/nolive.out" "^jit: connected to $LINK \(pid $HPID, "
-expect "link: jit list over the link" "$TMP/nolive.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +- +jd_leaf$"
+expect "link: jit list over the link" "$TMP/nolive.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +- +jitdebug +jd_leaf$"
 expect "link: jit load fetches over the link" "$TMP/nolive.out" "^jit: loaded 1 object$"
 expect "link: the address is symbolized" "$TMP/nolive.out" "Summary: [^ ]+\`jd_leaf at jitfix\.c:"
 cat > "$TMP/host-ctl.sh" <<SH

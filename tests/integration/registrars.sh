@@ -103,6 +103,14 @@ expect "the link lists libLLVM's object (id f<hex>, flagged other)" "$TMP/list.o
 FID=$(awk '/^f[0-9a-f]+ / {print $1; exit}' "$TMP/list.out")
 timeout 30 "$JITDEBUG" list --connect "$ADDR" --json > "$TMP/list.json" 2>&1
 expect "jitdebug list --json marks it foreign" "$TMP/list.json" "\"ref\":\"$FID\",\"foreign\":true"
+# A client pointed at a process checks the pid the server reports (a forked child may hold its
+# parent's address).
+LLIPID=$(sed -n 's/^{"pid":\([0-9]*\),.*/\1/p' "$TMP/list.json")
+timeout 30 "$JITDEBUG" list --connect "$ADDR" --pid "$LLIPID" > "$TMP/pid-ok.out" 2>&1
+expect "--pid of the right process: served" "$TMP/pid-ok.out" "^f[0-9a-f]+ "
+timeout 30 "$JITDEBUG" list --connect "$ADDR" --pid $((LLIPID + 1)) > "$TMP/pid-bad.out" 2>&1
+expect "--pid of another process: refused, naming both" "$TMP/pid-bad.out" \
+	"served by process $LLIPID, not $((LLIPID + 1)) \(a forked child"
 timeout 30 "$JITDEBUG" fetch --connect "$ADDR" "$FID" -o "$TMP/fetched.o" 2> "$TMP/fetch.err"
 if [ -s "$TMP/fetched.o" ] && readelf -s "$TMP/fetched.o" | grep -q ' link_target$'; then
 	pass "the link fetches libLLVM's object by its id"
