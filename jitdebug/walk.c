@@ -257,7 +257,7 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 			.flags = JD_OBJECT_FOREIGN,
 		};
 		cur = jd_load(e, ptr_size, big_endian);
-		if (o.size == 0 || o.size > MAX_OBJECT_SIZE || !o.symfile || (o.symfile & JD_FOREIGN_ID_BIT) ||
+		if (o.size == 0 || o.size > MAX_OBJECT_SIZE || (o.symfile & JD_FOREIGN_ID_BIT) ||
 		    o.symfile + o.size < o.symfile) {
 			report(w, "GDB JIT list: entry at 0x%" PRIx64 " claims %" PRIu64 " bytes at 0x%" PRIx64, o.entry,
 			       o.size, o.symfile);

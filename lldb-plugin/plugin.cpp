@@ -622,7 +622,14 @@ bool registrar_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBB
 // with the hooks alone keep their breakpoint numbers. A registrar loaded later (dlopen) is armed at
 // the next command or stop.
 void arm_registrar_breakpoint(Target &t) {
-  if (t.st->registrar_breakpoint || !t.target.IsValid() || descriptors(t).empty())
+  if (t.st->registrar_breakpoint || !t.target.IsValid())
+    return;
+  bool other = false; // a module other than the hooks' defines the rendezvous (loaded or not yet)
+  for (uint32_t i = 0; i < t.target.GetNumModules() && !other; i++) {
+    lldb::SBModule m = t.target.GetModuleAtIndex(i);
+    other = m.FindSymbol("__jit_debug_register_code").IsValid() && !m.FindSymbol("jitdebug_registry").IsValid();
+  }
+  if (!other)
     return;
   internal_breakpoint(t.target, "jitdebug_registrars", {"__jit_debug_register_code"}, registrar_hit).SetEnabled(true);
   t.st->registrar_breakpoint = true;
