@@ -60,17 +60,14 @@ struct descriptors {
 	uint64_t addr[64];
 	char path[64][256];
 	size_t n;
-	int hooks_skipped;
 	int with_registry; /* the hooks' own descriptor lists registry objects: skipped when it was read */
 };
 
 static int add_descriptor(const struct jd_descriptor *d, void *ctx)
 {
 	struct descriptors *ds = ctx;
-	if (d->hooks && ds->with_registry) {
-		ds->hooks_skipped = 1;
+	if (d->hooks && ds->with_registry)
 		return 0;
-	}
 	if (ds->n == sizeof(ds->addr) / sizeof(ds->addr[0])) {
 		fprintf(stderr, "jitdebug core: more than %zu GDB JIT descriptors; the rest are not read\n", ds->n);
 		return 1;

@@ -103,11 +103,11 @@ void jd_nobits_fork(enum jd_fork_phase phase);
 /* The hooks' own __jit_debug_descriptor (gdbjit.c). */
 uint64_t jd_gdb_descriptor_address(void);
 /* Other registrars (registrars.c): looks at the modules again if the loader's set changed, warning
- * once per new descriptor (never under the registry lock). jd_registrars copies up to max of their
- * descriptor addresses (and module paths, if paths is not NULL); returns how many. */
+ * once per new descriptor (never under the registry lock). */
 #define JD_MAX_REGISTRARS 16
 void jd_registrars_check(void);
-size_t jd_registrars(uint64_t *addrs, char (*paths)[256], size_t max);
+/* jd_registrars_check at most once a second: for the registration path. */
+void jd_registrars_poll(void);
 /* The objects of the other registrars' lists, read now through the checked self-reader, sorted by
  * id (JD_FOREIGN_ID_BIT | address of the bytes): a malloc'ed array (*out) and its length, or
  * -ENOMEM. At most JD_MAX_FOREIGN_OBJECTS per list. */

@@ -60,7 +60,7 @@ static void put_object(struct jd_wbuf *b, const struct jd_obj_view *v)
 #define MAX_FOREIGN_NAMED (64u << 20)
 static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *count, uint32_t max)
 {
-	struct jd_registry_object *v;
+	struct jd_registry_object *v = NULL;
 	ssize_t n = jd_registrars_objects(&v);
 	int more = 0;
 	for (ssize_t i = 0; i < n; i++) {
@@ -83,8 +83,7 @@ static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *coun
 		*after = v[i].id;
 		(*count)++;
 	}
-	if (n > 0)
-		free(v);
+	free(v);
 	return more;
 }
 

@@ -5,8 +5,10 @@
  * objects (link_requests.c).
  *
  * The modules are looked at again only when the dynamic loader's module set has changed (its add and
- * remove counters), at start and after registrations, never under the registry lock: each new set
- * costs one open and one symbol-table scan per module file (jd_find_descriptors).
+ * remove counters), never under the registry lock: at start, at link requests, and after
+ * registrations at most once a second (asking the loader costs about 4,000 instructions, two thirds
+ * of a whole registration with the outputs off). Each new set costs one open and one symbol-table
+ * scan per module file (jd_find_descriptors).
  */
 #include "internal.h"
 #include "jitdebug.h" /* jd_find_descriptors */
@@ -14,22 +16,23 @@
 #include <errno.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long seen_adds = ~0ull, seen_subs = ~0ull;
 static uint64_t others[JD_MAX_REGISTRARS];
-static char other_paths[JD_MAX_REGISTRARS][256];
 static size_t n_others;
 
 struct scan {
 	struct jd_mapping *maps;
 	size_t n, cap;
 	char *names[512];
-	size_t n_names;
+	size_t n_names, visited;
 	unsigned long long adds, subs;
 	int unchanged;
 	int failed;
@@ -38,7 +41,8 @@ struct scan {
 static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 {
 	struct scan *s = ctx;
-	if (s->n_names == 0 && s->n == 0 && size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+	/* The loader's counters, the same in every callback: compared at the first. */
+	if (s->visited++ == 0 && size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
 		if (info->dlpi_adds == seen_adds && info->dlpi_subs == seen_subs) {
 			s->unchanged = 1;
 			return 1;
@@ -89,9 +93,7 @@ static int on_descriptor(const struct jd_descriptor *d, void *ctx)
 			return 0;
 	if (n_others == JD_MAX_REGISTRARS)
 		return 1;
-	others[n_others] = d->addr;
-	snprintf(other_paths[n_others], sizeof(other_paths[0]), "%s", d->path);
-	n_others++;
+	others[n_others++] = d->addr;
 	jd_warn_once("another GDB JIT registrar in this process: %s has its own __jit_debug_descriptor. GDB reads "
 		     "every one; stock LLDB follows one per process (the first module defining "
 		     "__jit_debug_register_code) and may miss this one's objects or the hooks'; the jitdebug LLDB "
@@ -118,16 +120,36 @@ void jd_registrars_check(void)
 	pthread_mutex_unlock(&scan_lock);
 }
 
-size_t jd_registrars(uint64_t *addrs, char (*paths)[256], size_t max)
+void jd_registrars_poll(void)
+{
+	static _Atomic uint64_t next_ns;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, next = atomic_load(&next_ns);
+	if (now < next || !atomic_compare_exchange_strong(&next_ns, &next, now + 1000000000u))
+		return;
+	jd_registrars_check();
+}
+
+static int read_self(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return jd_read_self(addr, buf, len);
+}
+
+/* Walks every other registrar's list through the checked self-reader. Another registrar edits its
+ * list without the hooks' lock: a torn list ends the walk or skips an entry, and the walk is capped. */
+static void walk_others(int (*fn)(const struct jd_registry_object *o, void *ctx), void *ctx)
 {
 	jd_registrars_check();
 	pthread_mutex_lock(&scan_lock);
-	size_t n = n_others < max ? n_others : max;
+	uint64_t addrs[JD_MAX_REGISTRARS];
+	size_t n = n_others;
 	memcpy(addrs, others, n * sizeof(*addrs));
-	if (paths)
-		memcpy(paths, other_paths, n * sizeof(*paths));
 	pthread_mutex_unlock(&scan_lock);
-	return n;
+	struct jd_walk w = {.sz = sizeof(w), .read = read_self, .ctx = ctx, .object = fn,
+			    .max_entries = JD_MAX_FOREIGN_OBJECTS};
+	for (size_t i = 0; i < n; i++)
+		jd_walk_gdb_jit_list(addrs[i], sizeof(void *), 0, &w, NULL);
 }
 
 struct collect {
@@ -136,14 +158,11 @@ struct collect {
 	int failed;
 };
 
-static int read_self(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-	return jd_read_self(addr, buf, len);
-}
-
 static int collect_one(const struct jd_registry_object *o, void *ctx)
 {
 	struct collect *c = ctx;
+	if (c->failed)
+		return 1;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 		struct jd_registry_object *v = realloc(c->v, cap * sizeof(*v));
@@ -166,15 +185,8 @@ static int by_id(const void *a, const void *b)
 
 ssize_t jd_registrars_objects(struct jd_registry_object **out)
 {
-	uint64_t addrs[JD_MAX_REGISTRARS];
-	size_t n = jd_registrars(addrs, NULL, JD_MAX_REGISTRARS);
 	struct collect c = {0};
-	/* Another registrar edits its list without the hooks' lock: each read is checked (a torn list
-	 * ends the walk or skips an entry), and the walk is capped. */
-	struct jd_walk w = {.sz = sizeof(w), .read = read_self, .ctx = &c, .object = collect_one,
-			    .max_entries = JD_MAX_FOREIGN_OBJECTS};
-	for (size_t i = 0; i < n && !c.failed; i++)
-		jd_walk_gdb_jit_list(addrs[i], sizeof(void *), 0, &w, NULL);
+	walk_others(collect_one, &c);
 	if (c.failed) {
 		free(c.v);
 		return -ENOMEM;
@@ -184,26 +196,33 @@ ssize_t jd_registrars_objects(struct jd_registry_object **out)
 	return (ssize_t)c.n;
 }
 
+struct find {
+	uint64_t id;
+	struct jd_registry_object o;
+	int found;
+};
+
+static int find_one(const struct jd_registry_object *o, void *ctx)
+{
+	struct find *f = ctx;
+	if (o->id != f->id)
+		return 0;
+	f->o = *o;
+	f->found = 1;
+	return 1;
+}
+
 int jd_registrars_read(uint64_t id, uint64_t off, uint32_t len, uint8_t *dst, uint32_t *got, uint64_t *size)
 {
-	struct jd_registry_object *v, key = {.id = id};
-	ssize_t n = jd_registrars_objects(&v);
-	if (n < 0)
-		return (int)n;
 	/* Only an object a list holds now is read: never an address a client names. */
-	const struct jd_registry_object *o = bsearch(&key, v, (size_t)n, sizeof(*v), by_id);
-	int rc = 0;
-	if (!o) {
-		rc = -ENOENT;
-	} else if (off > o->size) {
-		rc = -ERANGE;
-	} else {
-		uint64_t left = o->size - off;
-		*got = left < len ? (uint32_t)left : len;
-		*size = o->size;
-		if (*got && jd_read_self(o->symfile + off, dst, *got) != 0)
-			rc = -EFAULT;
-	}
-	free(v);
-	return rc;
+	struct find f = {.id = id};
+	walk_others(find_one, &f);
+	if (!f.found)
+		return -ENOENT;
+	if (off > f.o.size)
+		return -ERANGE;
+	uint64_t left = f.o.size - off;
+	*got = left < len ? (uint32_t)left : len;
+	*size = f.o.size;
+	return *got && jd_read_self(f.o.symfile + off, dst, *got) != 0 ? -EFAULT : 0;
 }

@@ -484,7 +484,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
 	jd_link_restart_if_forked();
-	jd_registrars_check();
+	jd_registrars_poll();
 	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
 	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
 	int matched = jd_link_match_watches(&parsed, id);

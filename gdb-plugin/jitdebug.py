@@ -83,6 +83,7 @@ class State:
         self.mode = None
         self.registrars = {}      # foreign object id -> the module whose descriptor lists it
         self.descriptors = None   # [(address, module)] of the other registrars (None: look up again)
+        self.hooks_descriptors = []  # the hooks' own __jit_debug_descriptor (its list holds registry objects)
         self.foreign_skipped = [] # what the last walk of their lists skipped
 
 
@@ -261,10 +262,14 @@ def cache_dir():
 
 # ---- the registry in the target's memory ----------------------------------------------------------
 
-def walk_registry(force=False):
-    """The live objects, oldest first. Raises JitError when there is no registry to read."""
+def require_target():
     if target_kind() is None:
         raise JitError("no process and no core file: nothing to read JIT objects from")
+
+
+def walk_registry(force=False):
+    """The live objects, oldest first. Raises JitError when there is no registry to read."""
+    require_target()
     base = symbol_address("jitdebug_registry")
     if base is None:
         raise JitError("no jitdebug_registry in this process: is it running with the jitdebug hooks "
@@ -314,19 +319,25 @@ def descriptors():
     hooks = module_of(registry) if registry is not None else None
     out = sorted((a, module_of(a)) for a in found)
     S.descriptors = [(a, m) for a, m in out if m != hooks]
+    S.hooks_descriptors = [a for a, m in out if m == hooks]
     return S.descriptors
 
 
-def walk_foreign():
-    """(objects, problems) of the other registrars' GDB JIT lists, walked by libjitdebug with the
-    target's pointer size and byte order; each object's registrar is remembered for `jit list`."""
+def walk_list(addr, found, problems):
+    """Walks the GDB JIT list at addr with libjitdebug, with the target's pointer size and byte order."""
     ptr = gdb.lookup_type("void").pointer().sizeof
     big = "little" not in gdb.execute("show endian", to_string=True)
+    walk, _callbacks = walker(found, problems)
+    lib().jd_walk_gdb_jit_list(addr, ptr, int(big), ctypes.byref(walk), None)
+
+
+def walk_foreign():
+    """(objects, problems) of the other registrars' GDB JIT lists; each object's registrar is
+    remembered for `jit list`."""
     objects, problems = [], []
     for addr, module in descriptors():
         found = []
-        walk, _callbacks = walker(found, problems)
-        lib().jd_walk_gdb_jit_list(addr, ptr, int(big), ctypes.byref(walk), None)
+        walk_list(addr, found, problems)
         for e in found:
             S.registrars[e.id] = os.path.basename(module)
         objects += found
@@ -336,17 +347,14 @@ def walk_foreign():
 def all_objects(force=False):
     """The registry's objects (when the hooks are there) and every other registrar's. Raises
     JitError when there is neither."""
-    try:
-        entries = list(walk_registry(force))
-    except JitError as e:
-        if "no jitdebug_registry" not in str(e):
-            raise
-        entries = None
+    require_target()
+    has_registry = symbol_address("jitdebug_registry") is not None
+    entries = list(walk_registry(force)) if has_registry else []
     others, problems = walk_foreign()
-    if entries is None and not S.descriptors:
+    if not has_registry and not S.descriptors:
         raise JitError("no jitdebug_registry and no GDB JIT descriptor in this process: is a JIT running?")
     S.foreign_skipped = problems
-    return (entries or []) + others
+    return entries + others
 
 
 def gdb_jit_symfiles():
@@ -907,7 +915,10 @@ PCs (every object with --all). Every read is checked and list walks are capped."
         t0 = time.monotonic()
         S.descriptors = None
         entries = all_objects(force=True)
-        for s in S.skipped + S.foreign_skipped:
+        hooks_problems = []  # the hooks' own GDB JIT list: walked for what is wrong with it only
+        for addr in S.hooks_descriptors:
+            walk_list(addr, [], hooks_problems)
+        for s in S.skipped + S.foreign_skipped + hooks_problems:
             gdb.write("jit: skipped: %s\n" % s)
         if "--all" in opts:
             n = load_entries(entries)

@@ -268,10 +268,11 @@ static int parse_nt_file(const uint8_t *desc, uint64_t len, struct jd_mapping **
 			return -EINVAL;
 		}
 		uint64_t pages = jd_le(e + 16, 8);
-		m[i] = (struct jd_mapping){.start = jd_le(e, 8), .end = jd_le(e + 8, 8), .offset = pages * page,
-					   .path = copy + at};
-		if (page && pages > UINT64_MAX / page)
+		m[i] = (struct jd_mapping){.start = jd_le(e, 8), .end = jd_le(e + 8, 8), .path = copy + at};
+		if (pages > UINT64_MAX / page)
 			m[i].end = m[i].start; /* an offset that overflows maps nothing */
+		else
+			m[i].offset = pages * page;
 		at += strlen(copy + at) + 1;
 	}
 	*maps = m;

@@ -58,6 +58,7 @@ struct Objects {
 struct Descriptor {
   uint64_t addr;
   std::string module; // the file name of the module that defines it
+  bool hooks;         // the hooks' own (the module defines jitdebug_registry)
 };
 
 struct State {
@@ -259,35 +260,54 @@ const Objects &walk_registry(Target &t) {
   return S.cache;
 }
 
-// Every other registrar's descriptor, per module (LLDB's own JIT loader follows one per process): the
-// modules defining __jit_debug_descriptor, except the hooks' (it also defines jitdebug_registry, and
-// its list holds registry objects).
-std::vector<Descriptor> descriptors(Target &t) {
+// Modules of JIT code: the plugin's cache files and LLDB's own JIT loader's. They define no registrar.
+bool jit_module(lldb::SBModule m) {
+  const char *name = m.GetFileSpec().GetFilename();
+  const char *dir = m.GetFileSpec().GetDirectory();
+  return (dir && !CacheDir.empty() && CacheDir == dir) || (name && strncmp(name, "JIT(", 4) == 0);
+}
+
+// Every module's GDB JIT descriptor, per module (LLDB's own JIT loader follows one per process).
+// `hooks`: the module also defines jitdebug_registry, so its list holds registry objects. addr is 0
+// while the module is not loaded.
+std::vector<Descriptor> registrar_modules(Target &t) {
   std::vector<Descriptor> out;
-  if (!t.target.IsValid())
-    return out;
-  for (uint32_t i = 0; i < t.target.GetNumModules(); i++) {
+  for (uint32_t i = 0; t.target.IsValid() && i < t.target.GetNumModules(); i++) {
     lldb::SBModule m = t.target.GetModuleAtIndex(i);
-    lldb::SBSymbol d = m.FindSymbol("__jit_debug_descriptor");
-    if (!d.IsValid() || m.FindSymbol("jitdebug_registry").IsValid())
+    lldb::SBSymbol d;
+    if (jit_module(m) || !(d = m.FindSymbol("__jit_debug_descriptor")).IsValid())
       continue;
     lldb::addr_t a = d.GetStartAddress().GetLoadAddress(t.target);
     const char *name = m.GetFileSpec().GetFilename();
-    if (a != LLDB_INVALID_ADDRESS && a != 0)
-      out.push_back(Descriptor{a, name ? name : "?"});
+    out.push_back(Descriptor{a == LLDB_INVALID_ADDRESS ? 0 : a, name ? name : "?",
+                             m.FindSymbol("jitdebug_registry").IsValid()});
   }
   return out;
 }
 
+// The other registrars' loaded descriptors.
+std::vector<Descriptor> descriptors(Target &t) {
+  std::vector<Descriptor> out;
+  for (const auto &d : registrar_modules(t))
+    if (!d.hooks && d.addr)
+      out.push_back(d);
+  return out;
+}
+
+// Walks the GDB JIT list at addr into out (its objects, if collecting, and what it skipped).
+void walk_list(Target &t, uint64_t addr, Objects &out, bool collecting) {
+  WalkCtx ctx{&t, &out};
+  jd_walk w{sizeof(w), walk_read, &ctx, collecting ? collect : nullptr, note_skipped, 0, 0};
+  jd_walk_gdb_jit_list(addr, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
+                       nullptr);
+}
+
 // The objects of the other registrars' lists (read from memory: the process is stopped or a core).
-Objects walk_foreign(Target &t) {
+Objects walk_foreign(Target &t, const std::vector<Descriptor> &ds) {
   Objects objs;
-  for (const auto &d : descriptors(t)) {
+  for (const auto &d : ds) {
     size_t before = objs.list.size();
-    WalkCtx ctx{&t, &objs};
-    jd_walk w{sizeof(w), walk_read, &ctx, collect, note_skipped, 0, 0};
-    jd_walk_gdb_jit_list(d.addr, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
-                         nullptr);
+    walk_list(t, d.addr, objs, true);
     for (size_t i = before; i < objs.list.size(); i++)
       t.st->registrars[objs.list[i].id] = d.module;
   }
@@ -307,8 +327,9 @@ Objects walk_all(Target &t) {
   Objects all;
   if (has_registry(t))
     all = walk_registry(t);
-  Objects others = walk_foreign(t);
-  if (!has_registry(t) && descriptors(t).empty())
+  std::vector<Descriptor> ds = descriptors(t);
+  Objects others = walk_foreign(t, ds);
+  if (!has_registry(t) && ds.empty())
     throw Error{"no jitdebug_registry and no GDB JIT descriptor in this process: is a JIT running?"};
   all.list.insert(all.list.end(), others.list.begin(), others.list.end());
   all.skipped.insert(all.skipped.end(), others.skipped.begin(), others.skipped.end());
@@ -599,7 +620,7 @@ bool registrar_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBB
       return false;
     }
     Target t(process);
-    Objects others = walk_foreign(t);
+    Objects others = walk_foreign(t, descriptors(t));
     std::set<uint64_t> live;
     std::vector<jd_registry_object> todo;
     for (const auto &o : others.list) {
@@ -624,12 +645,8 @@ bool registrar_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBB
 void arm_registrar_breakpoint(Target &t) {
   if (t.st->registrar_breakpoint || !t.target.IsValid())
     return;
-  bool other = false; // a module other than the hooks' defines the rendezvous (loaded or not yet)
-  for (uint32_t i = 0; i < t.target.GetNumModules() && !other; i++) {
-    lldb::SBModule m = t.target.GetModuleAtIndex(i);
-    other = m.FindSymbol("__jit_debug_register_code").IsValid() && !m.FindSymbol("jitdebug_registry").IsValid();
-  }
-  if (!other)
+  std::vector<Descriptor> mods = registrar_modules(t); // loaded or not yet
+  if (std::none_of(mods.begin(), mods.end(), [](const Descriptor &d) { return !d.hooks; }))
     return;
   internal_breakpoint(t.target, "jitdebug_registrars", {"__jit_debug_register_code"}, registrar_hit).SetEnabled(true);
   t.st->registrar_breakpoint = true;
@@ -873,10 +890,7 @@ std::vector<std::string> jit_source_files(Target &t) {
   std::set<std::string> files;
   for (uint32_t i = 0; i < t.target.GetNumModules(); i++) {
     lldb::SBModule m = t.target.GetModuleAtIndex(i);
-    const char *name = m.GetFileSpec().GetFilename();
-    const char *dir = m.GetFileSpec().GetDirectory();
-    bool ours = dir && !CacheDir.empty() && CacheDir == dir;
-    if (!ours && !(name && strncmp(name, "JIT(", 4) == 0))
+    if (!jit_module(m))
       continue;
     for (uint32_t c = 0; c < m.GetNumCompileUnits(); c++) {
       lldb::SBCompileUnit cu = m.GetCompileUnitAtIndex(c);
@@ -1004,20 +1018,9 @@ class LoadCore : public Command {
     double t0 = now();
     Objects objs = walk_all(t); // a copy: loading below may walk again
     // The hooks' own GDB JIT list holds registry objects: walked for what is wrong with it only.
-    for (uint32_t i = 0; has_registry(t) && i < t.target.GetNumModules(); i++) {
-      lldb::SBModule m = t.target.GetModuleAtIndex(i);
-      lldb::SBSymbol d = m.FindSymbol("__jit_debug_descriptor");
-      if (!d.IsValid() || !m.FindSymbol("jitdebug_registry").IsValid())
-        continue;
-      lldb::addr_t a = d.GetStartAddress().GetLoadAddress(t.target);
-      Objects hooks_list;
-      WalkCtx ctx{&t, &hooks_list};
-      jd_walk w{sizeof(w), walk_read, &ctx, nullptr, note_skipped, 0, 0};
-      if (a != LLDB_INVALID_ADDRESS)
-        jd_walk_gdb_jit_list(a, t.target.GetAddressByteSize(), t.target.GetByteOrder() == lldb::eByteOrderBig, &w,
-                             nullptr);
-      objs.skipped.insert(objs.skipped.end(), hooks_list.skipped.begin(), hooks_list.skipped.end());
-    }
+    for (const auto &d : registrar_modules(t))
+      if (d.hooks && d.addr)
+        walk_list(t, d.addr, objs, false);
     for (const auto &s : objs.skipped)
       out.Printf("jit: skipped: %s\n", s.c_str());
     if (objs.header.generation % 2)

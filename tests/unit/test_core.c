@@ -1,5 +1,6 @@
 /* test_core.c — jitdebug/core.c: ELF core files built here (PT_LOAD segments with a registry in
- * them), read by address and searched for the registry; bad cores rejected with a message. */
+ * them), read by address and searched for the registry; the NT_FILE note, well-formed and not; bad
+ * cores rejected with a message. */
 #include "check.h"
 #include "fakemem.h"
 #include "jitdebug.h"
@@ -96,9 +97,86 @@ static void test_core_rejects_bad_files(void)
 	free(bytes);
 }
 
+/* A core holding one PT_NOTE with an NT_FILE note: count, page size, the triples, then the paths
+ * (desc_len bytes of desc, from the triples on). */
+static uint8_t *make_file_note_core(uint64_t count, uint64_t page, const uint64_t *triples, const char *paths,
+				    size_t paths_len, size_t *size)
+{
+	size_t desc = 16 + 3 * 8 * (size_t)(count < 8 ? count : 8) + paths_len;
+	size_t note = 12 + 8 + ((desc + 3) & ~(size_t)3);
+	size_t phoff = sizeof(Elf64_Ehdr), data = phoff + sizeof(Elf64_Phdr);
+	*size = data + note;
+	uint8_t *c = calloc(1, *size);
+	Elf64_Ehdr eh = {.e_type = ET_CORE, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_phoff = phoff,
+			 .e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 1};
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(c, &eh, sizeof(eh));
+	Elf64_Phdr ph = {.p_type = PT_NOTE, .p_offset = data, .p_filesz = note};
+	memcpy(c + phoff, &ph, sizeof(ph));
+	uint8_t *n = c + data;
+	uint32_t hdr[3] = {5, (uint32_t)desc, 0x46494c45u};
+	memcpy(n, hdr, sizeof(hdr));
+	memcpy(n + 12, "CORE", 5);
+	uint8_t *d = n + 20;
+	memcpy(d, &count, 8);
+	memcpy(d + 8, &page, 8);
+	memcpy(d + 16, triples, 3 * 8 * (size_t)(count < 8 ? count : 8));
+	memcpy(d + 16 + 3 * 8 * (count < 8 ? count : 8), paths, paths_len);
+	return c;
+}
+
+static int mappings_of(uint8_t *bytes, size_t size, struct jd_mapping **maps, size_t *n)
+{
+	char err[256];
+	struct jd_core *core = jd_core_open_memory(bytes, size, err, sizeof(err));
+	int rc = core ? jd_core_mappings(core, maps, n) : -100;
+	jd_core_close(core);
+	free(bytes);
+	return rc;
+}
+
+static void test_core_reads_the_nt_file_note(void)
+{
+	const uint64_t t[] = {0x400000, 0x401000, 0, 0x7f0000000000, 0x7f0000003000, 2};
+	static const char paths[] = "/bin/prog\0/lib/libx.so\0";
+	size_t size, n = 0;
+	struct jd_mapping *maps = NULL;
+	CHECK(mappings_of(make_file_note_core(2, 0x1000, t, paths, sizeof(paths) - 1, &size), size, &maps, &n) == 0 &&
+		      n == 2, "parsed");
+	CHECK(maps && maps[1].start == 0x7f0000000000 && maps[1].end == 0x7f0000003000 && maps[1].offset == 0x2000 &&
+		      strcmp(maps[0].path, "/bin/prog") == 0 && strcmp(maps[1].path, "/lib/libx.so") == 0,
+	      "mapping 1");
+	free(maps);
+	/* A core without an NT_FILE note (its PT_NOTE is empty). */
+	make_registry(0);
+	uint8_t *plain = make_core(&size);
+	CHECK(mappings_of(plain, size, &maps, &n) == -ENOENT, "a note found in an empty PT_NOTE");
+	/* Malformed: more entries than the note holds, a path without its NUL, a page size that is not a
+	 * power of two; an offset that overflows maps nothing. */
+	CHECK(mappings_of(make_file_note_core(1u << 19, 0x1000, t, paths, sizeof(paths) - 1, &size), size, &maps, &n) ==
+		      -EINVAL, "a count past the note");
+	CHECK(mappings_of(make_file_note_core(2, 0x1000, t, paths, sizeof(paths) - 2, &size), size, &maps, &n) == -EINVAL,
+	      "a path without its NUL");
+	CHECK(mappings_of(make_file_note_core(2, 0x1001, t, paths, sizeof(paths) - 1, &size), size, &maps, &n) == -EINVAL,
+	      "page size 0x1001");
+	const uint64_t wrap[] = {0x400000, 0x401000, UINT64_MAX / 0x1000 + 1};
+	CHECK(mappings_of(make_file_note_core(1, 0x1000, wrap, "/a", 3, &size), size, &maps, &n) == 0 && n == 1 &&
+		      maps[0].end == maps[0].start, "an overflowing offset mapped something");
+	free(maps);
+	/* A note whose sizes run past its segment. */
+	uint8_t *bad = make_file_note_core(2, 0x1000, t, paths, sizeof(paths) - 1, &size);
+	uint32_t huge = 0x7fffffff;
+	memcpy(bad + sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 4, &huge, 4);
+	CHECK(mappings_of(bad, size, &maps, &n) == -EINVAL, "a note past its segment");
+}
+
 int main(void)
 {
 	RUN(test_core_reads_segments_and_finds_the_registry);
 	RUN(test_core_rejects_bad_files);
+	RUN(test_core_reads_the_nt_file_note);
 	return check_report();
 }

@@ -1,10 +1,12 @@
 /* test_walk.c — jitdebug/walk.c: the registry and GDB's JIT list walked through a memory reader, as
  * the debugger plugins and `jitdebug core` walk them: every entry, cycles, caps, implausible and
- * unreadable entries, bad headers, the growing options struct, and the target's pointer ABI. */
+ * unreadable entries, bad headers, the growing options struct, the target's pointer ABI, and other
+ * registrars' ids and ranges. */
 #include "check.h"
 #include "fakemem.h"
 #include "jitdebug.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +176,53 @@ static void test_gdb_list_follows_the_target_abi(void)
 	CHECK(jd_walk_gdb_jit_list(d, 4, 0, &w, &n) == -EINVAL, "alignment 3 accepted");
 }
 
+/* Another registrar's list: ids JD_FOREIGN_ID_BIT | address, flagged foreign, and the address range
+ * read from the object's section headers alone (unreadable or bogus headers leave it 0, 0). */
+static struct jd_registry_object last;
+static int keep_last(const struct jd_registry_object *o, void *ctx)
+{
+	last = *o;
+	return on_object(o, ctx);
+}
+
+static void test_gdb_list_gives_foreign_ids_and_ranges(void)
+{
+	struct seen_objects s = {0};
+	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = &s, .object = keep_last, .skipped = on_skipped};
+	memset(mem, 0, sizeof(mem));
+	uint64_t d = BASE + 0x200, e0 = BASE + 0x300, obj = BASE + 0x1000, n = 0;
+	/* An ELF64 LE header with 3 section headers at 0x40: null, .text (alloc) and .debug (not). */
+	Elf64_Ehdr eh = {.e_shoff = 0x40, .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = 3};
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	Elf64_Shdr sh[3] = {{0},
+			    {.sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addr = 0x7f0000001000, .sh_size = 0x80},
+			    {.sh_addr = 0x7fff00000000, .sh_size = 0x10}};
+	memcpy(mem + (obj - BASE), &eh, sizeof(eh));
+	memcpy(mem + (obj - BASE) + 0x40, sh, sizeof(sh));
+	put(d + 16, e0, 8);
+	put(e0 + 16, obj, 8);
+	put(e0 + 24, 0x40 + sizeof(sh), 8);
+	CHECK(jd_walk_gdb_jit_list(d, 8, 0, &w, &n) == 0 && n == 1 && s.n == 1, "one entry");
+	CHECK(last.id == (JD_FOREIGN_ID_BIT | obj) && (last.flags & JD_OBJECT_FOREIGN), "id %#llx flags %u",
+	      (unsigned long long)last.id, last.flags);
+	CHECK(last.lo == 0x7f0000001000 && last.hi == 0x7f0000001080, "range %#llx-%#llx", (unsigned long long)last.lo,
+	      (unsigned long long)last.hi);
+	/* Section headers past the object's end: no range, the object is still listed. */
+	put(e0 + 24, 0x60, 8);
+	memset(&s, 0, sizeof(s));
+	CHECK(jd_walk_gdb_jit_list(d, 8, 0, &w, &n) == 0 && s.n == 1 && last.lo == 0 && last.hi == 0, "range %#llx",
+	      (unsigned long long)last.lo);
+	/* An address with the foreign bit set, or one whose end wraps, is skipped. */
+	put(e0 + 16, JD_FOREIGN_ID_BIT | obj, 8);
+	memset(&s, 0, sizeof(s));
+	CHECK(jd_walk_gdb_jit_list(d, 8, 0, &w, &n) == 0 && s.n == 0 && s.nskipped == 1, "bit-63 address listed");
+	put(e0 + 16, UINT64_MAX - 0x10, 8);
+	memset(&s, 0, sizeof(s));
+	CHECK(jd_walk_gdb_jit_list(d, 8, 0, &w, &n) == 0 && s.n == 0 && s.nskipped == 1, "wrapping object listed");
+}
+
 int main(void)
 {
 	RUN(test_registry_walk_reads_every_entry);
@@ -184,5 +233,6 @@ int main(void)
 	RUN(test_registry_walk_rejects_bad_headers);
 	RUN(test_walk_struct_grows);
 	RUN(test_gdb_list_follows_the_target_abi);
+	RUN(test_gdb_list_gives_foreign_ids_and_ranges);
 	return check_report();
 }
