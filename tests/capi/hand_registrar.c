@@ -8,7 +8,8 @@
  *
  * Prints "result N" (and "hooks registered id N"), checks that each list holds only its own entry,
  * then unregisters both and exits 0. With "crash", the JIT function is called with a null pointer
- * and crashes inside its frame (for core files). */
+ * and crashes inside its frame (for core files). With $JD_GO set, it waits (30 s at most) for that
+ * file before unregistering, so that a test can query the debug link meanwhile. */
 #include "abi.h"
 #include "objfile.h"
 #include "place.h"
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef HAND_EXPORTED
 #define HAND_VISIBLE __attribute__((visibility("default")))
@@ -109,6 +111,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	int ok = count(&__jit_debug_descriptor) == 1 && __jit_debug_descriptor.first_entry == mine;
 	printf("%s own list holds only its own entry\n", ok ? "ok  " : "FAIL");
+	fflush(stdout);
+	const char *go = getenv("JD_GO");
+	for (int i = 0; go && i < 3000 && access(go, F_OK) != 0; i++)
+		usleep(10000);
 
 	if (unreg && unreg(id) != 0)
 		ok = 0;

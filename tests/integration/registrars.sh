@@ -133,6 +133,28 @@ for prog in hand_registrar hand_registrar_exported; do
 	expect "$prog: its list holds only its own entry, the hooks' list keeps theirs" "$TMP/$prog.run" "^ok   own list"
 	expect "$prog: the JIT code ran" "$TMP/$prog.run" "^result 41 sum 40$"
 
+	# The link lists and fetches the program's own object too.
+	timeout 60 env JD_GO="$TMP/$prog.go" LD_PRELOAD="$HOOKS_SO" JITDEBUG_LISTEN=127.0.0.1:0 "$BIN" "$HAND" \
+		"$JD_FIXTURES/jitfix.o" > "$TMP/$prog.lw" 2> "$TMP/$prog.lwerr" &
+	HPID=$!
+	PIDS+=("$HPID")
+	for _ in $(seq 200); do grep -q 'own list' "$TMP/$prog.lw" && break; sleep 0.05; done
+	timeout 30 "$JITDEBUG" list --connect "$(link_address "$TMP/$prog.lwerr")" > "$TMP/$prog.list" 2>&1
+	expect "$prog: the link lists the program's own object" "$TMP/$prog.list" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ other +jd_hand_leaf$"
+	expect "$prog: the link lists the hooks' object" "$TMP/$prog.list" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ announced +jd_"
+	HFID=$(awk '/^f[0-9a-f]+ / {print $1; exit}' "$TMP/$prog.list")
+	timeout 30 "$JITDEBUG" fetch --connect "$(link_address "$TMP/$prog.lwerr")" "$HFID" -o "$TMP/$prog.fetched" 2>/dev/null
+	if [ "$(stat -c %s "$TMP/$prog.fetched" 2>/dev/null)" = "$(stat -c %s "$HAND")" ] && \
+		readelf -s "$TMP/$prog.fetched" 2>/dev/null | grep -q ' jd_hand_leaf$'; then
+		pass "$prog: the link fetches the program's own object"
+	else
+		fail "$prog: the link fetches the program's own object"
+	fi
+	expect "$prog: the hooks said once that the program is a registrar" "$TMP/$prog.lwerr" \
+		"^jitdebug: another GDB JIT registrar in this process: .*/$prog has its own __jit_debug_descriptor"
+	touch "$TMP/$prog.go"
+	wait_gone "$HPID" 10 || fail "$prog did not end"
+
 	timeout 120 "$LLDB" -b -o "plugin load $PLUGIN" -o "settings set target.env-vars LD_PRELOAD=$HOOKS_SO" \
 		-o "jit break handjit.c:$HAND_LINE" -o run -o "bt 2" -o "frame variable x" -o "jit list" -o "jit load 1" -o kill \
 		-- "$BIN" "$HAND" "$JD_FIXTURES/jitfix.o" > "$TMP/$prog-lldb.out" 2>&1
