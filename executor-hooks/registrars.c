@@ -191,7 +191,8 @@ ssize_t jd_registrars_objects(struct jd_registry_object **out)
 		free(c.v);
 		return -ENOMEM;
 	}
-	qsort(c.v, c.n, sizeof(*c.v), by_id);
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), by_id);
 	*out = c.v;
 	return (ssize_t)c.n;
 }

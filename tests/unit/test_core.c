@@ -97,12 +97,12 @@ static void test_core_rejects_bad_files(void)
 	free(bytes);
 }
 
-/* A core holding one PT_NOTE with an NT_FILE note: count, page size, the triples, then the paths
- * (desc_len bytes of desc, from the triples on). */
-static uint8_t *make_file_note_core(uint64_t count, uint64_t page, const uint64_t *triples, const char *paths,
-				    size_t paths_len, size_t *size)
+/* A core holding one PT_NOTE with an NT_FILE note: the count it claims, the page size, ntriples
+ * triples, then paths_len bytes of paths. */
+static uint8_t *make_file_note_core(uint64_t count, uint64_t page, const uint64_t *triples, size_t ntriples,
+				    const char *paths, size_t paths_len, size_t *size)
 {
-	size_t desc = 16 + 3 * 8 * (size_t)(count < 8 ? count : 8) + paths_len;
+	size_t desc = 16 + 3 * 8 * ntriples + paths_len;
 	size_t note = 12 + 8 + ((desc + 3) & ~(size_t)3);
 	size_t phoff = sizeof(Elf64_Ehdr), data = phoff + sizeof(Elf64_Phdr);
 	*size = data + note;
@@ -123,8 +123,8 @@ static uint8_t *make_file_note_core(uint64_t count, uint64_t page, const uint64_
 	uint8_t *d = n + 20;
 	memcpy(d, &count, 8);
 	memcpy(d + 8, &page, 8);
-	memcpy(d + 16, triples, 3 * 8 * (size_t)(count < 8 ? count : 8));
-	memcpy(d + 16 + 3 * 8 * (count < 8 ? count : 8), paths, paths_len);
+	memcpy(d + 16, triples, 3 * 8 * ntriples);
+	memcpy(d + 16 + 3 * 8 * ntriples, paths, paths_len);
 	return c;
 }
 
@@ -144,7 +144,7 @@ static void test_core_reads_the_nt_file_note(void)
 	static const char paths[] = "/bin/prog\0/lib/libx.so\0";
 	size_t size, n = 0;
 	struct jd_mapping *maps = NULL;
-	CHECK(mappings_of(make_file_note_core(2, 0x1000, t, paths, sizeof(paths) - 1, &size), size, &maps, &n) == 0 &&
+	CHECK(mappings_of(make_file_note_core(2, 0x1000, t, 2, paths, sizeof(paths) - 1, &size), size, &maps, &n) == 0 &&
 		      n == 2, "parsed");
 	CHECK(maps && maps[1].start == 0x7f0000000000 && maps[1].end == 0x7f0000003000 && maps[1].offset == 0x2000 &&
 		      strcmp(maps[0].path, "/bin/prog") == 0 && strcmp(maps[1].path, "/lib/libx.so") == 0,
@@ -156,18 +156,18 @@ static void test_core_reads_the_nt_file_note(void)
 	CHECK(mappings_of(plain, size, &maps, &n) == -ENOENT, "a note found in an empty PT_NOTE");
 	/* Malformed: more entries than the note holds, a path without its NUL, a page size that is not a
 	 * power of two; an offset that overflows maps nothing. */
-	CHECK(mappings_of(make_file_note_core(1u << 19, 0x1000, t, paths, sizeof(paths) - 1, &size), size, &maps, &n) ==
+	CHECK(mappings_of(make_file_note_core(1u << 19, 0x1000, t, 2, paths, sizeof(paths) - 1, &size), size, &maps, &n) ==
 		      -EINVAL, "a count past the note");
-	CHECK(mappings_of(make_file_note_core(2, 0x1000, t, paths, sizeof(paths) - 2, &size), size, &maps, &n) == -EINVAL,
+	CHECK(mappings_of(make_file_note_core(2, 0x1000, t, 2, paths, sizeof(paths) - 2, &size), size, &maps, &n) == -EINVAL,
 	      "a path without its NUL");
-	CHECK(mappings_of(make_file_note_core(2, 0x1001, t, paths, sizeof(paths) - 1, &size), size, &maps, &n) == -EINVAL,
+	CHECK(mappings_of(make_file_note_core(2, 0x1001, t, 2, paths, sizeof(paths) - 1, &size), size, &maps, &n) == -EINVAL,
 	      "page size 0x1001");
 	const uint64_t wrap[] = {0x400000, 0x401000, UINT64_MAX / 0x1000 + 1};
-	CHECK(mappings_of(make_file_note_core(1, 0x1000, wrap, "/a", 3, &size), size, &maps, &n) == 0 && n == 1 &&
+	CHECK(mappings_of(make_file_note_core(1, 0x1000, wrap, 1, "/a", 3, &size), size, &maps, &n) == 0 && n == 1 &&
 		      maps[0].end == maps[0].start, "an overflowing offset mapped something");
 	free(maps);
 	/* A note whose sizes run past its segment. */
-	uint8_t *bad = make_file_note_core(2, 0x1000, t, paths, sizeof(paths) - 1, &size);
+	uint8_t *bad = make_file_note_core(2, 0x1000, t, 2, paths, sizeof(paths) - 1, &size);
 	uint32_t huge = 0x7fffffff;
 	memcpy(bad + sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 4, &huge, 4);
 	CHECK(mappings_of(bad, size, &maps, &n) == -EINVAL, "a note past its segment");
