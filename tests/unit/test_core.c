@@ -11,6 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The ELF header of an x86-64 core whose phnum program headers follow it. */
+static void put_core_header(uint8_t *c, uint16_t phnum)
+{
+	Elf64_Ehdr eh = {.e_type = ET_CORE, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_phoff = sizeof(Elf64_Ehdr),
+			 .e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = phnum};
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(c, &eh, sizeof(eh));
+}
+
 /* An ELF64 core with two PT_LOAD segments: mem[0..0x4000) at BASE and mem[0x8000..0x9000) at
  * BASE + 0x8000, plus a PT_NOTE; *size is set. */
 static uint8_t *make_core(size_t *size)
@@ -18,13 +30,7 @@ static uint8_t *make_core(size_t *size)
 	size_t phoff = sizeof(Elf64_Ehdr), data = phoff + 3 * sizeof(Elf64_Phdr);
 	*size = data + 0x5000;
 	uint8_t *c = calloc(1, *size);
-	Elf64_Ehdr eh = {.e_type = ET_CORE, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_phoff = phoff,
-			 .e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 3};
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	memcpy(c, &eh, sizeof(eh));
+	put_core_header(c, 3);
 	Elf64_Phdr ph[3] = {
 		{.p_type = PT_NOTE, .p_offset = data, .p_filesz = 0},
 		{.p_type = PT_LOAD, .p_offset = data, .p_vaddr = BASE, .p_filesz = 0x4000, .p_memsz = 0x4000},
@@ -107,13 +113,7 @@ static uint8_t *make_file_note_core(uint64_t count, uint64_t page, const uint64_
 	size_t phoff = sizeof(Elf64_Ehdr), data = phoff + sizeof(Elf64_Phdr);
 	*size = data + note;
 	uint8_t *c = calloc(1, *size);
-	Elf64_Ehdr eh = {.e_type = ET_CORE, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_phoff = phoff,
-			 .e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 1};
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	memcpy(c, &eh, sizeof(eh));
+	put_core_header(c, 1);
 	Elf64_Phdr ph = {.p_type = PT_NOTE, .p_offset = data, .p_filesz = note};
 	memcpy(c + phoff, &ph, sizeof(ph));
 	uint8_t *n = c + data;
