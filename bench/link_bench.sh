@@ -3,6 +3,8 @@
 #  - fetch throughput over loopback: 1,000 objects of ~50 KB, and one 50 MB object, against GDB
 #    reading the same bytes with `dump binary memory` through gdbserver on loopback;
 #  - list latency with 100,000 registered objects (first list computes each object's first symbol);
+#  - list latency with 10,000 objects of another registrar's list, against 10,000 in the registry and
+#    against GDB attaching to read them;
 #  - registration cost with the server on and 8 subscribed clients, against the server off.
 set -uo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
@@ -92,6 +94,39 @@ first=$("$BUILD/bin/bench_link_client" "$HLINK" list)
 second=$("$BUILD/bin/bench_link_client" "$HLINK" list)
 stop_host
 echo "   first list: $first; again: $second"
+
+echo
+echo "== list latency, 10,000 objects of another registrar (the program's own GDB JIT list) vs 10,000 in the registry"
+# bench_foreign holds copies of jitfix.o (4.8 KB) in its own list or in the hooks' registry. Stock:
+# GDB attaching and reading the same objects (maint info jit), as a user without the link would.
+for mode in hooks own; do
+	mkfifo "$WORK/f-$mode.in"
+	env LD_PRELOAD="$BUILD/lib/libjitdebug-hooks.so" JITDEBUG_LISTEN=127.0.0.1:0 \
+		"$BUILD/bin/bench_foreign" $mode "$BUILD/tests/fixtures/jitfix.o" 10000 < "$WORK/f-$mode.in" \
+		> "$WORK/f-$mode.out" 2> "$WORK/f-$mode.err" &
+	FPID=$!
+	PIDS+=($FPID)
+	exec 6> "$WORK/f-$mode.in"
+	for _ in $(seq 1200); do grep -q '^ready' "$WORK/f-$mode.out" && break; sleep 0.05; done
+	FLINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$WORK/f-$mode.err")
+	first=$("$BUILD/bin/bench_link_client" "$FLINK" list)
+	second=$("$BUILD/bin/bench_link_client" "$FLINK" list)
+	g=0 gn=0
+	if [ $mode = own ]; then
+		t0=$(now_ms)
+		gdb -q -batch -nx -ex "maint info jit" -p "$FPID" > "$WORK/f-gdb.out" 2>&1 6>&-
+		g=$(($(now_ms) - t0))
+		gn=$(grep -c '^0x' "$WORK/f-gdb.out")
+	fi
+	exec 6>&-
+	wait "$FPID" 2>/dev/null
+	awk -v m="$mode" -v f="$first" -v s="$second" -v g="$g" -v gn="$gn" 'BEGIN {
+		split(f, a, " "); split(a[3], t1, "="); split(a[2], c1, "=")
+		split(s, b, " "); split(b[3], t2, "=")
+		printf "   %-8s %s objects listed: first %.1f ms, again %.1f ms", (m == "own" ? "other" : "registry"), c1[2], t1[2], t2[2]
+		if (gn > 0) printf "; GDB attaching to read them (maint info jit, %d entries) %d ms: %.0fx", gn, g, g / t2[2]
+		printf "\n" }'
+done
 
 echo
 echo "== Registration cost (register + unregister, mean of 100,000): server off vs on with 8 subscribers"

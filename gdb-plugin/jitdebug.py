@@ -799,7 +799,12 @@ runs), and a pending GDB breakpoint is set."""
             gdb.execute("set breakpoint pending %s" % {True: "on", False: "off", None: "auto"}[old], False, True)
         gdb.write(out)
         if not written:
-            gdb.write("jit: the watch is written into the process when it starts\n")
+            if target_kind() == "live" and symbol_address("jitdebug_registry") is None:
+                # PostgreSQL, MCJIT with libLLVM's listener: GDB's own JIT reader resolves it.
+                gdb.write("jit: no jitdebug hooks in this process: the breakpoint resolves when another "
+                          "registrar announces the code\n")
+            else:
+                gdb.write("jit: the watch is written into the process when it starts\n")
 
 
 class JitSourceMap(gdb.Command):

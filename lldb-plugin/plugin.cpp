@@ -530,6 +530,17 @@ void sync_unregistered(Target &t) {
 // ---- watches ------------------------------------------------------------------------------------
 
 bool notify_hit(void *baton, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &);
+bool registrar_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &loc);
+
+// The breakpoints `jit break` needs (the watches' jitdebug_notify, or jitdebug_watches before the hooks
+// are there) also carry every module's __jit_debug_register_code: a registrar dlopen'ed later with no
+// stop in between (PostgreSQL's llvmjit.so in a backend) gets its location as LLDB loads the module,
+// before its first registration, without a breakpoint of its own (the user's numbers stay as they were).
+const char *const RegistrarFunction = "__jit_debug_register_code";
+bool at_registrar(lldb::SBBreakpointLocation &loc) {
+  const char *name = loc.GetAddress().GetSymbol().GetName();
+  return name && strcmp(name, RegistrarFunction) == 0;
+}
 
 // The plugin's own breakpoints, found by name (they outlive processes), or created with the callback,
 // which never stops the process.
@@ -567,19 +578,28 @@ bool write_watches(Target &t) {
   char err[256];
   if (jd_watch_table_write(base, w.data(), w.size(), read_process, write, &t, err, sizeof(err)) != 0)
     throw Error{err};
-  internal_breakpoint(t.target, "jitdebug_notify", {"jitdebug_debugger_notify"}, notify_hit).SetEnabled(true);
+  internal_breakpoint(t.target, "jitdebug_notify", {"jitdebug_debugger_notify", RegistrarFunction}, notify_hit)
+      .SetEnabled(true);
   S.watches_written = true;
   return true;
 }
 
 // Watches set before the hooks are in the process are written at the first registration: its entry
 // points stop once (never visibly), before the hooks read the table.
-bool registration_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &loc) {
+bool registration_hit(void *baton, lldb::SBProcess &process, lldb::SBThread &thread, lldb::SBBreakpointLocation &loc) {
+  if (at_registrar(loc))
+    return registrar_hit(baton, process, thread, loc);
   try {
     Target t(process);
     State &S = *t.st;
-    if (S.watches.empty() || S.watches_written || write_watches(t))
-      loc.GetBreakpoint().SetEnabled(false);
+    if (S.watches.empty() || S.watches_written || write_watches(t)) {
+      lldb::SBBreakpoint bp = loc.GetBreakpoint(); // its registrar locations stay
+      for (size_t i = 0; i < bp.GetNumLocations(); i++) {
+        lldb::SBBreakpointLocation l = bp.GetLocationAtIndex((uint32_t)i);
+        if (!at_registrar(l))
+          l.SetEnabled(false);
+      }
+    }
   } catch (const Error &) {
   }
   return false;
@@ -588,14 +608,17 @@ bool registration_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::
 void arm_registration_breakpoint(lldb::SBTarget target) {
   internal_breakpoint(target, "jitdebug_watches",
                       {"jd_register_object", "jd_register_function", "jd_register_functions",
-                       "llvm_orc_registerJITLoaderGDBWrapper", "llvm_orc_registerJITLoaderGDBAllocAction"},
+                       "llvm_orc_registerJITLoaderGDBWrapper", "llvm_orc_registerJITLoaderGDBAllocAction",
+                       RegistrarFunction},
                       registration_hit)
       .SetEnabled(true);
 }
 
 // An object matching a watch was just registered (the hooks flag it JD_OBJECT_WATCHED), and its code
 // has not run. Load the watched objects LLDB does not have yet; never stop.
-bool notify_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &) {
+bool notify_hit(void *baton, lldb::SBProcess &process, lldb::SBThread &thread, lldb::SBBreakpointLocation &loc) {
+  if (at_registrar(loc))
+    return registrar_hit(baton, process, thread, loc);
   try {
     Target t(process);
     std::vector<jd_registry_object> todo;
@@ -640,15 +663,15 @@ bool registrar_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBB
 }
 
 // Armed once another registrar's module is in the target (at a command or a stop), so that sessions
-// with the hooks alone keep their breakpoint numbers. A registrar loaded later (dlopen) is armed at
-// the next command or stop.
+// with the hooks alone keep their breakpoint numbers. A registrar loaded later (dlopen) with no stop in
+// between is covered once `jit break` was used (see RegistrarFunction).
 void arm_registrar_breakpoint(Target &t) {
   if (t.st->registrar_breakpoint || !t.target.IsValid())
     return;
   std::vector<Descriptor> mods = registrar_modules(t); // loaded or not yet
   if (std::none_of(mods.begin(), mods.end(), [](const Descriptor &d) { return !d.hooks; }))
     return;
-  internal_breakpoint(t.target, "jitdebug_registrars", {"__jit_debug_register_code"}, registrar_hit).SetEnabled(true);
+  internal_breakpoint(t.target, "jitdebug_registrars", {RegistrarFunction}, registrar_hit).SetEnabled(true);
   t.st->registrar_breakpoint = true;
 }
 
@@ -880,7 +903,11 @@ class Break : public Command {
       out.Printf("Breakpoint %d: %s, pending until the JIT code is loaded\n", bp.GetID(), spec.c_str());
     if (!written) {
       arm_registration_breakpoint(t.target);
-      out.Printf("jit: the watch is written into the process at its first JIT registration\n");
+      if (t.kind == Kind::Live && t.stopped() && !t.symbol("jitdebug_registry"))
+        out.Printf("jit: no jitdebug hooks in this process: the breakpoint resolves when another registrar "
+                   "announces the code\n");
+      else
+        out.Printf("jit: the watch is written into the process at its first JIT registration\n");
     }
   }
 };

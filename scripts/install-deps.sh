@@ -10,6 +10,9 @@
 # (apt-get download + dpkg -x; liblldb-19 itself is installed normally) and the tests run LLDB 19
 # from it. LLDB 16 stays the installed one: the build compiles the LLDB plugin against its headers,
 # the oldest supported, so that one plugin loads in both.
+#
+# PostgreSQL 15 is a real JIT of the field (llvmjit.so on libLLVM-14, its own GDB listener):
+# it.postgres_jit runs a throwaway cluster of its own and never uses the package's cluster or service.
 set -euo pipefail
 deps_dir=${1:-}
 
@@ -20,6 +23,7 @@ pkgs=(
   clang-19 llvm-19 llvm-19-dev llvm-19-tools liblldb-19
   libelf-dev libdw-dev libdwarf-dev zlib1g-dev libzstd-dev
   gdb gdbserver linux-perf python3 procps iproute2 binutils valgrind
+  postgresql-15 postgresql-client-15
 )
 
 missing=()
