@@ -94,10 +94,10 @@ static int on_descriptor(const struct jd_descriptor *d, void *ctx)
 	if (n_others == JD_MAX_REGISTRARS)
 		return 1;
 	others[n_others++] = d->addr;
-	jd_warn_once("another GDB JIT registrar in this process: %s has its own __jit_debug_descriptor. GDB reads "
-		     "every one; stock LLDB follows one per process (the first module defining "
-		     "__jit_debug_register_code) and may miss this one's objects or the hooks'; the jitdebug LLDB "
-		     "plugin reads all (docs/registrars.md)",
+	jd_warn_once("another GDB JIT registrar in this process: %s has its own __jit_debug_descriptor. Stock LLDB "
+		     "follows one per process (the first module defining __jit_debug_register_code), and GDB 13 "
+		     "follows the program's own for every module when the program defines one: either may miss "
+		     "this one's objects or the hooks'. The jitdebug plugins read all (docs/registrars.md)",
 		     d->path);
 	return 0;
 }

@@ -417,10 +417,10 @@ def add_symbol_file_command(path, data):
 
 
 def gdb_has(e, jit_symfiles=None):
-    """Whether GDB's own JIT reader loaded the object: announced registry objects of a live process;
-    otherwise when GDB lists its bytes (maint info jit; it reads every registrar's descriptor)."""
-    if announced(e) and target_kind() == "live":
-        return True
+    """Whether GDB's own JIT reader loaded the object: GDB lists its bytes (maint info jit). Being in
+    the hooks' GDB list is not enough: when the program itself defines __jit_debug_descriptor, GDB 13
+    reads the program's descriptor for every module's __jit_debug_register_code and never sees the
+    hooks' list (docs/registrars.md)."""
     if jit_symfiles is None:
         jit_symfiles = gdb_jit_symfiles()
     return e.symfile in jit_symfiles
@@ -896,8 +896,9 @@ class JitStatus(gdb.Command):
             for addr, module in others:
                 gdb.write("registrar: %s (__jit_debug_descriptor at 0x%x)\n" % (module, addr))
             if others and symbol_address("jitdebug_registry") is not None:
-                gdb.write("note: %d GDB JIT descriptor%s besides the hooks': GDB reads every one; stock LLDB "
-                          "follows one per process, the LLDB plugin reads all\n" % (len(others), "" if len(others) == 1 else "s"))
+                gdb.write("note: %d GDB JIT descriptor%s besides the hooks': stock LLDB follows one per process, "
+                          "GDB the program's own for every module if the program defines one; the plugins read "
+                          "all\n" % (len(others), "" if len(others) == 1 else "s"))
         gdb.write("watches: %s\n" % (", ".join("%s %s" % ("function" if k == 1 else "file", p) for k, p in S.watches)
                                      or "none"))
         gdb.write("time spent: %.3f s in %d loads\n" % (S.seconds, S.loads))

@@ -39,7 +39,7 @@ expect "jit list names libLLVM as the registrar" "$TMP/lldb-mcjit.out" "^f[0-9a-
 expect "jit status names the other registrar" "$TMP/lldb-mcjit.out" "^registrar: $LIBLLVM"
 expect "jit status warns that stock LLDB follows one descriptor" "$TMP/lldb-mcjit.out" "stock LLDB follows one per process"
 
-# GDB with the plugin: GDB reads every descriptor itself; the plugin lists them and writes a core.
+# GDB with the plugin: GDB reads libLLVM's descriptor itself (both registrars are shared libraries); the plugin lists them and writes a core.
 cat > "$TMP/gdb-live.cmds" <<GDB
 set pagination off
 source $GDBPLUGIN
@@ -175,6 +175,8 @@ run
 bt 2
 jit list
 generate-core-file $TMP/$prog.core
+jit load 1
+info functions ^jd_leaf$
 kill
 GDB
 	timeout 120 gdb -q -batch -nx -x "$TMP/$prog.gdb" --args "$BIN" "$HAND" "$JD_FIXTURES/jitfix.o" crash \
@@ -182,6 +184,13 @@ GDB
 	expect "$prog, GDB: the crash is in the JIT frame" "$TMP/$prog-gdb.out" "^#0  0x[0-9a-f]+ in jd_hand_leaf \(sum=0x0, x=20\)"
 	expect "$prog, GDB plugin: jit list shows both registrars" "$TMP/$prog-gdb.out" \
 		"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +gdb-jit +$prog +jd_hand_leaf"
+	# GDB 13 reads the program's descriptor for the hooks' __jit_debug_register_code too (it looks the
+	# data symbol up in the executable first), so it never has the hooks' object: the plugin says so and
+	# loads it.
+	expect "$prog, GDB plugin: the hooks' object is not GDB's (GDB reads the program's descriptor)" "$TMP/$prog-gdb.out" \
+		"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +- +jitdebug +jd_"
+	expect "$prog, GDB plugin: jit load loads the hooks' object" "$TMP/$prog-gdb.out" "^jit: loaded 1 object$"
+	expect "$prog, GDB: its functions are known then" "$TMP/$prog-gdb.out" "int jd_leaf\(int\);"
 	timeout 60 "$JITDEBUG" core "$TMP/$prog.core" -o "$TMP/$prog-objs" > /dev/null 2> "$TMP/$prog-core.err"
 	expect "$prog: jitdebug core writes the registry's object" "$TMP/$prog-core.err" "jitdebug registry: 1 of 1 objects written"
 	expect "$prog: jitdebug core writes the host's object" "$TMP/$prog-core.err" "GDB JIT list of .*/$prog \(descriptor 0x[0-9a-f]+\): 1 of 1"
