@@ -119,7 +119,7 @@ int cli_core(int argc, char **argv)
 		}
 	}
 	if (!path || !dir) {
-		fprintf(stderr, "usage: jitdebug core COREFILE -o DIR [--registry ADDR] [--descriptor ADDR]\n");
+		cli_verb_usage("core");
 		return 2;
 	}
 	char err[512];

@@ -8,7 +8,7 @@
 int cli_jitdump_check(int argc, char **argv)
 {
 	if (argc < 1) {
-		fprintf(stderr, "usage: jitdebug jitdump-check FILE...\n");
+		cli_verb_usage("jitdump-check");
 		return 2;
 	}
 	int status = 0;

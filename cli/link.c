@@ -159,7 +159,7 @@ int cli_fetch(int argc, char **argv)
 	if (parse(argc, argv, &a, "fetch") < 0)
 		return 2;
 	if (a.nrest != 1 || !a.out) {
-		fprintf(stderr, "usage: jitdebug fetch --connect HOST:PORT ID -o FILE\n");
+		cli_verb_usage("fetch");
 		return 2;
 	}
 	uint64_t id;
@@ -232,7 +232,7 @@ int cli_symbolize(int argc, char **argv)
 	if (parse(argc, argv, &a, "symbolize") < 0)
 		return 2;
 	if (a.nrest < 1) {
-		fprintf(stderr, "usage: jitdebug symbolize --connect HOST:PORT ADDR...\n");
+		cli_verb_usage("symbolize");
 		return 2;
 	}
 	struct jd_client *c = connect_or_say(&a, "symbolize");

@@ -1,4 +1,4 @@
-/* main.c — the jitdebug command-line tool: one verb per file (perf.c, jitdump_check.c). */
+/* main.c — the jitdebug command-line tool: one verb per file (perf.c, jitdump_check.c); their descriptions in help.c. */
 #include "cli.h"
 #include "jitdebug.h"
 
@@ -77,26 +77,20 @@ int cli_number(const char *verb, const char *what, const char *s, uint64_t min, 
 	return err ? -1 : 0;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: jitdebug perf record [-o DIR] [-e EVENT] [-g] [--no-preload] -- COMMAND [ARG...]\n"
-		   "       jitdebug perf report [DIR] [-- PERF-REPORT-OPTIONS...]\n"
-		   "       jitdebug jitdump-check FILE...\n"
-		   "       jitdebug list --connect HOST:PORT [--token T] [--json]\n"
-		   "       jitdebug fetch --connect HOST:PORT ID -o FILE\n"
-		   "       jitdebug symbolize --connect HOST:PORT ADDR...\n"
-		   "       jitdebug watch --connect HOST:PORT [--symbol S] [--file F] [--count N] [--timeout SEC]\n"
-		   "       jitdebug add-symbol-file FILE...\n"
-		   "       jitdebug core COREFILE -o DIR [--registry ADDR]\n"
-		   "See docs/cli.md.\n");
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
+		cli_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "--version") == 0) {
+		cli_version();
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0)
+		return cli_help(argc - 2, argv + 2);
+	if (strcmp(argv[1], "--man") == 0) /* the build writes jitdebug.1 with it */
+		return cli_man();
 	if (strcmp(argv[1], "perf") == 0 && argc >= 3 && strcmp(argv[2], "record") == 0)
 		return cli_perf_record(argc - 3, argv + 3);
 	if (strcmp(argv[1], "perf") == 0 && argc >= 3 && strcmp(argv[2], "report") == 0)
@@ -113,6 +107,6 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], link_verbs[i].name) == 0)
 			return link_verbs[i].fn(argc - 2, argv + 2);
 	fprintf(stderr, "jitdebug: unknown command '%s%s%s'\n", argv[1], argc >= 3 ? " " : "", argc >= 3 ? argv[2] : "");
-	usage(stderr);
+	cli_usage(stderr);
 	return 2;
 }

@@ -29,7 +29,7 @@ int cli_print_add_symbol_file(const char *path)
 int cli_add_symbol_file(int argc, char **argv)
 {
 	if (argc < 1) {
-		fprintf(stderr, "usage: jitdebug add-symbol-file FILE...\n");
+		cli_verb_usage("add-symbol-file");
 		return 2;
 	}
 	int rc = 0;

@@ -9,6 +9,7 @@
  * from the jitdump, or names from the perf map), by source line, with the JIT share of all samples —
  * then perf's whole report (sorted by symbol and source line, nothing hidden by a percent limit). */
 #include "cli.h"
+#include "jitdebug-version.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,7 +44,8 @@ int cli_run(char *const argv[], char *const env_add[], const char *stdout_path)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* build/bin/jitdebug -> build/lib/libjitdebug-hooks.so */
+/* PREFIX/bin/jitdebug -> PREFIX/lib/libjitdebug-hooks.so.ABI (the runtime name: an installed system has
+ * no development link without the -dev package) */
 static int hooks_path(char *out, size_t len)
 {
 	char self[PATH_MAX];
@@ -52,7 +54,8 @@ static int hooks_path(char *out, size_t len)
 		return -1;
 	self[n] = '\0';
 	char *dir = dirname(self);
-	if (snprintf(out, len, "%s/../lib/libjitdebug-hooks.so", dir) >= (int)len || access(out, R_OK) != 0)
+	if (snprintf(out, len, "%s/../lib/libjitdebug-hooks.so.%d", dir, JD_ABI_VERSION) >= (int)len ||
+	    access(out, R_OK) != 0)
 		return -1;
 	return 0;
 }
@@ -90,7 +93,7 @@ int cli_perf_record(int argc, char **argv)
 		}
 	}
 	if (i >= argc - 1) {
-		fprintf(stderr, "usage: jitdebug perf record [-o DIR] [-e EVENT] [-g] [--no-preload] -- COMMAND [ARG...]\n");
+		cli_verb_usage("perf record");
 		return 2;
 	}
 	char **cmd = argv + i + 1;

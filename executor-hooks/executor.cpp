@@ -22,11 +22,13 @@
 // and are exported from the executable (executor.dynlist).
 
 #include "jitdebug-hooks.h"
+#include "jitdebug-version.h"
 #include "jitdebug.h"
 extern "C" {
 #include "internal.h" /* jd_registry_lookup_addr: the registry's address index */
 }
 
+#include "llvm/Config/llvm-config.h" /* LLVM_VERSION_STRING */
 #include "llvm/ExecutionEngine/Orc/Shared/OrcRTBridge.h"
 #include "llvm/ExecutionEngine/Orc/Shared/SimpleRemoteEPCUtils.h"
 #include "llvm/ExecutionEngine/Orc/Shared/TargetProcessControlTypes.h"
@@ -836,13 +838,43 @@ extern "C" __attribute__((visibility("default"))) void exit(int Status) noexcept
 
 namespace {
 
+// The arguments, described once: the usage message, --help and the man page (--man; the build writes
+// jitdebug-executor.1 with it).
+const struct {
+  const char *Form, *Text;
+} Forms[] = {
+    {"filedescs=<infd>,<outfd>", "Serves the ORC controller over two open file descriptors (llvm-jitlink -oop-executor)."},
+    {"listen=<host>:<port>", "Accepts one controller on that address (llvm-jitlink -oop-executor-connect); port 0 "
+                             "picks a free port, printed on stderr. Only that address is bound."},
+    {"--version", "Prints the jitdebug version and the LLVM version the executor was built with."},
+};
+
+void printUsage(FILE *F) {
+  for (size_t I = 0; I < sizeof(Forms) / sizeof(Forms[0]); I++)
+    std::fprintf(F, "%s jitdebug-executor %s\n", I ? "      " : "usage:", Forms[I].Form);
+}
+
 [[noreturn]] void usage(const char *Msg) {
-  std::fprintf(stderr,
-               "jitdebug-executor: %s\n"
-               "usage: jitdebug-executor filedescs=<infd>,<outfd>\n"
-               "       jitdebug-executor listen=<host>:<port>   (port 0 picks a free port)\n",
-               Msg);
+  std::fprintf(stderr, "jitdebug-executor: %s\n", Msg);
+  printUsage(stderr);
   std::exit(1);
+}
+
+void printMan() {
+  std::printf(".TH JITDEBUG-EXECUTOR 1 \"\" \"jitdebug %s\" \"User Commands\"\n"
+              ".SH NAME\njitdebug\\-executor \\- an LLVM ORC executor (llvm\\-jitlink\\-executor) with the jitdebug hooks "
+              "inside\n.SH SYNOPSIS\n",
+              JD_VERSION_STRING);
+  for (const auto &F : Forms)
+    std::printf(".B jitdebug\\-executor\n%s\n.br\n", F.Form);
+  std::printf(".SH DESCRIPTION\nA drop\\-in for LLVM %s's llvm\\-jitlink\\-executor. JIT objects it receives reach GDB, "
+              "LLDB and perf through the hooks: the GDB JIT interface, the registry, perf map and jitdump, and the "
+              "debug link.\n",
+              LLVM_VERSION_STRING);
+  for (const auto &F : Forms)
+    std::printf(".TP\n.B %s\n%s\n", F.Form, F.Text);
+  std::printf(".SH ENVIRONMENT\nJITDEBUG_GDB, JITDEBUG_PERFMAP, JITDEBUG_JITDUMP, JITDEBUG_LISTEN, JITDEBUG_TOKEN: "
+              "see environment.md in share/doc/jitdebug.\n.SH SEE ALSO\n.BR jitdebug (1),\n.BR llvm\\-jitlink (1)\n");
 }
 
 int listenAndAccept(const std::string &Spec) {
@@ -915,6 +947,18 @@ int main(int argc, char *argv[]) {
   if (argc < 2)
     usage("missing argument");
   std::string Arg = argv[1];
+  if (Arg == "--version") {
+    std::printf("jitdebug-executor %s (LLVM %s)\n", JD_VERSION_STRING, LLVM_VERSION_STRING);
+    return 0;
+  }
+  if (Arg == "--help" || Arg == "-h") {
+    printUsage(stdout);
+    return 0;
+  }
+  if (Arg == "--man") {
+    printMan();
+    return 0;
+  }
   int InFD, OutFD;
   if (Arg.rfind("filedescs=", 0) == 0) {
     std::string Spec = Arg.substr(10);
