@@ -5,7 +5,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan check demo bench clean
+.PHONY: all deps build build-asan check demo bench deb clean
 
 all: build
 
@@ -30,6 +30,12 @@ demo: build
 
 bench: build
 	@bench/run.sh $(BUILD)
+
+# Debian packages (CPack, packaging/CMakeLists.txt) into $(BUILD)/deb: libjitdebug0, libjitdebug-dev,
+# jitdebug, jitdebug-plugins.
+deb: build
+	@cd $(BUILD) && cpack -B deb
+	@ls -1 $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

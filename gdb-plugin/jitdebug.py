@@ -20,14 +20,17 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 
 import gdb
 
 MAX_FRAMES = 256               # frames examined per stop
-# GDB's `source` sets __file__ only while the file runs.
-PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+# This file's folder, from the code being run: GDB's `source` compiles the file under its own name,
+# while __file__ may still name a script that sourced this one (an auto-load script does).
+_SELF = sys._getframe(0).f_code.co_filename
+PLUGIN_DIR = os.path.dirname(os.path.abspath(_SELF)) if os.path.isfile(_SELF) else os.getcwd()
 
 
 class JitError(gdb.GdbError):
@@ -153,8 +156,10 @@ def lib():
     global _LIB
     if _LIB is None:
         root = os.path.dirname(PLUGIN_DIR)
-        for path in (os.environ.get("JITDEBUG_LIB"), os.path.join(root, "build", "lib", "libjitdebug.so"),
-                     os.path.join(root, "..", "..", "lib", "libjitdebug.so"), "libjitdebug.so"):
+        # The runtime name (libjitdebug.so.0): an installed system has no development link without the
+        # -dev package.
+        for path in (os.environ.get("JITDEBUG_LIB"), os.path.join(root, "build", "lib", "libjitdebug.so.0"),
+                     os.path.join(root, "..", "..", "lib", "libjitdebug.so.0"), "libjitdebug.so.0"):
             if not path or (os.sep in path and not os.path.exists(path)):
                 continue
             try:
@@ -163,7 +168,7 @@ def lib():
             except OSError:
                 continue
         if _LIB is None:
-            raise JitError("libjitdebug.so was not found (set JITDEBUG_LIB, or build the project)")
+            raise JitError("libjitdebug.so.0 was not found (set JITDEBUG_LIB, or build the project)")
         _LIB.jd_walk_registry.argtypes = [ctypes.c_uint64, ctypes.POINTER(Walk), ctypes.POINTER(RegistryHeader),
                                           ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_parse_location.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p,

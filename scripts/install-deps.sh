@@ -24,6 +24,7 @@ pkgs=(
   libelf-dev libdw-dev libdwarf-dev zlib1g-dev libzstd-dev
   gdb gdbserver linux-perf python3 procps iproute2 binutils valgrind
   postgresql-15 postgresql-client-15
+  dpkg-dev
 )
 
 missing=()
