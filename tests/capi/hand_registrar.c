@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	announce(mine, 1);
 
 	/* A second registrar: the hooks, when preloaded. */
-	void *hooks = dlopen("libjitdebug-hooks.so", RTLD_NOW | RTLD_NOLOAD);
+	void *hooks = dlopen("libjitdebug-hooks.so.0", RTLD_NOW | RTLD_NOLOAD);
 	uint64_t id = 0;
 	int (*reg)(const void *, size_t, const void *, uint64_t *) = NULL;
 	int (*unreg)(uint64_t) = NULL;

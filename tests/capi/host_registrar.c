@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 		return 2;
 	size_t size;
 	uint8_t *obj = read_object(argv[1], &size);
-	void *hooks = dlopen("libjitdebug-hooks.so", RTLD_NOW | RTLD_NOLOAD);
+	void *hooks = dlopen("libjitdebug-hooks.so.0", RTLD_NOW | RTLD_NOLOAD);
 	if (!obj || !hooks) {
 		fprintf(stderr, "host_registrar: %s\n", obj ? "the hooks are not loaded (LD_PRELOAD)" : "no object");
 		return 1;
