@@ -21,7 +21,7 @@ pkgs=(
   clang-16 llvm-16 llvm-16-dev llvm-16-tools libclang-rt-16-dev lld-16
   lldb-16 liblldb-16-dev python3-lldb-16
   clang-19 llvm-19 llvm-19-dev llvm-19-tools liblldb-19
-  libelf-dev libdw-dev libdwarf-dev zlib1g-dev libzstd-dev
+  libelf-dev libdw-dev libdwarf-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev libncurses-dev
   gdb gdbserver linux-perf python3 procps iproute2 binutils valgrind
   postgresql-15 postgresql-client-15
   dpkg-dev
