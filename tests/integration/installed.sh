@@ -152,6 +152,18 @@ timeout 60 "$LLDB" -b -o "plugin load $R/usr/lib/libjitdebug-lldb.so" -p "$DPID"
 expect "from the packages: the LLDB plugin" "$TMP/deb-lldb.out" " twice_plus_one$"
 exec 7>&-
 wait_gone "$DPID" 10 || fail "the packaged consumer did not end"
+# The packaged (stripped) executor: both packaged plugins find its registry through .dynsym.
+"$R/usr/bin/jitdebug-executor" listen=127.0.0.1:0 > /dev/null 2> "$TMP/dex.err" &
+DEXPID=$!
+PIDS+=("$DEXPID")
+wait_executor_port "$TMP/dex.err" > /dev/null
+timeout 60 gdb -q -batch -nx -ex "source $R/usr/share/jitdebug/gdb/jitdebug.py" -ex "jit status" -p "$DEXPID" \
+	> "$TMP/deb-exgdb.out" 2>&1
+expect "from the packages: the GDB plugin reads the stripped executor's registry" "$TMP/deb-exgdb.out" "^objects: 0 known"
+timeout 60 "$LLDB" -b -o "plugin load $R/usr/lib/libjitdebug-lldb.so" -p "$DEXPID" -o "jit status" -o detach \
+	> "$TMP/deb-exlldb.out" 2>&1
+expect "from the packages: the LLDB plugin reads the stripped executor's registry" "$TMP/deb-exlldb.out" "^objects: 0 known"
+kill "$DEXPID" 2>/dev/null
 timeout 120 "${DPKG[@]}" -r jitdebug jitdebug-plugins libjitdebug-dev "libjitdebug$ABI" > "$TMP/dpkg-r.out" 2>&1
 find "$R" -mindepth 1 -not -path "$R/var" -not -path "$R/var/lib" -not -path "$ADMIN" -not -path "$ADMIN/*" > "$TMP/left.out"
 if [ -s "$TMP/left.out" ]; then fail "dpkg -r leaves nothing behind"; head "$TMP/left.out"; else pass "dpkg -r leaves nothing behind"; fi
