@@ -27,7 +27,10 @@ make_device() {
 	[ "$(id -u)" = 0 ] || skip "the device needs root (network and mount namespaces)"
 	ip netns add "$DEV_NS" 2>/dev/null || skip "the kernel refuses network namespaces (ip netns add)"
 	ip netns add "$HOST_NS" 2>/dev/null || { device_cleanup; skip "the kernel refuses a second network namespace"; }
-	unshare --mount true 2>/dev/null || { device_cleanup; skip "the kernel refuses mount namespaces (unshare --mount)"; }
+	mkdir -p "$TMP/probe-proc"
+	unshare --mount --propagation private sh -c 'mount -t proc proc "$0"' "$TMP/probe-proc" 2>/dev/null ||
+		{ device_cleanup; skip "the kernel refuses a mount namespace with its own /proc (unshare --mount, mount -t proc)"; }
+	command -v chroot > /dev/null || { device_cleanup; skip "no chroot"; }
 	ip link add "vh$$" netns "$HOST_NS" type veth peer name "vd$$" netns "$DEV_NS" ||
 		{ device_cleanup; skip "no veth pair between namespaces"; }
 	ip -n "$HOST_NS" addr add "$HOST_ADDR/30" dev "vh$$"
