@@ -6,7 +6,8 @@
 # JITDEBUG_TOKEN. The perf map lands in the device's root. GDB on the host, attached to the device
 # process, breaks in the JIT code and lists source from the host's copy through
 # `jit source-map --auto`. A second session attaches GDB before the link: pending breakpoints resolve
-# before the code runs, with locals and statics.
+# before the code runs, with locals and statics. A third is recorded by the host's perf; the device's
+# jitdump and perf map travel to the host, and `jitdebug perf report` names the samples' lines.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/device.sh"
 trap 'cleanup_perfmaps; cleanup; device_cleanup' EXIT
@@ -106,4 +107,36 @@ echo "exit $?" >> "$TMP/jitlink2.out"
 wait_gone "$GPID" 60 || fail "GDB did not end"
 expect_gdb_fixture_stops "$TMP/gdb2.out"
 expect "the program's output comes from the device" "$TMP/device.out" "^jitfix: result=[0-9]+ counter=[0-9]+$"
+
+# perf: the host's perf records the device's process (one kernel). The jitdump and the perf map are
+# written in the device's root. They travel to the host under the paths the device's process gave
+# them (perf's mmap event names /tmp/jit-PID.dump as the device sees it), where perf inject --jit and
+# perf report read them. Then `jitdebug perf report` puts the samples on hot.c's lines.
+wait_gone "$DEV_PID" 10 || fail "the second device session did not end"
+start_device JITDEBUG_JITDUMP=/tmp JITDEBUG_PERFMAP=1 || { fail "the device's executor starts a third time"; finish; exit; }
+mkdir -p "$TMP/rec"
+timeout 120 perf record -q -k 1 -e cpu-clock -p "$DEV_PID" -o "$TMP/rec/perf.data" > "$TMP/perf.out" 2>&1 &
+PERFPID=$!
+PIDS+=("$PERFPID")
+for _ in $(seq 100); do [ -s "$TMP/rec/perf.data" ] && break; sleep 0.05; done
+on_host timeout 120 "$JITLINK" -oop-executor-connect="$DEV_ADDR:$DEV_PORT" "$JD_FIXTURES/hot.o" > "$TMP/jitlink3.out" 2>&1
+wait_gone "$DEV_PID" 30 || fail "the third device session did not end"
+kill -INT "$PERFPID" 2>/dev/null
+wait_gone "$PERFPID" 30 || fail "perf record did not end"
+expect "the hot program ran on the device" "$TMP/device.out" "^hot: [0-9]+$"
+DUMP=/tmp/jit-$DEV_PID.dump
+if [ -s "$DEV_ROOT$DUMP" ]; then pass "the jitdump is in the device's root ($DUMP there)"; else fail "the jitdump is in the device's root"; fi
+if [ -e "$DUMP" ] || [ -e "/tmp/perf-$DEV_PID.map" ]; then # never overwrite the host's own files
+	fail "the host already has $DUMP or /tmp/perf-$DEV_PID.map"
+	finish
+	exit
+fi
+trap 'rm -f "$DUMP"; cleanup_perfmaps; cleanup; device_cleanup' EXIT
+PERFMAPS+=("$DEV_PID")
+cp "$DEV_ROOT$DUMP" "$DUMP" && cp "$DEV_ROOT/tmp/perf-$DEV_PID.map" "/tmp/perf-$DEV_PID.map"
+timeout 120 perf inject --jit -i "$TMP/rec/perf.data" -o "$TMP/rec/perf.jit.data" > "$TMP/inject.out" 2>&1
+timeout 120 "$JITDEBUG" perf report "$TMP/rec" > "$TMP/report.txt" 2>&1
+sed -n '1,6p' "$TMP/report.txt" | sed 's/^/    /'
+expect "jitdebug perf report on the host: jd_hot with file:line, from the device's jitdump" "$TMP/report.txt" \
+	"jd_hot +hot\.c:$(hot_line hot-loop)"
 finish
