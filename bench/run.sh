@@ -56,6 +56,9 @@ for v in "${versions[@]}"; do
 	ours=$(stat -c %s "$tmp")
 	rm -f "$tmp"
 	awk -v v="$v" -v a="$ours" -v b="$stock" 'BEGIN { printf "   LLVM %s: jitdebug-executor-%s (stripped) %d, llvm-jitlink-executor-%s (Debian, stripped) %d: %.2fx\n", v, v, a, v, b, a / b }'
+	for exe in "$BUILD/bin/jitdebug-executor-$v" "/usr/lib/llvm-$v/bin/llvm-jitlink-executor"; do
+		echo "      NEEDED of $(basename "$exe"): $(readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
+	done
 done
 
 for v in "${versions[@]}"; do
@@ -63,6 +66,10 @@ for v in "${versions[@]}"; do
 	echo "== llvm-jitlink-$v: link and run, in-process vs remote over loopback TCP (median of 5)"
 	"$HERE/remote_link.sh" "$BUILD" "$v"
 done
+
+echo
+echo "== A device on this machine (chroot, namespaces, veth): link and run, in-process vs on the device (median of 5)"
+"$HERE/device_link.sh" "$BUILD" 16
 
 echo
 echo "== The debug link"
