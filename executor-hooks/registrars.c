@@ -7,8 +7,8 @@
  * The modules are looked at again only when the dynamic loader's module set has changed (its add and
  * remove counters), never under the registry lock: at start, at link requests, and after
  * registrations at most once a second (asking the loader costs about 4,000 instructions, two thirds
- * of a whole registration with the outputs off). Each new set costs one open and one symbol-table
- * scan per module file (jd_find_descriptors).
+ * of a whole registration with the outputs off). Only modules added since the last look are opened
+ * and their symbol tables scanned (jd_find_descriptors); a removal makes the next look a whole one.
  */
 #include "internal.h"
 #include "jitdebug.h" /* jd_find_descriptors */
@@ -23,20 +23,36 @@
 #include <time.h>
 #include <unistd.h>
 
+#define MAX_MODULES 512
+
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long seen_adds = ~0ull, seen_subs = ~0ull;
 static uint64_t others[JD_MAX_REGISTRARS];
 static size_t n_others;
+/* The modules already scanned (load addresses): after a dlopen only the new ones are opened. A module
+ * removed (the loader's remove counter moved) starts a whole scan again. */
+static uint64_t scanned[MAX_MODULES];
+static size_t n_scanned;
 
 struct scan {
 	struct jd_mapping *maps;
 	size_t n, cap;
-	char *names[512];
+	char *names[MAX_MODULES];
+	uint64_t bases[MAX_MODULES];
 	size_t n_names, visited;
 	unsigned long long adds, subs;
+	int incremental; /* only modules added since the last scan */
 	int unchanged;
 	int failed;
 };
+
+static int was_scanned(uint64_t base)
+{
+	for (size_t i = 0; i < n_scanned; i++)
+		if (scanned[i] == base)
+			return 1;
+	return 0;
+}
 
 static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 {
@@ -49,20 +65,24 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *ctx)
 		}
 		s->adds = info->dlpi_adds;
 		s->subs = info->dlpi_subs;
+		s->incremental = info->dlpi_subs == seen_subs;
 	}
+	if (s->incremental && was_scanned((uint64_t)info->dlpi_addr))
+		return 0;
 	char exe[4096];
 	const char *path = info->dlpi_name;
 	if (!path || !path[0]) { /* the program: its file, by name where the kernel knows it */
 		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 		path = len > 0 && (exe[len] = '\0', exe[0] == '/') ? exe : "/proc/self/exe";
 	}
-	if (path[0] != '/' || s->n_names == sizeof(s->names) / sizeof(s->names[0]))
+	if (path[0] != '/' || s->n_names == MAX_MODULES)
 		return 0;
 	char *name = strdup(path);
 	if (!name) {
 		s->failed = 1;
 		return 1;
 	}
+	s->bases[s->n_names] = (uint64_t)info->dlpi_addr;
 	s->names[s->n_names++] = name;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -109,8 +129,11 @@ void jd_registrars_check(void)
 	struct scan s = {0};
 	dl_iterate_phdr(on_module, &s);
 	if (!s.unchanged && !s.failed) {
-		n_others = 0;
+		if (!s.incremental)
+			n_others = n_scanned = 0;
 		jd_find_descriptors(s.maps, s.n, on_descriptor, NULL);
+		for (size_t i = 0; i < s.n_names && n_scanned < MAX_MODULES; i++)
+			scanned[n_scanned++] = s.bases[i];
 		seen_adds = s.adds;
 		seen_subs = s.subs;
 	}

@@ -62,6 +62,27 @@ check_consumer() { # check_consumer NAME BINARY SHARED(yes|no)
 		expect_not "$1: the hooks are linked in" "$TMP/$1.dyn" "NEEDED.*libjitdebug"
 	fi
 }
+# start_waiting NAME BINARY LIBDIR — the consumer kept alive (its input held open on fd 7) with its
+# function registered; sets WPID. `stop_waiting LABEL` ends it.
+start_waiting() {
+	mkfifo "$TMP/$1.in"
+	LD_LIBRARY_PATH=$3 "$2" wait < "$TMP/$1.in" > "$TMP/$1.out" 2>&1 &
+	WPID=$!
+	PIDS+=("$WPID")
+	exec 7> "$TMP/$1.in"
+	for _ in $(seq 100); do grep -q '^consumer:' "$TMP/$1.out" && break; sleep 0.05; done
+}
+stop_waiting() {
+	exec 7>&-
+	wait_gone "$WPID" 10 || fail "$1 did not end"
+}
+# start_installed_executor BINARY — an installed executor on 127.0.0.1:0; sets EXPID.
+start_installed_executor() {
+	"$1" listen=127.0.0.1:0 > /dev/null 2> "$TMP/ex.err" &
+	EXPID=$!
+	PIDS+=("$EXPID")
+	wait_executor_port "$TMP/ex.err" > /dev/null
+}
 build_pc pc_shared $(pkg-config --libs jitdebug-hooks) || { fail "pkg-config shared build"; cat "$TMP/pc_shared.build"; }
 check_consumer "pkg-config, shared" "$TMP/pc_shared" yes
 # Static: the archive by name (-l would take the shared library), the rest from `pkg-config --static`.
@@ -76,12 +97,8 @@ check_consumer "find_package, jitdebug::hooks" "$TMP/cm/consumer_shared" yes
 check_consumer "find_package, jitdebug::hooks_static" "$TMP/cm/consumer_static" no
 
 # ---- debuggers find the plugins by themselves -------------------------------------------------
-mkfifo "$TMP/c.in"
-LD_LIBRARY_PATH=$P/lib "$TMP/pc_shared" wait < "$TMP/c.in" > "$TMP/c.out" 2>&1 &
-CPID=$!
-PIDS+=("$CPID")
-exec 7> "$TMP/c.in"
-for _ in $(seq 100); do grep -q '^consumer:' "$TMP/c.out" && break; sleep 0.05; done
+start_waiting c "$TMP/pc_shared" "$P/lib"
+CPID=$WPID
 AUTOLOAD=(-iex "set auto-load scripts-directory $P/share/gdb/auto-load" -iex "add-auto-load-safe-path $P/share/gdb/auto-load")
 timeout 60 gdb -q -batch -nx "${AUTOLOAD[@]}" -ex "jit status" -ex "jit list" -p "$CPID" > "$TMP/gdb-auto.out" 2>&1
 expect "GDB auto-loads the plugin for the hooks' library: jit status" "$TMP/gdb-auto.out" "^target: live$"
@@ -94,13 +111,9 @@ echo "plugin load $P/lib/libjitdebug-lldb.so" > "$TMP/home/.lldbinit"
 HOME=$TMP/home timeout 60 "$LLDB" -b -p "$CPID" -o "jit status" -o "jit list" -o detach > "$TMP/lldb-init.out" 2>&1
 expect "LLDB loads the plugin from a one-line ~/.lldbinit" "$TMP/lldb-init.out" "^target: live$"
 expect "LLDB plugin from ~/.lldbinit: jit list shows the function" "$TMP/lldb-init.out" " twice_plus_one$"
-exec 7>&-
-wait_gone "$CPID" 10 || fail "the consumer did not end"
+stop_waiting "the consumer"
 
-"$P/bin/jitdebug-executor" listen=127.0.0.1:0 > /dev/null 2> "$TMP/ex.err" &
-EXPID=$!
-PIDS+=("$EXPID")
-wait_executor_port "$TMP/ex.err" > /dev/null
+start_installed_executor "$P/bin/jitdebug-executor"
 timeout 60 gdb -q -batch -nx "${AUTOLOAD[@]}" -ex "jit status" -p "$EXPID" > "$TMP/gdb-ex.out" 2>&1
 expect "GDB auto-loads the plugin for an executor" "$TMP/gdb-ex.out" "^target: live$"
 kill "$EXPID" 2>/dev/null
@@ -140,23 +153,16 @@ P=$R/usr check_consumer "from the packages, pkg-config" "$TMP/deb_consumer" yes
 [ -f "$R/usr/share/gdb/auto-load/usr/lib/libjitdebug-hooks.so.$VERSION-gdb.py" ] &&
 	pass "from the packages: GDB's auto-load script under /usr/share/gdb/auto-load" ||
 	fail "from the packages: GDB's auto-load script under /usr/share/gdb/auto-load"
-mkfifo "$TMP/d.in"
-LD_LIBRARY_PATH=$R/usr/lib "$TMP/deb_consumer" wait < "$TMP/d.in" > "$TMP/d.out" 2>&1 &
-DPID=$!
-PIDS+=("$DPID")
-exec 7> "$TMP/d.in"
-for _ in $(seq 100); do grep -q '^consumer:' "$TMP/d.out" && break; sleep 0.05; done
+start_waiting d "$TMP/deb_consumer" "$R/usr/lib"
+DPID=$WPID
 timeout 60 gdb -q -batch -nx -ex "source $R/usr/share/jitdebug/gdb/jitdebug.py" -ex "jit list" -p "$DPID" > "$TMP/deb-gdb.out" 2>&1
 expect "from the packages: the GDB plugin (with the packaged libjitdebug.so.$ABI)" "$TMP/deb-gdb.out" " twice_plus_one$"
 timeout 60 "$LLDB" -b -o "plugin load $R/usr/lib/libjitdebug-lldb.so" -p "$DPID" -o "jit list" -o detach > "$TMP/deb-lldb.out" 2>&1
 expect "from the packages: the LLDB plugin" "$TMP/deb-lldb.out" " twice_plus_one$"
-exec 7>&-
-wait_gone "$DPID" 10 || fail "the packaged consumer did not end"
+stop_waiting "the packaged consumer"
 # The packaged (stripped) executor: both packaged plugins find its registry through .dynsym.
-"$R/usr/bin/jitdebug-executor" listen=127.0.0.1:0 > /dev/null 2> "$TMP/dex.err" &
-DEXPID=$!
-PIDS+=("$DEXPID")
-wait_executor_port "$TMP/dex.err" > /dev/null
+start_installed_executor "$R/usr/bin/jitdebug-executor"
+DEXPID=$EXPID
 timeout 60 gdb -q -batch -nx -ex "source $R/usr/share/jitdebug/gdb/jitdebug.py" -ex "jit status" -p "$DEXPID" \
 	> "$TMP/deb-exgdb.out" 2>&1
 expect "from the packages: the GDB plugin reads the stripped executor's registry" "$TMP/deb-exgdb.out" "^objects: 0 known"
