@@ -12,11 +12,13 @@
  *    data in the RW segment, so R falls back to RW).
  * 2. Relocations (in-process JITs, other memory managers). The code referring to the section has
  *    already been fixed up in memory. For an x86-64 PC32/PLT32/32/32S/64 relocation against a symbol
- *    of the section, the resolved field gives the symbol's address, hence the section's. The field is
- *    read with process_vm_readv on ourselves, so a wrong address yields EFAULT, not a crash.
+ *    of the section, the resolved field gives the symbol's address, hence the section's. On AArch64,
+ *    an ABS64 field does, and so does an ADRP (its page) with the ADD or load/store carrying the low
+ *    12 bits for the same symbol and addend. The field is read with process_vm_readv on ourselves, so
+ *    a wrong address yields EFAULT, not a crash.
  *
  * Limits (docs/nobits.md): a section no code refers to, on a path that reports no segments, stays at
- * 0 and is counted in nobits_unplaced; relocation recovery is x86-64 only.
+ * 0 and is counted in nobits_unplaced; relocation recovery reads x86-64 and AArch64 code only.
  */
 #include "internal.h"
 
@@ -169,17 +171,115 @@ void jd_nobits_fork(enum jd_fork_phase phase)
 
 
 /* Method 2: recover the section's address from resolved relocations in code already in memory. */
+
+/* The resolved S + A of an x86-64 PC32/PLT32/32/32S/64 field at p (PC32: the field is S + A - P), or -1. */
+static int x86_64_target(const struct jd_elf_rela *rel, uint64_t p, uint64_t room, uint64_t *s_addr)
+{
+	int32_t v32;
+	uint64_t v64;
+	switch (rel->type) {
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+		if (room < 4 || jd_read_self(p, &v32, 4))
+			return -1;
+		*s_addr = p + (uint64_t)(int64_t)v32;
+		return 0;
+	case R_X86_64_32:
+	case R_X86_64_32S:
+		if (room < 4 || jd_read_self(p, &v32, 4))
+			return -1;
+		*s_addr = rel->type == R_X86_64_32 ? (uint64_t)(uint32_t)v32 : (uint64_t)(int64_t)v32;
+		return 0;
+	case R_X86_64_64:
+		if (room < 8 || jd_read_self(p, &v64, 8))
+			return -1;
+		*s_addr = v64;
+		return 0;
+	}
+	return -1;
+}
+
+/* The low 12 bits an AArch64 ADD/LDR/STR at p carries for an *_ABS_LO12_NC relocation, or -1. */
+static int aarch64_lo12(uint32_t type, uint64_t p, uint64_t room, uint64_t *lo12)
+{
+	unsigned shift;
+	switch (type) {
+	case R_AARCH64_ADD_ABS_LO12_NC:
+	case R_AARCH64_LDST8_ABS_LO12_NC:
+		shift = 0;
+		break;
+	case R_AARCH64_LDST16_ABS_LO12_NC:
+		shift = 1;
+		break;
+	case R_AARCH64_LDST32_ABS_LO12_NC:
+		shift = 2;
+		break;
+	case R_AARCH64_LDST64_ABS_LO12_NC:
+		shift = 3;
+		break;
+	case R_AARCH64_LDST128_ABS_LO12_NC:
+		shift = 4;
+		break;
+	default:
+		return -1;
+	}
+	uint32_t insn;
+	if (room < 4 || jd_read_self(p, &insn, 4))
+		return -1;
+	*lo12 = (((uint64_t)(insn >> 10) & 0xfff) << shift) & 0xfff;
+	return 0;
+}
+
+enum { AARCH64_PAIR_TRIES = 64 }; /* ADRPs looked up against their low half, per relocation section */
+
+/* The resolved S + A of an AArch64 relocation at p, or -1: ABS64 holds it whole; an ADRP
+ * (ADR_PREL_PG_HI21) holds its 4 KiB page, and the *_ABS_LO12_NC relocation of the same symbol and
+ * addend in the same section (the ADD or load that follows) its low 12 bits. */
+static int aarch64_target(const struct jd_elf *elf, const struct jd_elf_section *rs,
+			  const struct jd_elf_section *target, const struct jd_elf_rela *rel, uint64_t p, uint64_t room,
+			  unsigned *tries, uint64_t *s_addr)
+{
+	if (rel->type == R_AARCH64_ABS64) {
+		uint64_t v;
+		if (room < 8 || jd_read_self(p, &v, 8))
+			return -1;
+		*s_addr = v;
+		return 0;
+	}
+	if (rel->type != R_AARCH64_ADR_PREL_PG_HI21 || *tries >= AARCH64_PAIR_TRIES)
+		return -1;
+	++*tries;
+	uint32_t insn;
+	if (room < 4 || jd_read_self(p, &insn, 4) || (insn & 0x9f000000u) != 0x90000000u)
+		return -1; /* not an ADRP */
+	uint64_t imm = ((uint64_t)((insn >> 5) & 0x7ffff) << 2) | ((insn >> 29) & 3); /* 21 bits, signed */
+	int64_t pages = (int64_t)(imm << 43) >> 43;
+	uint64_t page = (p & ~(uint64_t)0xfff) + ((uint64_t)pages << 12);
+	struct jd_elf_rela lo;
+	for (size_t k = 0; jd_elf_rela(elf, rs, k, &lo) == 0; k++) {
+		uint64_t lo12;
+		if (lo.sym != rel->sym || lo.addend != rel->addend || lo.offset >= target->size ||
+		    aarch64_lo12(lo.type, target->addr + lo.offset, target->size - lo.offset, &lo12) != 0)
+			continue;
+		*s_addr = page | lo12;
+		return 0;
+	}
+	return -1;
+}
+
 static void place_by_relocations(const struct jd_elf *elf, struct jd_elf_section *nb, size_t n, uint64_t *placed_at)
 {
 	struct jd_elf_section rs, target;
+	uint16_t machine = jd_elf_machine(elf);
 
-	if (jd_elf_machine(elf) != EM_X86_64)
+	if (machine != EM_X86_64 && machine != EM_AARCH64)
 		return;
 	for (size_t r = 1; jd_elf_section(elf, r, &rs) == 0; r++) {
 		if (rs.type != SHT_RELA || jd_elf_section(elf, rs.info, &target) != 0 || !(target.flags & SHF_ALLOC) ||
 		    target.addr == 0 || target.type == SHT_NOBITS)
 			continue;
 		struct jd_elf_rela rel;
+		unsigned tries = 0;
 		for (size_t k = 0; jd_elf_rela(elf, &rs, k, &rel) == 0; k++) {
 			struct jd_elf_symbol sym;
 			if (jd_elf_symbol(elf, rel.sym, &sym) != 0)
@@ -190,28 +290,13 @@ static void place_by_relocations(const struct jd_elf *elf, struct jd_elf_section
 					break;
 			if (i == n || rel.offset >= target.size)
 				continue;
-			uint64_t p = target.addr + rel.offset, s_addr;
-			if (rel.type == R_X86_64_PC32 || rel.type == R_X86_64_PLT32) {
-				int32_t v;
-				if (rel.offset + 4 > target.size || jd_read_self(p, &v, 4))
-					continue;
-				s_addr = p + (uint64_t)(int64_t)v - (uint64_t)rel.addend;
-			} else if (rel.type == R_X86_64_32 || rel.type == R_X86_64_32S) {
-				int32_t v;
-				if (rel.offset + 4 > target.size || jd_read_self(p, &v, 4))
-					continue;
-				s_addr = (rel.type == R_X86_64_32 ? (uint64_t)(uint32_t)v : (uint64_t)(int64_t)v) -
-					 (uint64_t)rel.addend;
-			} else if (rel.type == R_X86_64_64) {
-				uint64_t v;
-				if (rel.offset + 8 > target.size || jd_read_self(p, &v, 8))
-					continue;
-				s_addr = v - (uint64_t)rel.addend;
-			} else {
+			uint64_t p = target.addr + rel.offset, room = target.size - rel.offset, s_plus_a;
+			int got = machine == EM_X86_64 ? x86_64_target(&rel, p, room, &s_plus_a)
+						       : aarch64_target(elf, &rs, &target, &rel, p, room, &tries, &s_plus_a);
+			if (got != 0)
 				continue;
-			}
 			/* sym.addr is st_value here: the section's own address is still 0. */
-			uint64_t base = s_addr - sym.addr;
+			uint64_t base = s_plus_a - (uint64_t)rel.addend - sym.addr;
 			if (base == 0 || (nb[i].align > 1 && base % nb[i].align) || base + nb[i].size < base)
 				continue;
 			placed_at[i] = base;

@@ -582,12 +582,23 @@ int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *hi)
 	return 0;
 }
 
+/* The width of an absolute S + A relocation of debug sections on this machine, or 0 for any other
+ * type (debug sections hold only absolute addresses and offsets). */
+static int debug_reloc_width(uint16_t machine, uint32_t type)
+{
+	if (machine == EM_X86_64)
+		return type == R_X86_64_64 ? 8 : (type == R_X86_64_32 || type == R_X86_64_32S) ? 4 : 0;
+	if (machine == EM_AARCH64)
+		return type == R_AARCH64_ABS64 ? 8 : type == R_AARCH64_ABS32 ? 4 : 0;
+	return 0;
+}
+
 size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
 {
 	struct jd_elf_section rs, target;
 	size_t skipped = 0;
 
-	if (elf->machine != EM_X86_64 || elf->type != ET_REL)
+	if ((elf->machine != EM_X86_64 && elf->machine != EM_AARCH64) || elf->type != ET_REL)
 		return 0;
 	for (size_t r = 1; jd_elf_section(elf, r, &rs) == 0; r++) {
 		if (rs.type != SHT_RELA || jd_elf_section(elf, rs.info, &target) != 0 || (target.flags & SHF_ALLOC) ||
@@ -596,7 +607,7 @@ size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
 		struct jd_elf_rela rel;
 		for (size_t k = 0; jd_elf_rela(elf, &rs, k, &rel) == 0; k++) {
 			struct jd_elf_symbol sym;
-			int width = rel.type == R_X86_64_64 ? 8 : (rel.type == R_X86_64_32 || rel.type == R_X86_64_32S) ? 4 : 0;
+			int width = debug_reloc_width(elf->machine, rel.type);
 			if (!width || jd_elf_symbol(elf, rel.sym, &sym) != 0 || rel.offset > target.size ||
 			    target.size - rel.offset < (uint64_t)width) {
 				skipped++;

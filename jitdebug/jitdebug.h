@@ -168,7 +168,8 @@ JD_API int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *
 
 /* Applies the relocations of the object's non-allocated sections (the .debug_* sections) to copy, the
  * writable bytes elf was opened on, against the section load addresses: S + A for R_X86_64_64, 32 and
- * 32S (x86-64 ET_REL objects only; others are left as they are). Returns how many it could not apply. */
+ * 32S, and for R_AARCH64_ABS64 and ABS32 (x86-64 and AArch64 ET_REL objects; others are left as they
+ * are). Returns how many it could not apply. */
 JD_API size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf);
 
 /* Rewrites a JIT debug object in place so that its addresses are its load addresses, for debuggers

@@ -30,8 +30,11 @@ static inline uint64_t eb_put(struct eb *b, const void *p, size_t n, size_t alig
 	return at;
 }
 
-/* .text at text_addr (0x1000 bytes later .data); .bss left at 0 as LLVM 16 leaves it. */
-static inline void eb_build(struct eb *b, uint64_t text_addr)
+enum { EB_MAX_RELA = 4 };
+
+/* .text at text_addr (0x1000 bytes later .data); .bss left at 0 as LLVM 16 leaves it; the given
+ * machine and .rela.text entries (n <= EB_MAX_RELA). */
+static inline void eb_build_rela(struct eb *b, uint64_t text_addr, uint16_t machine, const Elf64_Rela *rela, size_t n)
 {
 	static const uint8_t text[] = {0x55, 0x48, 0x89, 0xe5, 0x31, 0xc0, 0x5d, 0xc3};
 	static const uint8_t data[] = {7, 0, 0, 0};
@@ -53,9 +56,7 @@ static inline void eb_build(struct eb *b, uint64_t text_addr)
 	b->sec_off[EB_SYMTAB] = eb_put(b, syms, sizeof(syms), 8);
 	b->sec_off[EB_STRTAB] = eb_put(b, strtab, sizeof(strtab), 1);
 	b->sec_off[EB_SHSTRTAB] = eb_put(b, shstr, sizeof(shstr), 1);
-	/* text+0 holds the absolute address of jd_bss (an R_X86_64_64 against it) */
-	Elf64_Rela rela = {0, ELF64_R_INFO(EB_SYM_BSS, R_X86_64_64), 0};
-	b->sec_off[EB_RELA_TEXT] = eb_put(b, &rela, sizeof(rela), 8);
+	b->sec_off[EB_RELA_TEXT] = eb_put(b, rela, n * sizeof(*rela), 8);
 	Elf64_Shdr sh[EB_NSECS] = {
 		[EB_TEXT] = {1, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text_addr, b->sec_off[EB_TEXT], sizeof(text), 0, 0, 16, 0},
 		[EB_DATA] = {7, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, text_addr ? text_addr + 0x1000 : 0, b->sec_off[EB_DATA], sizeof(data), 0, 0, 8, 0},
@@ -64,7 +65,7 @@ static inline void eb_build(struct eb *b, uint64_t text_addr)
 		[EB_SYMTAB] = {37, SHT_SYMTAB, 0, 0, b->sec_off[EB_SYMTAB], sizeof(syms), EB_STRTAB, EB_SYM_BSS, 8, sizeof(Elf64_Sym)},
 		[EB_STRTAB] = {45, SHT_STRTAB, 0, 0, b->sec_off[EB_STRTAB], sizeof(strtab), 0, 0, 1, 0},
 		[EB_SHSTRTAB] = {53, SHT_STRTAB, 0, 0, b->sec_off[EB_SHSTRTAB], sizeof(shstr), 0, 0, 1, 0},
-		[EB_RELA_TEXT] = {63, SHT_RELA, SHF_INFO_LINK, 0, b->sec_off[EB_RELA_TEXT], sizeof(Elf64_Rela), EB_SYMTAB, EB_TEXT, 8, sizeof(Elf64_Rela)},
+		[EB_RELA_TEXT] = {63, SHT_RELA, SHF_INFO_LINK, 0, b->sec_off[EB_RELA_TEXT], n * sizeof(Elf64_Rela), EB_SYMTAB, EB_TEXT, 8, sizeof(Elf64_Rela)},
 	};
 	b->shoff = eb_put(b, sh, sizeof(sh), 8);
 	Elf64_Ehdr *eh = eb_ehdr(b);
@@ -73,12 +74,19 @@ static inline void eb_build(struct eb *b, uint64_t text_addr)
 	eh->e_ident[EI_DATA] = ELFDATA2LSB;
 	eh->e_ident[EI_VERSION] = EV_CURRENT;
 	eh->e_type = ET_REL;
-	eh->e_machine = EM_X86_64;
+	eh->e_machine = machine;
 	eh->e_version = EV_CURRENT;
 	eh->e_shoff = b->shoff;
 	eh->e_ehsize = sizeof(Elf64_Ehdr);
 	eh->e_shentsize = sizeof(Elf64_Shdr);
 	eh->e_shnum = EB_NSECS;
 	eh->e_shstrndx = EB_SHSTRTAB;
+}
+
+/* The x86-64 object: text+0 holds the absolute address of jd_bss (an R_X86_64_64 against it). */
+static inline void eb_build(struct eb *b, uint64_t text_addr)
+{
+	Elf64_Rela rela = {0, ELF64_R_INFO(EB_SYM_BSS, R_X86_64_64), 0};
+	eb_build_rela(b, text_addr, EM_X86_64, &rela, 1);
 }
 #endif
