@@ -3,9 +3,11 @@
 # into build/ (and build-asan/ for the sanitizer run), and build.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+AARCH64_BUILD ?= $(BUILD)/aarch64
+ARM64_SYSROOT = $(abspath $(BUILD))/deps/arm64
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan check demo bench deb clean
+.PHONY: all deps build build-asan aarch64 check demo demo-device bench deb clean
 
 all: build
 
@@ -20,8 +22,17 @@ build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DJD_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(ASAN_BUILD)
 
-# The whole suite on the normal build, then the unit and fuzz tests again under ASan+UBSan.
-check: build build-asan
+# What runs on an AArch64 device (the executors, the hooks, tests/device/), cross-built with clang
+# against Debian's arm64 packages unpacked into $(ARM64_SYSROOT) (scripts/aarch64-sysroot.sh).
+aarch64: deps
+	@scripts/aarch64-sysroot.sh $(ARM64_SYSROOT)
+	@cmake -S . -B $(AARCH64_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_TOOLCHAIN_FILE=scripts/aarch64-linux-gnu.cmake -DJD_SYSROOT=$(ARM64_SYSROOT)/root >/dev/null
+	@cmake --build $(AARCH64_BUILD)
+
+# The whole suite on the normal build (the AArch64 device's tests included), then the unit and fuzz
+# tests again under ASan+UBSan.
+check: build build-asan aarch64
 	@cd $(BUILD) && ctest --output-on-failure --timeout 300
 	@cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 300 -L sanitize
 

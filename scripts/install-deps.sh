@@ -11,6 +11,10 @@
 # from it. LLDB 16 stays the installed one: the build compiles the LLDB plugin against its headers,
 # the oldest supported, so that one plugin loads in both.
 #
+# The AArch64 device (`make aarch64`, it.llvmNN.aarch64_remote): qemu-user-static runs it, gdb-multiarch
+# debugs it through qemu's gdbstub, and Debian's cross runtime packages give the C and C++ runtime;
+# the arm64 builds of LLVM and libdw are unpacked by scripts/aarch64-sysroot.sh, not installed.
+#
 # PostgreSQL 15 is a real JIT of the field (llvmjit.so on libLLVM-14, its own GDB listener):
 # it.postgres_jit runs a throwaway cluster of its own and never uses the package's cluster or service.
 set -euo pipefail
@@ -25,6 +29,7 @@ pkgs=(
   gdb gdbserver linux-perf python3 procps iproute2 binutils valgrind
   postgresql-15 postgresql-client-15
   dpkg-dev
+  qemu-user-static gdb-multiarch libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross libgcc-12-dev-arm64-cross
 )
 
 missing=()
