@@ -3,8 +3,8 @@
 # its root: the executor and Debian's AArch64 C and C++ runtime, nothing else). The x86-64 host's
 # llvm-jitlink-NN links AArch64 objects (clang --target=aarch64-linux-gnu -g) into
 # jitdebug-executor-NN over TCP; gdb-multiarch with the plugin debugs it through qemu's gdbstub:
-# pending breakpoints resolve before the code runs, with bt, a local, a .data and a .bss static.
-# jitdebug list/symbolize/fetch reach the device's link; a light JIT on the device writes objects and
+# pending breakpoints resolve before the code runs, with bt, a local, a .data and a .bss static; so
+# does LLDB NN with the plugin through the same gdbstub (gdb-remote). jitdebug list/symbolize/fetch reach the device's link; a light JIT on the device writes objects and
 # a jitdump for the device's CPU.
 #
 # LLVM 16's ORC makes debug objects for x86-64 only (DebugObjectManagerPlugin: "TODO: Add support for
@@ -99,6 +99,41 @@ GDB
 	expect_gdb_fixture_stops "$TMP/gdb.out"
 	expect "the AArch64 program completes: printf in the device's C library" "$TMP/executor.out" "^jitfix: result=112 counter=42$"
 	expect "llvm-jitlink on the host gets the program's status (0)" "$TMP/ctl.out" "^rc=0$"
+
+	# ---- Session 3: LLDB through the same kind of gdbstub, LLDB's JIT loader off: the plugin loads --
+	PLUGIN=$JD_BUILD/lib/libjitdebug-lldb.so
+	cat > "$TMP/cmds.lldb" <<LLDB
+settings set plugin.jit-loader.gdb.enable off
+platform select remote-linux
+settings set target.exec-search-paths $ROOT/lib
+target create $ROOT$EXE
+process connect --plugin gdb-remote unix-connect://$TMP/lldb.sock
+plugin load $PLUGIN
+jit break jitfix.c:$(line_of leaf-add)
+continue
+bt 3
+frame variable local
+target variable scale
+continue
+target variable counter
+jit list
+LLDB
+	"$QEMU" -g "$TMP/lldb.sock" -L "$ROOT" "$ROOT$EXE" listen=127.0.0.1:0 > "$TMP/executor3.out" 2> "$TMP/executor3.err" &
+	QPID=$!
+	PIDS+=("$QPID")
+	for _ in $(seq 200); do [ -S "$TMP/lldb.sock" ] && break; sleep 0.05; done
+	# The link starts once LLDB lets the executor run and it prints its port.
+	(wait_port "$TMP/executor3.err" && timeout 120 "$JITLINK" -oop-executor-connect="127.0.0.1:$PORT" "$TMP/jitfix.o") > /dev/null 2>&1 &
+	PIDS+=("$!")
+	timeout 180 "$LLDB" -b -s "$TMP/cmds.lldb" > "$TMP/lldb.out" 2>&1
+	LEAF=$(line_of leaf-add)
+	expect "LLDB: the plugin's pending breakpoint stops in the AArch64 JIT code" "$TMP/lldb.out" "frame #0: 0x[0-9a-f]+ .*jd_leaf\(x=1\) at jitfix\.c:$LEAF"
+	expect "LLDB: bt shows the JIT caller" "$TMP/lldb.out" "frame #1: 0x[0-9a-f]+ .*jd_outer\(n=3\) at jitfix\.c"
+	expect "LLDB: a local" "$TMP/lldb.out" "^\(int\) local = 7$"
+	expect "LLDB: a .data static" "$TMP/lldb.out" "^\(int\) scale = 7$"
+	expect "LLDB: the .bss static at its real address, one call later" "$TMP/lldb.out" "^\(int\) counter = 7$"
+	expect "LLDB: the plugin loaded the object (LLDB's JIT loader is off)" "$TMP/lldb.out" "1 loaded by the plugin"
+	kill -9 "$QPID" 2>/dev/null
 
 	# ---- Session 2: the debug link, the perf map and the jitdump of ORC's objects -------------------
 	mkdir -p "$TMP/dump"
