@@ -499,8 +499,47 @@ size_t linkingLocked() {
 // after an error of its own, may ask to deregister a section whose memory it has already released
 // (libgcc then reads freed memory: SIGSEGV in __deregister_frame) or twice; such a request is now a
 // no-op.
+//
+// The executor's own C++ runtime is linked in statically and not exported, so the executor needs
+// only the C library. JIT'd C++ code needs a C++ runtime from the device: when the device has one,
+// loadDeviceCxxRuntime() loads it at start (RTLD_GLOBAL: the code's __cxa_throw, typeinfo and
+// operator new resolve there, as with the stock executor), and the sections are registered with
+// *its* unwinder (libgcc_s's __register_frame), the one its __cxa_throw walks. Without it, the
+// executor's own unwinder keeps the tables (JIT'd C code unwinds for debuggers and profilers all
+// the same).
 extern "C" void __register_frame(void *);
 extern "C" void __deregister_frame(void *);
+
+struct Unwinder {
+  void (*Register)(void *);
+  void (*Deregister)(void *);
+} TheUnwinder = {__register_frame, __deregister_frame};
+
+// JITDEBUG_EXECUTOR_CXX: the C++ runtime to offer JIT'd code (default libstdc++.so.6, looked up as
+// the loader looks up any library); "none" offers none (docs/environment.md).
+void loadDeviceCxxRuntime() {
+  const char *Name = getenv("JITDEBUG_EXECUTOR_CXX");
+  if (!Name || !*Name)
+    Name = "libstdc++.so.6";
+  if (strcmp(Name, "none") == 0)
+    return;
+  if (strnlen(Name, PATH_MAX) >= PATH_MAX) {
+    std::fprintf(stderr, "jitdebug-executor: JITDEBUG_EXECUTOR_CXX is longer than %d bytes: no C++ runtime offered\n",
+                 PATH_MAX);
+    return;
+  }
+  if (!dlopen(Name, RTLD_NOW | RTLD_GLOBAL)) {
+    TRACE("no C++ runtime for JIT'd code (%s); JIT'd C++ code will miss its symbols\n", dlerror());
+    return;
+  }
+  void *GccS = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NOLOAD);
+  auto *Reg = GccS ? reinterpret_cast<void (*)(void *)>(dlsym(GccS, "__register_frame")) : nullptr;
+  auto *Dereg = GccS ? reinterpret_cast<void (*)(void *)>(dlsym(GccS, "__deregister_frame")) : nullptr;
+  if (Reg && Dereg)
+    TheUnwinder = {Reg, Dereg};
+  TRACE("C++ runtime for JIT'd code: %s; .eh_frame sections go to %s unwinder\n", Name,
+        Reg && Dereg ? "libgcc_s.so.1's" : "the executor's own");
+}
 
 Error registerEHFrames(const ExecutorAddrRange &R) {
   if (!R.Start || R.End <= R.Start)
@@ -508,7 +547,7 @@ Error registerEHFrames(const ExecutorAddrRange &R) {
   std::lock_guard<std::mutex> Lock(Session.M);
   if (!Session.EHFrames.insert(R.Start.getValue()).second)
     return Error::success();
-  __register_frame(R.Start.toPtr<void *>());
+  TheUnwinder.Register(R.Start.toPtr<void *>());
   TRACE("registered .eh_frame at 0x%llx\n", (unsigned long long)R.Start.getValue());
   return Error::success();
 }
@@ -521,7 +560,7 @@ Error deregisterEHFrames(const ExecutorAddrRange &R) {
           (unsigned long long)R.Start.getValue());
     return Error::success();
   }
-  __deregister_frame(R.Start.toPtr<void *>());
+  TheUnwinder.Deregister(R.Start.toPtr<void *>());
   Session.EHFrames.erase(I);
   TRACE("deregistered .eh_frame at 0x%llx\n", (unsigned long long)R.Start.getValue());
   return Error::success();
@@ -530,7 +569,7 @@ Error deregisterEHFrames(const ExecutorAddrRange &R) {
 // Called with Session.M held, before [Base, Base + Len) is released.
 void forgetEHFramesLocked(uint64_t Base, uint64_t Len) {
   for (auto I = Session.EHFrames.lower_bound(Base); I != Session.EHFrames.end() && *I - Base < Len;) {
-    __deregister_frame(reinterpret_cast<void *>(static_cast<uintptr_t>(*I)));
+    TheUnwinder.Deregister(reinterpret_cast<void *>(static_cast<uintptr_t>(*I)));
     TRACE("deregistered .eh_frame at 0x%llx before its memory is released\n", (unsigned long long)*I);
     I = Session.EHFrames.erase(I);
   }
@@ -873,7 +912,8 @@ void printMan() {
               LLVM_VERSION_STRING);
   for (const auto &F : Forms)
     std::printf(".TP\n.B %s\n%s\n", F.Form, F.Text);
-  std::printf(".SH ENVIRONMENT\nJITDEBUG_GDB, JITDEBUG_PERFMAP, JITDEBUG_JITDUMP, JITDEBUG_LISTEN, JITDEBUG_TOKEN: "
+  std::printf(".SH ENVIRONMENT\nJITDEBUG_GDB, JITDEBUG_PERFMAP, JITDEBUG_JITDUMP, JITDEBUG_LISTEN, JITDEBUG_TOKEN, "
+              "JITDEBUG_EXECUTOR_CXX, JITDEBUG_EXECUTOR_TRACE: "
               "see environment.md in share/doc/jitdebug.\n.SH SEE ALSO\n.BR jitdebug (1),\n.BR llvm\\-jitlink (1)\n");
 }
 
@@ -977,6 +1017,7 @@ int main(int argc, char *argv[]) {
     usage(("unknown argument " + Arg).c_str());
   }
 
+  loadDeviceCxxRuntime();
   auto Server = ExitOnErr(SimpleRemoteEPCServer::Create<JDTransport>(
       [](SimpleRemoteEPCServer::Setup &S) -> Error {
         S.setDispatcher(std::make_unique<JDDispatcher>());

@@ -1,6 +1,6 @@
 # device.sh — a device for the tests, on this machine (sourced after lib.sh). The device is a root
-# folder that holds only jitdebug-executor and the C library's runtime files (and the C++ runtime, which
-# the executor needs: docs/executor.md). Nothing of LLVM, no sources, no debugger. It runs chrooted in
+# folder that holds only jitdebug-executor and the C library's runtime files (ldd of the executor:
+# libc, libm, the loader). Nothing of LLVM, no C++ runtime, no sources, no debugger. It runs chrooted in
 # a mount namespace of its own (with its own /proc) inside a network namespace of its own. The host
 # side is a second network namespace: a veth pair joins the two, with addresses of the test's own
 # (a /30 in 10.0.0.0/8 derived from the test's pid: .1 host, .2 device). Nothing is configured in the machine's own network namespace.

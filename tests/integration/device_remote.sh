@@ -15,10 +15,10 @@ GDBPLUGIN=$JD_SRC/gdb-plugin/jitdebug.py
 TOKEN=devtoken-$$
 
 make_device "$EXECUTOR"
-# Only the executor and the C (and C++) runtime: nothing of LLVM, no debugger, no sources.
+# Only the executor and the C library: nothing of LLVM, no C++ runtime, no debugger, no sources.
 find "$DEV_ROOT" -type f | sed "s|^$DEV_ROOT||" | sort > "$TMP/device-files"
 sed 's/^/    device: /' "$TMP/device-files"
-expect_not "the device holds nothing of LLVM, no debugger, no sources" "$TMP/device-files" "llvm|LLVM|gdb|lldb|\.c$|\.h$"
+expect_not "the device holds nothing of LLVM, no C++ runtime, no debugger, no sources" "$TMP/device-files" "llvm|LLVM|libstdc|libgcc_s|gdb|lldb|\.c$|\.h$"
 expect "the device holds the executor" "$TMP/device-files" "^/bin/jitdebug-executor$"
 
 # The program is built on the host, in a folder the device never sees; its sources then move, as on a

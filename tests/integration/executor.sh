@@ -106,6 +106,17 @@ echo "rc=$?" >> "$TMP/exc.out"
 wait_gone "$EXPID" 10
 expect "C++ exceptions in JIT'd code: both caught" "$TMP/executor.out" "^caught=2$"
 expect "C++ exceptions in JIT'd code: status 0" "$TMP/exc.out" "^rc=0$"
+# The executor needs only the C library; the C++ runtime above is the one it loads from the machine.
+# Without it (JITDEBUG_EXECUTOR_CXX=none), JIT'd C still runs and JIT'd C++ is refused by name.
+start_executor JITDEBUG_EXECUTOR_CXX=none
+timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$TMP/exc.o" > "$TMP/exc-none.out" 2>&1
+echo "rc=$?" >> "$TMP/exc-none.out"
+wait_gone "$EXPID" 10
+expect "no C++ runtime offered: the controller names the missing C++ symbols" "$TMP/exc-none.out" "Symbols not found: .*__cxa_throw"
+start_executor JITDEBUG_EXECUTOR_CXX=none
+timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/jitfix.o" > "$TMP/c-none.out" 2>&1
+wait_gone "$EXPID" 10
+expect "no C++ runtime offered: JIT'd C still runs" "$TMP/executor.out" "^jitfix: result=112 counter=42$"
 
 # A program of three objects whose calls cross objects (main -> a_run -> every a_N, main -> b_run).
 # LLVM 19's controller calls main while the other objects are reserved but not yet finalized; the
