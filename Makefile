@@ -39,6 +39,11 @@ check: build build-asan aarch64
 demo: build
 	@examples/demo.sh $(BUILD)
 
+# The AArch64 device end to end (examples/demo-device.sh): qemu runs the cross-built executor, the
+# host's llvm-jitlink links into it, gdb-multiarch with the plugin stops in the JIT code.
+demo-device: build aarch64
+	@examples/demo-device.sh $(BUILD) $(AARCH64_BUILD)
+
 bench: build
 	@bench/run.sh $(BUILD)
 
