@@ -44,7 +44,7 @@ demo: build
 demo-device: build aarch64
 	@examples/demo-device.sh $(BUILD) $(AARCH64_BUILD)
 
-bench: build
+bench: build aarch64
 	@bench/run.sh $(BUILD)
 
 # Debian packages (CPack, packaging/CMakeLists.txt) into $(BUILD)/deb: libjitdebug0, libjitdebug-dev,

@@ -72,6 +72,10 @@ echo "== A device on this machine (chroot, namespaces, veth): link and run, in-p
 "$HERE/device_link.sh" "$BUILD" 16
 
 echo
+echo "== An AArch64 device under qemu-aarch64-static (make aarch64): link and run, jitdebug-executor vs Debian's arm64 executor (median of 5)"
+for v in 19 16; do "$HERE/aarch64_link.sh" "$BUILD" "$v"; done
+
+echo
 echo "== The debug link"
 "$HERE/link_bench.sh" "$BUILD"
 

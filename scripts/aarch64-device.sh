@@ -5,10 +5,13 @@
 # with `qemu-aarch64-static -L ROOT ROOT/bin/PROGRAM` (-L makes ROOT the guest's /).
 #
 #   scripts/aarch64-device.sh ROOT PROGRAM...
+# JD_AARCH64_RUNTIME: the folders to take libraries from, colon-separated (default: the cross runtime;
+# bench/aarch64_link.sh adds the arm64 sysroot's for Debian's own executor).
 set -euo pipefail
 root=$1
 shift
-runtime=${JD_AARCH64_RUNTIME:-/usr/aarch64-linux-gnu/lib}
+IFS=: read -r -a dirs <<< "${JD_AARCH64_RUNTIME:-/usr/aarch64-linux-gnu/lib}"
+runtime=${dirs[0]}
 mkdir -p "$root/bin" "$root/lib" "$root/tmp"
 chmod 1777 "$root/tmp"
 todo=()
@@ -23,8 +26,10 @@ while [ ${#todo[@]} -gt 0 ]; do
   todo=("${todo[@]:1}")
   for lib in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     [ -e "$root/lib/$lib" ] && continue
-    [ -e "$runtime/$lib" ] || { echo "aarch64-device: $lib (needed by $f) is not in $runtime" >&2; exit 1; }
-    cp -L "$runtime/$lib" "$root/lib/$lib"
+    from=
+    for d in "${dirs[@]}"; do [ -e "$d/$lib" ] && { from=$d/$lib; break; }; done
+    [ -n "$from" ] || { echo "aarch64-device: $lib (needed by $f) is not in ${dirs[*]}" >&2; exit 1; }
+    cp -L "$from" "$root/lib/$lib"
     todo+=("$root/lib/$lib")
   done
 done

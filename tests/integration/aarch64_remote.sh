@@ -39,23 +39,13 @@ done
 readelf -h "$TMP/jitfix.o" > "$TMP/jitfix.h"
 expect "the fixture is an AArch64 object" "$TMP/jitfix.h" "Machine: +AArch64"
 
-# wait_port ERRFILE — sets PORT from the executor's "listening on" line (60 s: qemu starts slowly).
-wait_port() {
-	PORT=
-	for _ in $(seq 1200); do
-		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1")
-		[ -n "$PORT" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 if [ "$LLVM_VERSION" -lt 17 ]; then
 	# ---- LLVM 16: the program runs; ORC registers nothing for AArch64 --------------------------------
 	env JITDEBUG_LISTEN=127.0.0.1:0 JD_GO="$TMP/go" "$QEMU" -L "$ROOT" "$ROOT$EXE" listen=127.0.0.1:0 \
 		> "$TMP/executor.out" 2> "$TMP/executor.err" &
 	PIDS+=("$!")
-	wait_port "$TMP/executor.err" || { fail "the executor starts under qemu"; cat "$TMP/executor.err"; finish; exit; }
+	wait_executor_port "$TMP/executor.err" 60 || { fail "the executor starts under qemu"; cat "$TMP/executor.err"; finish; exit; }
 	pass "the AArch64 executor starts under qemu (127.0.0.1:$PORT)"
 	timeout 120 "$JITLINK" -oop-executor-connect="127.0.0.1:$PORT" "$TMP/linkwait.o" > "$TMP/jitlink.out" 2>&1 &
 	JLPID=$!
@@ -123,7 +113,7 @@ LLDB
 	PIDS+=("$QPID")
 	for _ in $(seq 200); do [ -S "$TMP/lldb.sock" ] && break; sleep 0.05; done
 	# The link starts once LLDB lets the executor run and it prints its port.
-	(wait_port "$TMP/executor3.err" && timeout 120 "$JITLINK" -oop-executor-connect="127.0.0.1:$PORT" "$TMP/jitfix.o") > /dev/null 2>&1 &
+	(wait_executor_port "$TMP/executor3.err" 60 && timeout 120 "$JITLINK" -oop-executor-connect="127.0.0.1:$PORT" "$TMP/jitfix.o") > /dev/null 2>&1 &
 	PIDS+=("$!")
 	timeout 180 "$LLDB" -b -s "$TMP/cmds.lldb" > "$TMP/lldb.out" 2>&1
 	LEAF=$(line_of leaf-add)
@@ -142,7 +132,7 @@ LLDB
 	QPID=$!
 	PIDS+=("$QPID")
 	PERFMAPS+=("$QPID")
-	wait_port "$TMP/executor2.err" || { fail "the executor starts under qemu"; cat "$TMP/executor2.err"; finish; exit; }
+	wait_executor_port "$TMP/executor2.err" 60 || { fail "the executor starts under qemu"; cat "$TMP/executor2.err"; finish; exit; }
 	timeout 120 "$JITLINK" -oop-executor-connect="127.0.0.1:$PORT" "$TMP/linkwait.o" > "$TMP/jitlink.out" 2>&1 &
 	JLPID=$!
 	PIDS+=("$JLPID")
@@ -172,25 +162,14 @@ fi
 # ---- C++ on a device that has a C++ runtime: exceptions thrown and caught in JIT'd AArch64 code ----
 # The executor loads the device's libstdc++ at start and registers the code's .eh_frame with the
 # unwinder that libstdc++'s __cxa_throw walks (libgcc_s). A device without one refuses C++ by name.
-cat > "$TMP/exc.cpp" <<'CPP'
-#include <cstdio>
-#include <stdexcept>
-static int thrower(int x) { if (x > 2) throw std::runtime_error("big"); return x; }
-int main() {
-	int caught = 0;
-	for (int i = 0; i < 5; i++) { try { thrower(i); } catch (const std::exception &) { caught++; } }
-	printf("caught=%d\n", caught);
-	return caught == 2 ? 0 : 1;
-}
-CPP
-"$LLVM_BIN/clang++" --target=aarch64-linux-gnu -g -O0 -c "$TMP/exc.cpp" -o "$TMP/exc.o" || fail "compile exc.cpp for AArch64"
+"$LLVM_BIN/clang++" --target=aarch64-linux-gnu -g -O0 -c "$JD_SRC/tests/fixtures/exceptions.cpp" -o "$TMP/exc.o" || fail "compile exc.cpp for AArch64"
 cp -a "$ROOT" "$TMP/device-cxx"
 for lib in libstdc++.so.6 libgcc_s.so.1 libm.so.6; do cp -L "/usr/aarch64-linux-gnu/lib/$lib" "$TMP/device-cxx/lib/"; done
 for dev in device-cxx device; do
 	"$QEMU" -L "$TMP/$dev" "$TMP/$dev$EXE" listen=127.0.0.1:0 > "$TMP/exc-$dev.out" 2> "$TMP/exc-$dev.err" &
 	QPID=$!
 	PIDS+=("$QPID")
-	wait_port "$TMP/exc-$dev.err" || fail "the executor starts under qemu ($dev)"
+	wait_executor_port "$TMP/exc-$dev.err" 60 || fail "the executor starts under qemu ($dev)"
 	timeout 120 "$JITLINK" -oop-executor-connect="127.0.0.1:$PORT" "$TMP/exc.o" > "$TMP/exc-$dev.ctl" 2>&1
 	echo "rc=$?" >> "$TMP/exc-$dev.ctl"
 	wait_gone "$QPID" 30

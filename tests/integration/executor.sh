@@ -88,18 +88,7 @@ fi
 
 # C++ exceptions thrown and caught in JIT'd code: the unwinder finds the code's .eh_frame, which the
 # executor's own registration wrappers registered (the executor replaces LLVM's, docs/executor.md).
-cat > "$TMP/exc.cpp" <<'CPP'
-#include <cstdio>
-#include <stdexcept>
-static int thrower(int x) { if (x > 2) throw std::runtime_error("big"); return x; }
-int main() {
-	int caught = 0;
-	for (int i = 0; i < 5; i++) { try { thrower(i); } catch (const std::exception &) { caught++; } }
-	printf("caught=%d\n", caught);
-	return caught == 2 ? 0 : 1;
-}
-CPP
-"$LLVM_BIN/clang++" -g -O0 -c "$TMP/exc.cpp" -o "$TMP/exc.o"
+"$LLVM_BIN/clang++" -g -O0 -c "$JD_SRC/tests/fixtures/exceptions.cpp" -o "$TMP/exc.o"
 start_executor
 timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$TMP/exc.o" > "$TMP/exc.out" 2>&1
 echo "rc=$?" >> "$TMP/exc.out"

@@ -67,10 +67,11 @@ bitcode() {
 
 line_of() { grep -n "MARK:$1" "$FIXSRC" | cut -d: -f1; }
 
-# wait_executor_port ERRFILE — sets PORT from jitdebug-executor's "listening on" line (10 s at most).
+# wait_executor_port ERRFILE [SECONDS] — sets PORT from jitdebug-executor's "listening on" line (10 s
+# at most, or SECONDS: an executor under qemu starts slower).
 wait_executor_port() {
 	PORT=
-	for _ in $(seq 200); do
+	for _ in $(seq $((${2:-10} * 20))); do
 		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1")
 		[ -n "$PORT" ] && return 0
 		sleep 0.05
