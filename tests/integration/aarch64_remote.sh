@@ -4,7 +4,7 @@
 # llvm-jitlink-NN links AArch64 objects (clang --target=aarch64-linux-gnu -g) into
 # jitdebug-executor-NN over TCP; gdb-multiarch with the plugin debugs it through qemu's gdbstub:
 # pending breakpoints resolve before the code runs, with bt, a local, a .data and a .bss static; so
-# does LLDB NN with the plugin through the same gdbstub (gdb-remote). jitdebug list/symbolize/fetch reach the device's link; a light JIT on the device writes objects and
+# do LLDB NN and LLDB 16 with the plugin through the same gdbstub (gdb-remote). jitdebug list/symbolize/fetch reach the device's link; a light JIT on the device writes objects and
 # a jitdump for the device's CPU.
 #
 # LLVM 16's ORC makes debug objects for x86-64 only (DebugObjectManagerPlugin: "TODO: Add support for
@@ -91,8 +91,12 @@ GDB
 	expect "llvm-jitlink on the host gets the program's status (0)" "$TMP/ctl.out" "^rc=0$"
 
 	# ---- Session 3: LLDB through the same kind of gdbstub, LLDB's JIT loader off: the plugin loads --
+	# With the LLDB of this toolchain and with LLDB 16 (the oldest supported; the plugin is built
+	# against its headers).
 	PLUGIN=$JD_BUILD/lib/libjitdebug-lldb.so
-	cat > "$TMP/cmds.lldb" <<LLDB
+	lldb_session() { # lldb_session LLDB TAG
+		rm -f "$TMP/lldb.sock"
+		cat > "$TMP/cmds-$2.lldb" <<LLDB
 settings set plugin.jit-loader.gdb.enable off
 platform select remote-linux
 settings set target.exec-search-paths $ROOT/lib
@@ -108,22 +112,26 @@ continue
 target variable counter
 jit list
 LLDB
-	"$QEMU" -g "$TMP/lldb.sock" -L "$ROOT" "$ROOT$EXE" listen=127.0.0.1:0 > "$TMP/executor3.out" 2> "$TMP/executor3.err" &
-	QPID=$!
-	PIDS+=("$QPID")
-	for _ in $(seq 200); do [ -S "$TMP/lldb.sock" ] && break; sleep 0.05; done
-	# The link starts once LLDB lets the executor run and it prints its port.
-	(wait_executor_port "$TMP/executor3.err" 60 && timeout 120 "$JITLINK" -oop-executor-connect="127.0.0.1:$PORT" "$TMP/jitfix.o") > /dev/null 2>&1 &
-	PIDS+=("$!")
-	timeout 180 "$LLDB" -b -s "$TMP/cmds.lldb" > "$TMP/lldb.out" 2>&1
-	LEAF=$(line_of leaf-add)
-	expect "LLDB: the plugin's pending breakpoint stops in the AArch64 JIT code" "$TMP/lldb.out" "frame #0: 0x[0-9a-f]+ .*jd_leaf\(x=1\) at jitfix\.c:$LEAF"
-	expect "LLDB: bt shows the JIT caller" "$TMP/lldb.out" "frame #1: 0x[0-9a-f]+ .*jd_outer\(n=3\) at jitfix\.c"
-	expect "LLDB: a local" "$TMP/lldb.out" "^\(int\) local = 7$"
-	expect "LLDB: a .data static" "$TMP/lldb.out" "^\(int\) scale = 7$"
-	expect "LLDB: the .bss static at its real address, one call later" "$TMP/lldb.out" "^\(int\) counter = 7$"
-	expect "LLDB: the plugin loaded the object (LLDB's JIT loader is off)" "$TMP/lldb.out" "1 loaded by the plugin"
-	kill -9 "$QPID" 2>/dev/null
+		"$QEMU" -g "$TMP/lldb.sock" -L "$ROOT" "$ROOT$EXE" listen=127.0.0.1:0 > "$TMP/executor-$2.out" 2> "$TMP/executor-$2.err" &
+		local qpid=$!
+		PIDS+=("$qpid")
+		for _ in $(seq 200); do [ -S "$TMP/lldb.sock" ] && break; sleep 0.05; done
+		# The link starts once LLDB lets the executor run and it prints its port.
+		(wait_executor_port "$TMP/executor-$2.err" 60 && timeout 120 "$JITLINK" -oop-executor-connect="127.0.0.1:$PORT" "$TMP/jitfix.o") > /dev/null 2>&1 &
+		PIDS+=("$!")
+		timeout 180 "$1" -b -s "$TMP/cmds-$2.lldb" > "$TMP/$2.out" 2>&1
+		local leaf
+		leaf=$(line_of leaf-add)
+		expect "$2: the plugin's pending breakpoint stops in the AArch64 JIT code" "$TMP/$2.out" "frame #0: 0x[0-9a-f]+ .*jd_leaf\(x=1\) at jitfix\.c:$leaf"
+		expect "$2: bt shows the JIT caller" "$TMP/$2.out" "frame #1: 0x[0-9a-f]+ .*jd_outer\(n=3\) at jitfix\.c"
+		expect "$2: a local" "$TMP/$2.out" "^\(int\) local = 7$"
+		expect "$2: a .data static" "$TMP/$2.out" "^\(int\) scale = 7$"
+		expect "$2: the .bss static at its real address, one call later" "$TMP/$2.out" "^\(int\) counter = 7$"
+		expect "$2: the plugin loaded the object (LLDB's JIT loader is off)" "$TMP/$2.out" "1 loaded by the plugin"
+		kill -9 "$qpid" 2>/dev/null
+	}
+	lldb_session "$LLDB" "LLDB-$("$LLDB" --version | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -1)"
+	[ "$LLDB" != /usr/lib/llvm-16/bin/lldb ] && [ -x /usr/lib/llvm-16/bin/lldb ] && lldb_session /usr/lib/llvm-16/bin/lldb LLDB-16
 
 	# ---- Session 2: the debug link, the perf map and the jitdump of ORC's objects -------------------
 	mkdir -p "$TMP/dump"
