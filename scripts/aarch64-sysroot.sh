@@ -22,6 +22,7 @@ shift
 versions=("$@")
 if [ ${#versions[@]} -eq 0 ]; then
   for a in /usr/lib/llvm-*/lib/libLLVMOrcTargetProcess.a; do
+    [ -e "$a" ] || continue
     v=${a#/usr/lib/llvm-}
     versions+=("${v%%/*}")
   done

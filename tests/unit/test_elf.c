@@ -414,6 +414,30 @@ static void test_absolute_copy_of_the_fixture(void)
 	test_absolute_copy_of_a_clang_object(nfixtures ? fixture_paths[0] : "jitfix.o");
 }
 
+/* The fixture given last is clang's AArch64 object (jitfix-aarch64.o): its debug sections carry
+ * R_AARCH64_ABS64/ABS32 relocations, every one applied (the copy differs, nothing skipped), and its
+ * line table then sits at the load address like the x86-64 one. */
+static void test_aarch64_debug_relocations(void)
+{
+	const char *path = nfixtures >= 3 ? fixture_paths[nfixtures - 1] : "jitfix-aarch64.o";
+	size_t size;
+	uint8_t *obj = read_object(path, &size);
+	CHECK(obj != NULL, "read %s", path);
+	if (!obj)
+		return;
+	struct jd_elf *elf = jd_elf_open(obj, size, NULL, NULL, 0);
+	CHECK(elf && jd_elf_machine(elf) == EM_AARCH64, "%s is not an AArch64 object", path);
+	uint8_t *copy = malloc(size);
+	memcpy(copy, obj, size);
+	size_t skipped = elf ? jd_elf_apply_debug_relocations(copy, elf) : 99;
+	CHECK(skipped == 0, "%zu debug relocations skipped", skipped);
+	CHECK(memcmp(copy, obj, size) != 0, "no debug relocation applied");
+	jd_elf_close(elf);
+	free(copy);
+	free(obj);
+	test_absolute_copy_of_a_clang_object(path);
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc && nfixtures < 4; i++)
@@ -448,5 +472,6 @@ int main(int argc, char **argv)
 	RUN(every_error_has_a_name);
 	RUN(test_absolute_copy_of_a_written_object);
 	RUN(test_absolute_copy_of_the_fixture);
+	RUN(test_aarch64_debug_relocations);
 	return check_report();
 }
