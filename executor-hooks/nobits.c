@@ -230,14 +230,17 @@ static int aarch64_lo12(uint32_t type, uint64_t p, uint64_t room, uint64_t *lo12
 	return 0;
 }
 
-enum { AARCH64_PAIR_TRIES = 64 }; /* ADRPs looked up against their low half, per relocation section */
+/* ADRPs looked up against their low half, per relocation section, and how many relocations after the
+ * ADRP's own are searched for it: compilers put the ADD or load right after the ADRP, so a bad object
+ * costs at most AARCH64_PAIR_TRIES * AARCH64_PAIR_WINDOW reads of relocations per section. */
+enum { AARCH64_PAIR_TRIES = 64, AARCH64_PAIR_WINDOW = 64 };
 
-/* The resolved S + A of an AArch64 relocation at p, or -1: ABS64 holds it whole; an ADRP
- * (ADR_PREL_PG_HI21) holds its 4 KiB page, and the *_ABS_LO12_NC relocation of the same symbol and
- * addend in the same section (the ADD or load that follows) its low 12 bits. */
+/* The resolved S + A of an AArch64 relocation at p (relocation number k of rs), or -1: ABS64 holds it
+ * whole; an ADRP (ADR_PREL_PG_HI21) holds its 4 KiB page, and the *_ABS_LO12_NC relocation of the same
+ * symbol and addend that follows it in the same section (the ADD or load) its low 12 bits. */
 static int aarch64_target(const struct jd_elf *elf, const struct jd_elf_section *rs,
-			  const struct jd_elf_section *target, const struct jd_elf_rela *rel, uint64_t p, uint64_t room,
-			  unsigned *tries, uint64_t *s_addr)
+			  const struct jd_elf_section *target, const struct jd_elf_rela *rel, size_t k, uint64_t p,
+			  uint64_t room, unsigned *tries, uint64_t *s_addr)
 {
 	if (rel->type == R_AARCH64_ABS64) {
 		uint64_t v;
@@ -256,7 +259,7 @@ static int aarch64_target(const struct jd_elf *elf, const struct jd_elf_section 
 	int64_t pages = (int64_t)(imm << 43) >> 43;
 	uint64_t page = (p & ~(uint64_t)0xfff) + ((uint64_t)pages << 12);
 	struct jd_elf_rela lo;
-	for (size_t k = 0; jd_elf_rela(elf, rs, k, &lo) == 0; k++) {
+	for (size_t j = k + 1; j <= k + AARCH64_PAIR_WINDOW && jd_elf_rela(elf, rs, j, &lo) == 0; j++) {
 		uint64_t lo12;
 		if (lo.sym != rel->sym || lo.addend != rel->addend || lo.offset >= target->size ||
 		    aarch64_lo12(lo.type, target->addr + lo.offset, target->size - lo.offset, &lo12) != 0)
@@ -292,7 +295,7 @@ static void place_by_relocations(const struct jd_elf *elf, struct jd_elf_section
 				continue;
 			uint64_t p = target.addr + rel.offset, room = target.size - rel.offset, s_plus_a;
 			int got = machine == EM_X86_64 ? x86_64_target(&rel, p, room, &s_plus_a)
-						       : aarch64_target(elf, &rs, &target, &rel, p, room, &tries, &s_plus_a);
+						       : aarch64_target(elf, &rs, &target, &rel, k, p, room, &tries, &s_plus_a);
 			if (got != 0)
 				continue;
 			/* sym.addr is st_value here: the section's own address is still 0. */
