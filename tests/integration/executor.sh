@@ -106,6 +106,17 @@ start_executor JITDEBUG_EXECUTOR_CXX=none
 timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/jitfix.o" > "$TMP/c-none.out" 2>&1
 wait_gone "$EXPID" 10
 expect "no C++ runtime offered: JIT'd C still runs" "$TMP/executor.out" "^jitfix: result=112 counter=42$"
+# JITDEBUG_EXECUTOR_CXX is untrusted: a name longer than PATH_MAX is refused with a message, a missing
+# library is no C++ runtime; the executor serves C either way.
+for bad in long missing; do
+	if [ "$bad" = long ]; then value=$(head -c 5000 /dev/zero | tr '\0' x); else value=/nonexistent/libstdc++.so.6; fi
+	start_executor JITDEBUG_EXECUTOR_CXX="$value"
+	timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/jitfix.o" > /dev/null 2>&1
+	wait_gone "$EXPID" 10
+	expect "JITDEBUG_EXECUTOR_CXX $bad: JIT'd C still runs" "$TMP/executor.out" "^jitfix: result=112 counter=42$"
+	[ "$bad" = long ] && expect "JITDEBUG_EXECUTOR_CXX longer than PATH_MAX: refused by name" "$TMP/executor.err" \
+		"^jitdebug-executor: JITDEBUG_EXECUTOR_CXX is longer than [0-9]+ bytes: no C\+\+ runtime offered$"
+done
 
 # A program of three objects whose calls cross objects (main -> a_run -> every a_N, main -> b_run).
 # LLVM 19's controller calls main while the other objects are reserved but not yet finalized; the
