@@ -15,6 +15,7 @@
 # cycle-checked, and sizes read from the target are capped there. ELF is not parsed here either:
 # libjitdebug turns a saved object into the GDB command that loads it (jd_gdb_add_symbol_file), and
 # parses `jit break` locations and writes the watch table as the LLDB plugin does.
+import atexit
 import ctypes
 import os
 import shutil
@@ -261,7 +262,9 @@ def cache_dir():
             os.makedirs(base, mode=0o700, exist_ok=True)
             S.cache_dir = tempfile.mkdtemp(prefix="gdb-", dir=base)
         else:
+            # The system temp directory's copy lives as long as this GDB: removed at exit.
             S.cache_dir = tempfile.mkdtemp(prefix="jitdebug-gdb-")
+            atexit.register(shutil.rmtree, S.cache_dir, True)
     return S.cache_dir
 
 

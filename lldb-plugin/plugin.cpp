@@ -85,6 +85,20 @@ struct State {
 State NoTarget;
 std::vector<std::pair<lldb::SBTarget, std::unique_ptr<State>>> States;
 std::string CacheDir;     // one per LLDB session
+
+// At exit: the session's cache directory in the system temp directory, and the object files the
+// plugin wrote there (a flat directory of its own).
+void remove_cache_dir() {
+  if (CacheDir.empty())
+    return;
+  if (DIR *d = opendir(CacheDir.c_str())) {
+    while (struct dirent *e = readdir(d))
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+        unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+  }
+  rmdir(CacheDir.c_str());
+}
 bool StopHookAdded = false; // one per LLDB session (on the dummy target, inherited by new targets)
 
 State &state_of(lldb::SBTarget t) {
@@ -208,6 +222,8 @@ std::string cache_dir() {
   if (!mkdtemp(buf.data()))
     throw Error{format("cannot create a cache directory %s: %s", tmpl.c_str(), strerror(errno))};
   CacheDir = buf.data();
+  if (!(base && *base))
+    std::atexit(remove_cache_dir); // the system temp directory's copy lives as long as this LLDB
   return CacheDir;
 }
 

@@ -100,13 +100,20 @@ expect "source map: --auto prints the mapping" "$TMP/crash.out" "^jit: mapped $T
 expect "source map: list shows the moved source after" "$TMP/list-after.txt" "^$L_STORE[[:space:]]+\*p = v; /\* MARK:crash-store \*/$"
 expect "jit list: the object, loaded" "$TMP/crash.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +loaded"
 
+# The objects GDB loads are saved in a fresh directory of the system temp directory ($TMPDIR here),
+# which is there while GDB runs and removed when it exits.
+mkdir -p "$TMP/tmpdir"
 cat > "$TMP/core.gdb" <<GDB
 set pagination off
 source $PLUGIN
 jit load-core
 bt 3
+shell ls $TMP/tmpdir/jitdebug-gdb-*/ > $TMP/cache-during.txt
 GDB
-timeout 120 gdb -q -batch -nx -x "$TMP/core.gdb" "$EXECUTOR" "$TMP/core" > "$TMP/core.out" 2>&1
+TMPDIR=$TMP/tmpdir timeout 120 gdb -q -batch -nx -x "$TMP/core.gdb" "$EXECUTOR" "$TMP/core" > "$TMP/core.out" 2>&1
+expect "the loaded object is in a cache directory while GDB runs" "$TMP/cache-during.txt" "\.o$"
+ls -A "$TMP/tmpdir" > "$TMP/cache-after.txt"
+expect_not "the cache directory is removed when GDB exits" "$TMP/cache-after.txt" "jitdebug-gdb-"
 expect "core: jit load-core loads the object" "$TMP/core.out" "^jit: 1 objects in the registry; loaded 1 in "
 expect "core: frame #0 named with its line" "$TMP/core.out" "^#0 +0x[0-9a-f]+ in jd_crash_inner \(p=0x0, v=42\) at .*crash\.c:$L_STORE$"
 expect "core: frame #1 named with its line" "$TMP/core.out" "^#1 +0x[0-9a-f]+ in jd_crash_outer \(v=41\) at .*crash\.c:$L_CALL$"

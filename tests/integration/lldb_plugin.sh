@@ -146,9 +146,15 @@ wait_executor_port "$TMP/executor.err"
 controller gen "$JD_FIXTURES/crash.o"
 "$TMP/gen.sh"
 wait "$GPID"
-timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $PLUGIN" -o 'jit load-core' -o 'bt 3' \
-	-c "$TMP/core" "$EXECUTOR" > "$TMP/core.out" 2>&1
+# The objects the plugin loads are saved in a fresh directory of the system temp directory ($TMPDIR
+# here), which is there while LLDB runs and removed when it exits.
+mkdir -p "$TMP/tmpdir"
+TMPDIR=$TMP/tmpdir timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $PLUGIN" -o 'jit load-core' -o 'bt 3' \
+	-o "platform shell ls $TMP/tmpdir/jitdebug-lldb-*/" -c "$TMP/core" "$EXECUTOR" > "$TMP/core.out" 2>&1
 expect "core: jit load-core loads the object" "$TMP/core.out" "^jit: 1 objects in the registry; loaded 1 in "
+expect "the loaded object is in a cache directory while LLDB runs" "$TMP/core.out" "^[^ ]+\.o$"
+ls -A "$TMP/tmpdir" > "$TMP/cache-after.txt"
+expect_not "the cache directory is removed when LLDB exits" "$TMP/cache-after.txt" "jitdebug-lldb-"
 expect "core: frame #0 named with its line" "$TMP/core.out" \
 	"frame #0: 0x[0-9a-f]+ [^ ]+\`jd_crash_inner\(p=0x0+, v=42\) at crash\.c:$L_STORE:"
 expect "core: frame #1 named with its line" "$TMP/core.out" "frame #1: 0x[0-9a-f]+ [^ ]+\`jd_crash_outer\(v=41\) at crash\.c:$L_CALL:"
