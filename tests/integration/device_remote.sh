@@ -131,7 +131,8 @@ if [ -e "$DUMP" ] || [ -e "/tmp/perf-$DEV_PID.map" ]; then # never overwrite the
 	finish
 	exit
 fi
-trap 'rm -f "$DUMP"; cleanup_perfmaps; cleanup; device_cleanup' EXIT
+# perf inject --jit writes one jitted-PID-N.so per function beside the jitdump: those go too.
+trap 'rm -f "$DUMP" /tmp/jitted-"$DEV_PID"-*.so; cleanup_perfmaps; cleanup; device_cleanup' EXIT
 PERFMAPS+=("$DEV_PID")
 cp "$DEV_ROOT$DUMP" "$DUMP" && cp "$DEV_ROOT/tmp/perf-$DEV_PID.map" "/tmp/perf-$DEV_PID.map"
 timeout 120 perf inject --jit -i "$TMP/rec/perf.data" -o "$TMP/rec/perf.jit.data" > "$TMP/inject.out" 2>&1
