@@ -11,10 +11,10 @@
  *    patched sections; the segment is the one with the section's protection (LLVM 16 puts read-only
  *    data in the RW segment, so R falls back to RW).
  * 2. Relocations (in-process JITs, other memory managers). The code referring to the section has
- *    already been fixed up in memory. For an x86-64 PC32/PLT32/32/32S/64 relocation against a symbol
- *    of the section, the resolved field gives the symbol's address, hence the section's. On AArch64,
- *    an ABS64 field does, and so does an ADRP (its page) with the ADD or load/store carrying the low
- *    12 bits for the same symbol and addend. The field is read with process_vm_readv on ourselves, so
+ *    already been fixed up in memory. For an absolute or PC-relative relocation against a symbol of
+ *    the section (x86-64 64/32/32S/PC32/PLT32, AArch64 ABS64/ABS32/PREL32: jitdebug/relocs.h), the
+ *    resolved field gives the symbol's address, hence the section's; so does an AArch64 ADRP (its
+ *    page) with the ADD or load/store carrying the low 12 bits for the same symbol and addend. The field is read with process_vm_readv on ourselves, so
  *    a wrong address yields EFAULT, not a crash.
  *
  * Limits (docs/nobits.md): a section no code refers to, on a path that reports no segments, stays at
@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include "../jitdebug/jitdebug.h"
+#include "../jitdebug/relocs.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -172,100 +173,68 @@ void jd_nobits_fork(enum jd_fork_phase phase)
 
 /* Method 2: recover the section's address from resolved relocations in code already in memory. */
 
-/* The resolved S + A of an x86-64 PC32/PLT32/32/32S/64 field at p (PC32: the field is S + A - P), or -1. */
-static int x86_64_target(const struct jd_elf_rela *rel, uint64_t p, uint64_t room, uint64_t *s_addr)
-{
-	int32_t v32;
-	uint64_t v64;
-	switch (rel->type) {
-	case R_X86_64_PC32:
-	case R_X86_64_PLT32:
-		if (room < 4 || jd_read_self(p, &v32, 4))
-			return -1;
-		*s_addr = p + (uint64_t)(int64_t)v32;
-		return 0;
-	case R_X86_64_32:
-	case R_X86_64_32S:
-		if (room < 4 || jd_read_self(p, &v32, 4))
-			return -1;
-		*s_addr = rel->type == R_X86_64_32 ? (uint64_t)(uint32_t)v32 : (uint64_t)(int64_t)v32;
-		return 0;
-	case R_X86_64_64:
-		if (room < 8 || jd_read_self(p, &v64, 8))
-			return -1;
-		*s_addr = v64;
-		return 0;
-	}
-	return -1;
-}
+/* ADRPs looked up against their low half, per relocation section, and how many relocations after the
+ * ADRP's own are searched for it: compilers put the ADD or load right after the ADRP, so a bad object
+ * costs at most PAIR_TRIES * PAIR_WINDOW reads of relocations per section. */
+enum { PAIR_TRIES = 64, PAIR_WINDOW = 64 };
 
-/* The low 12 bits an AArch64 ADD/LDR/STR at p carries for an *_ABS_LO12_NC relocation, or -1. */
-static int aarch64_lo12(uint32_t type, uint64_t p, uint64_t room, uint64_t *lo12)
+/* The low 12 bits of S + A that the *_ABS_LO12_NC relocation lo carries (an ADD or load/store in
+ * target), or -1. */
+static int lo12_of(uint16_t machine, const struct jd_elf_section *target, const struct jd_elf_rela *lo,
+		   uint64_t *lo12)
 {
 	unsigned shift;
-	switch (type) {
-	case R_AARCH64_ADD_ABS_LO12_NC:
-	case R_AARCH64_LDST8_ABS_LO12_NC:
-		shift = 0;
-		break;
-	case R_AARCH64_LDST16_ABS_LO12_NC:
-		shift = 1;
-		break;
-	case R_AARCH64_LDST32_ABS_LO12_NC:
-		shift = 2;
-		break;
-	case R_AARCH64_LDST64_ABS_LO12_NC:
-		shift = 3;
-		break;
-	case R_AARCH64_LDST128_ABS_LO12_NC:
-		shift = 4;
-		break;
-	default:
-		return -1;
-	}
 	uint32_t insn;
-	if (room < 4 || jd_read_self(p, &insn, 4))
+	if (jd_reloc_kind(machine, lo->type, &shift) != JD_RELOC_LO12 || lo->offset >= target->size ||
+	    target->size - lo->offset < 4 || jd_read_self(target->addr + lo->offset, &insn, 4))
 		return -1;
 	*lo12 = (((uint64_t)(insn >> 10) & 0xfff) << shift) & 0xfff;
 	return 0;
 }
 
-/* ADRPs looked up against their low half, per relocation section, and how many relocations after the
- * ADRP's own are searched for it: compilers put the ADD or load right after the ADRP, so a bad object
- * costs at most AARCH64_PAIR_TRIES * AARCH64_PAIR_WINDOW reads of relocations per section. */
-enum { AARCH64_PAIR_TRIES = 64, AARCH64_PAIR_WINDOW = 64 };
-
-/* The resolved S + A of an AArch64 relocation at p (relocation number k of rs), or -1: ABS64 holds it
- * whole; an ADRP (ADR_PREL_PG_HI21) holds its 4 KiB page, and the *_ABS_LO12_NC relocation of the same
- * symbol and addend that follows it in the same section (the ADD or load) its low 12 bits. */
-static int aarch64_target(const struct jd_elf *elf, const struct jd_elf_section *rs,
-			  const struct jd_elf_section *target, const struct jd_elf_rela *rel, size_t k, uint64_t p,
-			  uint64_t room, unsigned *tries, uint64_t *s_addr)
+/* The resolved S + A of relocation number k of rs, whose field is at p with room bytes of the section
+ * after it (jitdebug/relocs.h says what each kind computes), or -1. An absolute or PC-relative field
+ * holds it whole. An ADRP (JD_RELOC_PAGE21) holds its 4 KiB page, and the *_ABS_LO12_NC relocation of
+ * the same symbol and addend that follows it (the ADD or load) its low 12 bits. */
+static int resolved_target(const struct jd_elf *elf, const struct jd_elf_section *rs, const struct jd_elf_section *target,
+			   const struct jd_elf_rela *rel, size_t k, uint64_t p, uint64_t room, unsigned *tries,
+			   uint64_t *s_plus_a)
 {
-	if (rel->type == R_AARCH64_ABS64) {
-		uint64_t v;
-		if (room < 8 || jd_read_self(p, &v, 8))
+	uint16_t machine = jd_elf_machine(elf);
+	enum jd_reloc_kind kind = jd_reloc_kind(machine, rel->type, NULL);
+	int32_t v32;
+	uint64_t v64;
+	if (kind == JD_RELOC_ABS64) {
+		if (room < 8 || jd_read_self(p, &v64, 8))
 			return -1;
-		*s_addr = v;
+		*s_plus_a = v64;
 		return 0;
 	}
-	if (rel->type != R_AARCH64_ADR_PREL_PG_HI21 || *tries >= AARCH64_PAIR_TRIES)
+	if (kind == JD_RELOC_ABS32 || kind == JD_RELOC_ABS32S || kind == JD_RELOC_PC32) {
+		if (room < 4 || jd_read_self(p, &v32, 4))
+			return -1;
+		*s_plus_a = kind == JD_RELOC_ABS32 ? (uint64_t)(uint32_t)v32 : (uint64_t)(int64_t)v32;
+		if (kind == JD_RELOC_PC32)
+			*s_plus_a += p; /* the field is S + A - P */
+		return 0;
+	}
+	if (kind != JD_RELOC_PAGE21)
+		return -1;
+	uint32_t insn;
+	if (*tries >= PAIR_TRIES)
 		return -1;
 	++*tries;
-	uint32_t insn;
 	if (room < 4 || jd_read_self(p, &insn, 4) || (insn & 0x9f000000u) != 0x90000000u)
 		return -1; /* not an ADRP */
 	uint64_t imm = ((uint64_t)((insn >> 5) & 0x7ffff) << 2) | ((insn >> 29) & 3); /* 21 bits, signed */
 	int64_t pages = (int64_t)(imm << 43) >> 43;
-	uint64_t page = (p & ~(uint64_t)0xfff) + ((uint64_t)pages << 12);
+	uint64_t page = (p & ~(uint64_t)0xfff) + ((uint64_t)pages << 12), lo12;
 	struct jd_elf_rela lo;
-	for (size_t j = k + 1; j <= k + AARCH64_PAIR_WINDOW && jd_elf_rela(elf, rs, j, &lo) == 0; j++) {
-		uint64_t lo12;
-		if (lo.sym != rel->sym || lo.addend != rel->addend || lo.offset >= target->size ||
-		    aarch64_lo12(lo.type, target->addr + lo.offset, target->size - lo.offset, &lo12) != 0)
-			continue;
-		*s_addr = page | lo12;
-		return 0;
+	for (size_t j = k + 1; j <= k + PAIR_WINDOW && jd_elf_rela(elf, rs, j, &lo) == 0; j++) {
+		if (lo.sym == rel->sym && lo.addend == rel->addend && lo12_of(machine, target, &lo, &lo12) == 0) {
+			*s_plus_a = page | lo12;
+			return 0;
+		}
 	}
 	return -1;
 }
@@ -273,9 +242,8 @@ static int aarch64_target(const struct jd_elf *elf, const struct jd_elf_section 
 static void place_by_relocations(const struct jd_elf *elf, struct jd_elf_section *nb, size_t n, uint64_t *placed_at)
 {
 	struct jd_elf_section rs, target;
-	uint16_t machine = jd_elf_machine(elf);
 
-	if (machine != EM_X86_64 && machine != EM_AARCH64)
+	if (!jd_reloc_machine_known(jd_elf_machine(elf)))
 		return;
 	for (size_t r = 1; jd_elf_section(elf, r, &rs) == 0; r++) {
 		if (rs.type != SHT_RELA || jd_elf_section(elf, rs.info, &target) != 0 || !(target.flags & SHF_ALLOC) ||
@@ -294,9 +262,7 @@ static void place_by_relocations(const struct jd_elf *elf, struct jd_elf_section
 			if (i == n || rel.offset >= target.size)
 				continue;
 			uint64_t p = target.addr + rel.offset, room = target.size - rel.offset, s_plus_a;
-			int got = machine == EM_X86_64 ? x86_64_target(&rel, p, room, &s_plus_a)
-						       : aarch64_target(elf, &rs, &target, &rel, k, p, room, &tries, &s_plus_a);
-			if (got != 0)
+			if (resolved_target(elf, &rs, &target, &rel, k, p, room, &tries, &s_plus_a) != 0)
 				continue;
 			/* sym.addr is st_value here: the section's own address is still 0. */
 			uint64_t base = s_plus_a - (uint64_t)rel.addend - sym.addr;

@@ -9,6 +9,7 @@
 #include "bytes.h"
 #include "jitdebug.h"
 #include "opts.h"
+#include "relocs.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -582,15 +583,15 @@ int jd_elf_alloc_range(const struct jd_elf *elf, uint64_t *lo, uint64_t *hi)
 	return 0;
 }
 
-/* The width of an absolute S + A relocation of debug sections on this machine, or 0 for any other
- * type (debug sections hold only absolute addresses and offsets). */
+/* The width of an absolute S + A relocation (what debug sections hold: addresses and offsets), or 0. */
 static int debug_reloc_width(uint16_t machine, uint32_t type)
 {
-	if (machine == EM_X86_64)
-		return type == R_X86_64_64 ? 8 : (type == R_X86_64_32 || type == R_X86_64_32S) ? 4 : 0;
-	if (machine == EM_AARCH64)
-		return type == R_AARCH64_ABS64 ? 8 : type == R_AARCH64_ABS32 ? 4 : 0;
-	return 0;
+	switch (jd_reloc_kind(machine, type, NULL)) {
+	case JD_RELOC_ABS64: return 8;
+	case JD_RELOC_ABS32:
+	case JD_RELOC_ABS32S: return 4;
+	default: return 0;
+	}
 }
 
 size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
@@ -598,7 +599,7 @@ size_t jd_elf_apply_debug_relocations(uint8_t *copy, const struct jd_elf *elf)
 	struct jd_elf_section rs, target;
 	size_t skipped = 0;
 
-	if ((elf->machine != EM_X86_64 && elf->machine != EM_AARCH64) || elf->type != ET_REL)
+	if (!jd_reloc_machine_known(elf->machine) || elf->type != ET_REL)
 		return 0;
 	for (size_t r = 1; jd_elf_section(elf, r, &rs) == 0; r++) {
 		if (rs.type != SHT_RELA || jd_elf_section(elf, rs.info, &target) != 0 || (target.flags & SHF_ALLOC) ||

@@ -6,13 +6,15 @@
  * the last hdr_size bytes. T is 0x40 or 0x80 depending on the perf version, but every value written
  * here is relative (pcrel, datarel), and E - T = ALIGN_8(csize) either way.
  *
- * The object is ET_REL: an FDE's pc_begin is a relocation (R_X86_64_PC32 on x86-64, R_AARCH64_PREL32
- * on AArch64, against the code), which is how the FDE of a function is found. Only CIEs with augmentation "zR" and FDE pointers encoded
- * pcrel|sdata4 (what clang and GCC emit for C) are handled; anything else (personality, LSDA, 64-bit
- * lengths) yields -ENOTSUP and the function simply gets no unwinding record. */
+ * The object is ET_REL: an FDE's pc_begin is a PC-relative 32-bit relocation against the code
+ * (R_X86_64_PC32, R_AARCH64_PREL32: jitdebug/relocs.h), which is how the FDE of a function is found.
+ * Only CIEs with augmentation "zR" and FDE pointers encoded pcrel|sdata4 (what clang and GCC emit for
+ * C) are handled; anything else (personality, LSDA, 64-bit lengths) yields -ENOTSUP and the function
+ * simply gets no unwinding record. */
 #include "perf-outputs.h"
 
 #include "../jitdebug/jitdebug.h"
+#include "../jitdebug/relocs.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -71,14 +73,6 @@ static int cie_is_simple(const uint8_t *cie, uint32_t len)
 	return *p == (DW_EH_PE_pcrel | DW_EH_PE_sdata4);
 }
 
-/* A 32-bit S + A - P relocation: how pc_begin refers to the code. */
-static int pc_relative32(uint16_t machine, uint32_t type)
-{
-	if (machine == EM_X86_64)
-		return type == R_X86_64_PC32 || type == R_X86_64_PLT32;
-	return machine == EM_AARCH64 && type == R_AARCH64_PREL32;
-}
-
 /* The absolute address an FDE's pc_begin field (at eh_frame offset field_off) is relocated to. */
 static int pc_begin_target(const struct jd_elf *elf, const struct jd_elf_section *rela, uint64_t field_off,
 			   uint64_t *target)
@@ -88,7 +82,7 @@ static int pc_begin_target(const struct jd_elf *elf, const struct jd_elf_section
 		if (r.offset != field_off)
 			continue;
 		struct jd_elf_symbol sym;
-		if (!pc_relative32(jd_elf_machine(elf), r.type) || jd_elf_symbol(elf, r.sym, &sym) != 0 ||
+		if (jd_reloc_kind(jd_elf_machine(elf), r.type, NULL) != JD_RELOC_PC32 || jd_elf_symbol(elf, r.sym, &sym) != 0 ||
 		    !sym.defined)
 			return -1;
 		*target = sym.addr + (uint64_t)r.addend;
@@ -103,7 +97,7 @@ int jd_unwind_for_function(const uint8_t *obj, const struct jd_elf *elf, uint64_
 	struct jd_elf_section eh, rela;
 	int found_rela = 0, err = -ENOENT;
 
-	if ((jd_elf_machine(elf) != EM_X86_64 && jd_elf_machine(elf) != EM_AARCH64) || jd_elf_section_by_name(elf, ".eh_frame", &eh) != 0 ||
+	if (!jd_reloc_machine_known(jd_elf_machine(elf)) || jd_elf_section_by_name(elf, ".eh_frame", &eh) != 0 ||
 	    eh.type == SHT_NOBITS)
 		return -ENOENT;
 	for (size_t i = 1; jd_elf_section(elf, i, &rela) == 0; i++) {
