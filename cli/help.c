@@ -74,14 +74,15 @@ int cli_help(int argc, char **argv)
 			strcat(name, " ");
 		strcat(name, argv[i]);
 	}
+	/* The verb, or every verb of a group ("perf" names "perf record" and "perf report"). */
+	size_t n = strlen(name);
+	int found = 0;
 	for (size_t i = 0; i < N_VERBS; i++)
-		if (strcmp(verbs[i].name, name) == 0 ||
-		    (strcmp(name, "perf") == 0 && strncmp(verbs[i].name, "perf ", 5) == 0)) {
+		if (strncmp(verbs[i].name, name, n) == 0 && (verbs[i].name[n] == '\0' || verbs[i].name[n] == ' ')) {
 			printf("jitdebug %s %s\n    %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].text);
-			if (strcmp(name, "perf") != 0)
-				return 0;
+			found = 1;
 		}
-	if (strcmp(name, "perf") == 0)
+	if (found)
 		return 0;
 	fprintf(stderr, "jitdebug help: no verb '%s'\n", name);
 	cli_usage(stderr);

@@ -31,6 +31,7 @@ expect_not "the device holds nothing of LLVM, no C++ runtime, no debugger, no so
 "$JD_SRC/scripts/check-needed.sh" "$A64" > "$TMP/needed" 2>&1
 expect "the AArch64 executors need only the C library (readelf -d NEEDED)" "$TMP/needed" "^[1-9][0-9]* passed, 0 failed$"
 EXE=/bin/$(basename "$EXEC64")
+expect "the device holds the executor" "$TMP/device-files" "^$EXE$"
 
 # AArch64 objects, compiled on the host.
 for f in jitfix linkwait; do
@@ -56,6 +57,7 @@ if [ "$LLVM_VERSION" -lt 17 ]; then
 	timeout 30 "$JITDEBUG" list --connect "$LINK" > "$TMP/list.out" 2>&1
 	echo "note: LLVM $LLVM_VERSION's ORC makes no debug object for AArch64; the registry stays empty:"
 	sed 's/^/    | /' "$TMP/list.out"
+	expect "the device's link answers LIST" "$TMP/list.out" "^ID +ADDRESS RANGE"
 	expect_not "LLVM $LLVM_VERSION registers no AArch64 object (its ORC is x86-64 only)" "$TMP/list.out" "link_target"
 	touch "$TMP/go"
 	wait "$JLPID"

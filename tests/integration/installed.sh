@@ -29,6 +29,9 @@ for exe in "$P"/bin/jitdebug-executor-[0-9]*; do
 done
 "$P/bin/jitdebug" help core > "$TMP/help.out" 2>&1
 expect "jitdebug help VERB" "$TMP/help.out" "^jitdebug core COREFILE -o DIR"
+"$P/bin/jitdebug" help perf > "$TMP/help-perf.out" 2>&1
+expect "jitdebug help GROUP: perf record" "$TMP/help-perf.out" "^jitdebug perf record "
+expect "jitdebug help GROUP: perf report" "$TMP/help-perf.out" "^jitdebug perf report "
 "$P/bin/jitdebug" help nosuch > "$TMP/help2.out" 2>&1
 echo "exit $?" >> "$TMP/help2.out"
 expect "jitdebug help of an unknown verb fails" "$TMP/help2.out" "^exit 2$"
