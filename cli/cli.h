@@ -13,6 +13,7 @@ int cli_list(int argc, char **argv);
 int cli_fetch(int argc, char **argv);
 int cli_symbolize(int argc, char **argv);
 int cli_watch(int argc, char **argv);
+int cli_publish(int argc, char **argv);
 int cli_add_symbol_file(int argc, char **argv);
 int cli_core(int argc, char **argv);
 /* help.c: the verbs described once. cli_usage: every verb's synopsis; cli_verb_usage: "usage: jitdebug

@@ -18,7 +18,7 @@
 struct extract {
 	struct jd_core *core;
 	const char *dir;
-	size_t written, failed;
+	size_t written, failed, fetched;
 };
 
 static void say_skipped(const char *what, void *ctx)
@@ -34,25 +34,25 @@ static int read_core(void *ctx, uint64_t addr, void *buf, size_t len)
 static int extract_one(const struct jd_registry_object *o, void *ctx)
 {
 	struct extract *x = ctx;
-	uint8_t *bytes = malloc(o->size);
-	char path[4096], id[24];
+	struct jd_walk w = {.sz = sizeof(w), .read = read_core, .ctx = x};
+	uint8_t *bytes;
+	size_t size;
+	int fetched = 0;
+	char path[4096], id[24], err[600];
 	jd_id_format(o->id, id, sizeof(id));
-	if (!bytes) {
-		fprintf(stderr, "jitdebug core: skipped: object %s: out of memory for %" PRIu64 " bytes\n", id, o->size);
+	if (jd_object_bytes(&w, o, &bytes, &size, &fetched, err, sizeof(err)) != 0) {
+		fprintf(stderr, "jitdebug core: skipped: %s\n", err);
 		x->failed++;
 		return 0;
 	}
-	if (jd_core_read(x->core, o->symfile, bytes, o->size) != 0) {
-		fprintf(stderr, "jitdebug core: skipped: object %s: its %" PRIu64 " bytes at 0x%" PRIx64
-				" are not in the core\n", id, o->size, o->symfile);
-		x->failed++;
-	} else if (snprintf(path, sizeof(path), "%s/%s.o", x->dir, id) >= (int)sizeof(path) ||
-		   cli_write_file(path, bytes, o->size) != 0 || cli_print_add_symbol_file(path) != 0) {
+	if (snprintf(path, sizeof(path), "%s/%s.o", x->dir, id) >= (int)sizeof(path) ||
+	    cli_write_file(path, bytes, size) != 0 || cli_print_add_symbol_file(path) != 0) {
 		x->failed++;
 	} else {
 		x->written++;
+		x->fetched += fetched;
 	}
-	free(bytes);
+	jd_free(bytes);
 	return 0;
 }
 
@@ -166,6 +166,8 @@ int cli_core(int argc, char **argv)
 						"list may be incomplete\n");
 			fprintf(stderr, "jitdebug core: jitdebug registry: %zu of %" PRIu64 " objects written to %s%s\n",
 				x.written, hdr.count, dir, x.failed ? " (see the skipped ones above)" : "");
+			if (x.fetched)
+				fprintf(stderr, "jitdebug core: %zu of them fetched by build-id from DEBUGINFOD_URLS\n", x.fetched);
 			total += hdr.count;
 		}
 	}

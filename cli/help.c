@@ -32,12 +32,17 @@ static const struct verb verbs[] = {
 	 "Prints function+offset at file:line (object ID) for each hexadecimal address, or why not."},
 	{"watch", "--connect HOST:PORT [--token T] [--pid P] [--symbol S] [--file F] [--count N] [--timeout SEC]",
 	 "Subscribes to registrations and prints registered, unregistered and match lines as they come."},
+	{"publish", "--connect HOST:PORT [--token T] [--pid P] DIR",
+	 "Writes every JIT object of the process into DIR by build-id (DIR/XX/REST.debug, each with a "
+	 ".note.gnu.build-id note), for `debuginfod -F DIR`. A file already there is left as it is. Prints ID "
+	 "BUILD-ID published|already there per object."},
 	{"add-symbol-file", "FILE...",
 	 "Prints the GDB add-symbol-file command that loads each JIT object file at its addresses."},
 	{"core", "COREFILE -o DIR [--registry ADDR] [--descriptor ADDR]",
 	 "Writes the JIT objects of a core file to DIR: the jitdebug registry and every GDB JIT list found "
-	 "through the core's mapped files, and prints the GDB commands that load them. Status 1 when it wrote "
-	 "nothing."},
+	 "through the core's mapped files, and prints the GDB commands that load them. An object whose bytes the "
+	 "core lacks is fetched by its build-id from DEBUGINFOD_URLS and placed at the recorded addresses. Status 1 "
+	 "when it wrote nothing."},
 	{"help", "[VERB]", "Describes every verb, or one."},
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -1,4 +1,4 @@
-/* link.c — the CLI verbs over the debug link: list, fetch, symbolize, watch (docs/cli.md). */
+/* link.c — the CLI verbs over the debug link: list, fetch, symbolize, watch, publish (docs/cli.md). */
 #include "cli.h"
 #include "dwarf-lines.h"
 #include "jitdebug.h"
@@ -112,17 +112,25 @@ static int print_object(const struct jd_link_object *o, void *p)
 	char id[24];
 	jd_id_format(o->id, id, sizeof(id));
 	int foreign = (o->flags & JD_OBJECT_FOREIGN) != 0;
+	char bid[2 * JD_BUILD_ID_MAX + 1] = "-";
+	if (o->build_id_size)
+		jd_build_id_format(o->build_id, o->build_id_size, bid, sizeof(bid));
 	if (l->json) {
 		printf("%s{\"id\":%llu,\"ref\":\"%s\",\"foreign\":%s,\"lo\":\"0x%llx\",\"hi\":\"0x%llx\",\"size\":%llu,"
-		       "\"announced\":%s,\"first_symbol\":",
+		       "\"announced\":%s,\"build_id\":",
 		       l->n ? "," : "", (unsigned long long)o->id, id, foreign ? "true" : "false", (unsigned long long)o->lo,
 		       (unsigned long long)o->hi, (unsigned long long)o->size,
 		       (o->flags & JD_OBJECT_ANNOUNCED) ? "true" : "false");
+		if (o->build_id_size)
+			printf("\"%s\"", bid);
+		else
+			printf("null");
+		printf(",\"first_symbol\":");
 		json_str(stdout, o->first_symbol);
 		printf("}");
 	} else {
-		printf("%-14s 0x%012llx-0x%012llx %9llu %-9s %s\n", id, (unsigned long long)o->lo, (unsigned long long)o->hi,
-		       (unsigned long long)o->size,
+		printf("%-14s 0x%012llx-0x%012llx %9llu %-40s %-9s %s\n", id, (unsigned long long)o->lo,
+		       (unsigned long long)o->hi, (unsigned long long)o->size, bid,
 		       foreign ? "other" : (o->flags & JD_OBJECT_ANNOUNCED) ? "announced" : "-", o->first_symbol);
 	}
 	l->n++;
@@ -142,7 +150,7 @@ int cli_list(int argc, char **argv)
 		printf("{\"pid\":%u,\"generation\":%llu,\"objects\":[", jd_client_info(c)->pid,
 		       (unsigned long long)jd_client_info(c)->generation);
 	else
-		printf("%-14s %-31s %9s %-9s %s\n", "ID", "ADDRESS RANGE", "BYTES", "GDB", "FIRST SYMBOL");
+		printf("%-14s %-31s %9s %-40s %-9s %s\n", "ID", "ADDRESS RANGE", "BYTES", "BUILD-ID", "GDB", "FIRST SYMBOL");
 	char why[JD_CLI_ERRLEN];
 	int err = jd_client_list(c, 0, print_object, &l, why, sizeof(why));
 	if (a.json)
@@ -187,6 +195,83 @@ int cli_fetch(int argc, char **argv)
 		return 1;
 	fprintf(stderr, "jitdebug: object %s: %zu bytes written to %s\n", a.rest[0], size, a.out);
 	return 0;
+}
+
+struct publish_run {
+	struct jd_client *c;
+	const char *dir;
+	size_t written, existing, failed;
+	uint64_t ids[4096];
+	size_t n;
+	int more;
+};
+
+static int collect_id(const struct jd_link_object *o, void *p)
+{
+	struct publish_run *r = p;
+	if (r->n == sizeof(r->ids) / sizeof(r->ids[0])) {
+		r->more = 1;
+		return 1;
+	}
+	r->ids[r->n++] = o->id;
+	return 0;
+}
+
+/* publish: every object of the process into DIR by build-id, fetched over the link in pages of 4,096
+ * ids (each fetched object is written, then freed). */
+int cli_publish(int argc, char **argv)
+{
+	struct link_args a;
+	if (parse(argc, argv, &a, "publish") < 0)
+		return 2;
+	if (a.nrest != 1) {
+		cli_verb_usage("publish");
+		return 2;
+	}
+	struct jd_client *c = connect_or_say(&a, "publish");
+	if (!c)
+		return 1;
+	static struct publish_run r;
+	memset(&r, 0, sizeof(r));
+	r.dir = a.rest[0];
+	char why[JD_CLI_ERRLEN];
+	uint64_t after = 0;
+	int err = 0;
+	do {
+		r.n = 0;
+		r.more = 0;
+		if ((err = jd_client_list(c, after, collect_id, &r, why, sizeof(why))) != 0) {
+			fprintf(stderr, "jitdebug publish: %s\n", why);
+			break;
+		}
+		for (size_t i = 0; i < r.n; i++) {
+			char id[24], hex[2 * JD_BUILD_ID_MAX + 1], msg[400];
+			uint8_t *data, bid[JD_BUILD_ID_MAX];
+			uint32_t bid_len = 0;
+			size_t size;
+			int written = 0;
+			jd_id_format(r.ids[i], id, sizeof(id));
+			after = r.ids[i];
+			if (jd_client_fetch(c, r.ids[i], &data, &size, why, sizeof(why)) != 0) {
+				fprintf(stderr, "jitdebug publish: object %s: %s\n", id, why); /* unregistered meanwhile */
+				r.failed++;
+				continue;
+			}
+			if (jd_object_publish(r.dir, data, size, bid, &bid_len, &written, msg, sizeof(msg)) != 0) {
+				fprintf(stderr, "jitdebug publish: object %s: %s\n", id, msg);
+				r.failed++;
+			} else {
+				jd_build_id_format(bid, bid_len, hex, sizeof(hex));
+				printf("%s %s %s\n", id, hex, written ? "published" : "already there");
+				*(written ? &r.written : &r.existing) += 1;
+			}
+			free(data);
+		}
+	} while (r.more);
+	jd_client_close(c);
+	fprintf(stderr, "jitdebug publish: %zu published, %zu already in %s, %zu failed\n", r.written, r.existing, r.dir,
+		r.failed);
+	return err || r.failed ? 1 : 0;
 }
 
 /* function+offset and file:line of addr in the fetched object. */

@@ -102,7 +102,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "jitdump-check") == 0)
 		return cli_jitdump_check(argc - 2, argv + 2);
 	static const struct { const char *name; int (*fn)(int, char **); } link_verbs[] = {
-		{"list", cli_list}, {"fetch", cli_fetch}, {"symbolize", cli_symbolize}, {"watch", cli_watch}};
+		{"list", cli_list}, {"fetch", cli_fetch}, {"symbolize", cli_symbolize}, {"watch", cli_watch},
+		{"publish", cli_publish}};
 	for (size_t i = 0; i < sizeof(link_verbs) / sizeof(link_verbs[0]); i++)
 		if (strcmp(argv[1], link_verbs[i].name) == 0)
 			return link_verbs[i].fn(argc - 2, argv + 2);

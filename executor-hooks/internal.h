@@ -59,6 +59,8 @@ struct jd_obj_view {
 	const char *first_sym;  /* jd_elf_first_symbol's name or ""; NULL from jd_registry_hold when not
 				 * computed yet (jd_registry_first_symbol) */
 	void *ref;              /* the held object (jd_registry_hold) */
+	const uint8_t *build_id; /* valid while held; NULL when it has none */
+	uint32_t build_id_len;
 };
 /* Holds up to max live objects with id > after_id, oldest first: their views (bytes included) stay
  * valid outside the registry lock until jd_registry_release, even if they are unregistered meanwhile.
@@ -100,6 +102,14 @@ void jd_link_fork(enum jd_fork_phase phase);
  * its first registration, outside the registry lock). A cheap no-op otherwise. */
 void jd_link_restart_if_forked(void);
 void jd_nobits_fork(enum jd_fork_phase phase);
+
+/* fleet.c (docs/fleet.md): JITDEBUG_PUBLISH and JITDEBUG_CORE_OBJECTS=omit. */
+void jd_publish_registered(const uint8_t *data, size_t size, const uint8_t *id, uint32_t id_len);
+void jd_fleet_fork(enum jd_fork_phase phase);
+void jd_fleet_stats(struct jd_hooks_stats *s);
+size_t jd_page_round(size_t size);
+void *jd_map_dontdump(size_t size); /* NULL on failure */
+void jd_unmap(void *p, size_t size);
 /* The hooks' own __jit_debug_descriptor (gdbjit.c). */
 uint64_t jd_gdb_descriptor_address(void);
 /* Other registrars (registrars.c): looks at the modules again if the loader's set changed, warning

@@ -143,6 +143,12 @@ struct jd_hooks_stats {
 	uint64_t link_evicted;     /* idle clients closed to make room for a new one */
 	uint64_t link_timed_out;   /* closed by the HELLO, frame or idle timeout */
 	uint64_t link_overflowed;  /* dropped for more than 4 MiB unsent */
+	/* JITDEBUG_PUBLISH (docs/fleet.md) */
+	uint64_t published;          /* files this process wrote into the tree */
+	uint64_t publish_existing;   /* files already there (another process or host wrote them) */
+	uint64_t publish_duplicates; /* objects whose build-id this process had queued before */
+	uint64_t publish_dropped;    /* not queued: the queue was full */
+	uint64_t publish_failed;     /* not written: the disk said no, or no file could be built */
 };
 JD_HOOKS_API int jd_hooks_stats(struct jd_hooks_stats *out);
 

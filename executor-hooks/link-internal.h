@@ -50,6 +50,7 @@ struct link_client {
 	int fd;           /* -1: free slot */
 	uint64_t conn;    /* unique per connection, never reused: what watches and events are bound to */
 	int hello_done;
+	uint16_t version; /* the protocol version HELLO agreed on */
 	_Atomic int closing; /* enum link_close; set by registration threads too (a queue over its limit) */
 	uint64_t accepted_ms, active_ms, frame_ms, close_ms; /* accept; last request or send; first byte of
 							      * the frame; ERROR sent before closing */

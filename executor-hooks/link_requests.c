@@ -58,7 +58,7 @@ static void put_object(struct jd_wbuf *b, const struct jd_obj_view *v)
  * order), flagged JD_OBJECT_FOREIGN. Their first symbol is read from their bytes (up to 64 MiB).
  * Returns 1 when more remain. */
 #define MAX_FOREIGN_NAMED (64u << 20)
-static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *count, uint32_t max)
+static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *count, uint32_t max, uint16_t version)
 {
 	struct jd_registry_object *v = NULL;
 	ssize_t n = jd_registrars_objects(&v);
@@ -80,6 +80,8 @@ static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *coun
 		jd_wr_u64(entries, v[i].size);
 		jd_wr_u32(entries, v[i].flags);
 		jd_wr_str(entries, first, strlen(first));
+		if (version >= 2)
+			jd_wr_u8(entries, 0); /* another registrar's object: no build-id */
 		*after = v[i].id;
 		(*count)++;
 	}
@@ -88,7 +90,7 @@ static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *coun
 }
 
 /* LIST: up to max objects after `after`, in held chunks. */
-static void list(struct jd_wbuf *b, uint64_t after, uint32_t max, uint32_t seq)
+static void list(struct jd_wbuf *b, uint64_t after, uint32_t max, uint32_t seq, uint16_t version)
 {
 	struct jd_wbuf entries = {0};
 	struct jd_obj_view held[LINK_WALK_CHUNK];
@@ -108,6 +110,10 @@ static void list(struct jd_wbuf *b, uint64_t after, uint32_t max, uint32_t seq)
 			jd_wr_u64(&entries, held[i].size);
 			jd_wr_u32(&entries, held[i].flags);
 			jd_wr_str(&entries, first, strlen(first));
+			if (version >= 2) {
+				jd_wr_u8(&entries, (uint8_t)held[i].build_id_len);
+				jd_wr_bytes(&entries, held[i].build_id, held[i].build_id_len);
+			}
 			after = held[i].id;
 			count++;
 		}
@@ -116,7 +122,7 @@ static void list(struct jd_wbuf *b, uint64_t after, uint32_t max, uint32_t seq)
 			break;
 	}
 	if (!more)
-		more = list_foreign(&entries, &after, &count, max);
+		more = list_foreign(&entries, &after, &count, max, version);
 	size_t f = jd_wr_begin(b, JD_MSG_LIST_OK, seq);
 	jd_wr_u64(b, gen);
 	jd_wr_u32(b, count);
@@ -203,17 +209,18 @@ void link_handle(struct link_client *c, const struct jd_link_hdr *h, const uint8
 			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed or repeated HELLO", 1);
 			return;
 		}
-		if (vmin > JD_LINK_VERSION || vmax < JD_LINK_VERSION) {
-			link_send_error(c, h->seq, JD_LINK_E_VERSION, "this server speaks protocol version 1 only", 1);
+		if (vmin > JD_LINK_VERSION || vmax < JD_LINK_VERSION_MIN || vmin > vmax) {
+			link_send_error(c, h->seq, JD_LINK_E_VERSION, "this server speaks protocol versions 1 and 2", 1);
 			return;
 		}
+		c->version = vmax < JD_LINK_VERSION ? vmax : JD_LINK_VERSION;
 		if (jd_link_token(NULL)[0] && !token_ok(t, tlen)) {
 			link_send_error(c, h->seq, JD_LINK_E_TOKEN, "bad token", 1);
 			return;
 		}
 		c->hello_done = 1;
 		f = jd_wr_begin(&b, JD_MSG_HELLO_OK, h->seq);
-		jd_wr_u16(&b, JD_LINK_VERSION);
+		jd_wr_u16(&b, c->version);
 		jd_wr_u16(&b, (uint16_t)jd_hooks_gdb_mode());
 		jd_wr_u32(&b, (uint32_t)getpid());
 		jd_wr_u16(&b, HOST_MACHINE);
@@ -231,7 +238,7 @@ void link_handle(struct link_client *c, const struct jd_link_hdr *h, const uint8
 			link_send_error(c, h->seq, JD_LINK_E_PROTOCOL, "malformed LIST", 1);
 			return;
 		}
-		list(&b, after, max == 0 || max > LINK_MAX_LIST ? LINK_MAX_LIST : max, h->seq);
+		list(&b, after, max == 0 || max > LINK_MAX_LIST ? LINK_MAX_LIST : max, h->seq, c->version);
 		break;
 	}
 	case JD_MSG_FETCH: {

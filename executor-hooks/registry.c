@@ -23,6 +23,7 @@
 #include "../jitdebug/jitdebug.h"
 #include "../jitdebug/hashkeys.h"
 #include "../jitdebug/opts.h"
+#include "../jitdebug/buildid.h"
 #include "../jitdebug/parsed.h"
 #include "../perfmap/perf-outputs.h"
 
@@ -43,6 +44,9 @@ struct obj {
 	_Atomic uint32_t first_sym;    /* cached offset into data: 0 not computed yet, UINT32_MAX none */
 	int owned;                     /* data is a malloc'd buffer handed over (jd_register_owned): freed with o */
 	struct symidx *_Atomic symidx; /* built on first use by a holder (jd_registry_defines) */
+	struct jd_registry_section *secs; /* where each section was loaded (reg.sections), malloc'ed */
+	size_t mapped;                 /* non-zero: data is a copy in its own mapping of this size, kept
+					* out of core files (JITDEBUG_CORE_OBJECTS=omit) */
 	unsigned refs;                 /* under lock: 1 while registered, +1 per jd_registry_hold */
 	int unlinked;                  /* under lock: unregistered; the last release frees it */
 };
@@ -51,7 +55,10 @@ struct obj {
 _Static_assert(sizeof(struct jd_registry) == 56, "registry header layout");
 _Static_assert(offsetof(struct jd_registry, first) == 32 && offsetof(struct jd_registry, gdb_mode) == 48,
 	       "registry header offsets");
-_Static_assert(sizeof(struct jd_registry_entry) == 64, "registry entry layout");
+_Static_assert(sizeof(struct jd_registry_entry) == 104 && offsetof(struct jd_registry_entry, build_id) == 64 &&
+		       offsetof(struct jd_registry_entry, sections) == 96,
+	       "registry entry layout");
+_Static_assert(sizeof(struct jd_registry_section) == 16, "registry section layout");
 _Static_assert(offsetof(struct jd_registry_entry, symfile_addr) == 24 &&
 		       offsetof(struct jd_registry_entry, flags) == 56,
 	       "registry entry offsets");
@@ -122,6 +129,7 @@ static void fork_phase(enum jd_fork_phase phase)
 	if (phase == JD_FORK_PREPARE) {
 		jd_perf_fork(phase);
 		pthread_mutex_lock(&lock);
+		jd_fleet_fork(phase);
 		jd_link_fork(phase);
 		jd_nobits_fork(phase);
 		jd_log_fork(phase);
@@ -130,6 +138,7 @@ static void fork_phase(enum jd_fork_phase phase)
 	jd_log_fork(phase);
 	jd_nobits_fork(phase);
 	jd_link_fork(phase);
+	jd_fleet_fork(phase);
 	if (phase == JD_FORK_CHILD)
 		pthread_cond_init(&released, NULL);
 	pthread_mutex_unlock(&lock);
@@ -347,6 +356,60 @@ static int reject_object(const char *why)
 
 static int add_flags(uint64_t id, uint32_t flags);
 static const char *first_symbol_of(struct obj *o, struct jd_parsed *p);
+
+static void free_obj(struct obj *o)
+{
+	free(atomic_load(&o->symidx));
+	free(o->secs);
+	if (o->owned)
+		free((void *)o->data);
+	if (o->mapped)
+		jd_unmap((void *)o->data, o->mapped);
+	free(o);
+}
+
+/* JITDEBUG_CORE_OBJECTS=omit: the hooks' copies of objects go into mappings that core dumps leave out
+ * (MADV_DONTDUMP), for cores that rely on fetching objects by build-id. Read once. */
+static int omit_from_cores(void)
+{
+	static _Atomic int omit = -1;
+	int v = atomic_load_explicit(&omit, memory_order_relaxed);
+	if (v < 0) {
+		const char *e = getenv("JITDEBUG_CORE_OBJECTS");
+		v = e && strcmp(e, "omit") == 0;
+		if (e && *e && !v && strcmp(e, "keep") != 0)
+			jd_warn_once("JITDEBUG_CORE_OBJECTS=%.40s is not keep or omit; keeping objects in core files", e);
+		atomic_store(&omit, v);
+	}
+	return v;
+}
+
+/* Every allocated section with a load address, for reg.sections. */
+static int record_sections(struct obj *o, const struct jd_elf *elf)
+{
+	size_t n = jd_elf_section_count(elf), k = 0;
+	for (size_t pass = 0; pass < 2; pass++) {
+		k = 0;
+		for (size_t i = 1; i < n; i++) {
+			struct jd_elf_section s;
+			if (jd_elf_section(elf, i, &s) != 0 || !(s.flags & SHF_ALLOC) || !s.addr)
+				continue;
+			if (pass)
+				o->secs[k] = (struct jd_registry_section){.index = (uint32_t)i, .addr = s.addr};
+			k++;
+		}
+		if (pass || !k || k > 65535)
+			break;
+		if (!(o->secs = malloc(k * sizeof(*o->secs))))
+			return -ENOMEM;
+	}
+	if (o->secs) {
+		o->reg.nsections = (uint32_t)k;
+		o->reg.section_size = sizeof(struct jd_registry_section);
+		o->reg.sections = (uint64_t)(uintptr_t)o->secs;
+	}
+	return 0;
+}
 static int register_common(const void *data, size_t size, uint32_t flags, int untrusted, uint64_t *id_out);
 
 int jd_register_object(const void *data, size_t size, const struct jd_register_opts *opts, uint64_t *id_out)
@@ -400,7 +463,8 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 				return -EINVAL; /* a handed-over object must not need a fix-up (it is written in place) */
 		}
 	}
-	struct obj *o = malloc(sizeof(*o) + (borrow ? 0 : size));
+	size_t mapped = !borrow && omit_from_cores() ? jd_page_round(size) : 0;
+	struct obj *o = malloc(sizeof(*o) + (borrow || mapped ? 0 : size));
 	if (!o) {
 		jd_elf_close(elf);
 		return -ENOMEM;
@@ -410,17 +474,22 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 		o->data = data;
 		o->owned = (flags & JD_REGISTER_OWNED_) != 0;
 	} else {
-		uint8_t *copy = (uint8_t *)(o + 1);
+		uint8_t *copy = mapped ? jd_map_dontdump(mapped) : (uint8_t *)(o + 1);
+		if (!copy) {
+			free(o);
+			return -ENOMEM;
+		}
+		o->mapped = mapped;
+		o->data = copy;
 		if (!untrusted || jd_range_is_jit_memory((uint64_t)(uintptr_t)data, size)) {
 			memcpy(copy, data, size);
 		} else if (jd_read_self((uint64_t)(uintptr_t)data, copy, size) != 0) {
-			free(o);
+			free_obj(o);
 			jd_count_rejected();
 			return -EFAULT;
 		}
-		o->data = copy;
 		if (!(elf = jd_elf_open(copy, size, &light, why, sizeof(why)))) {
-			free(o);
+			free_obj(o);
 			return reject_object(why);
 		}
 	}
@@ -428,9 +497,22 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	jd_elf_alloc_range(elf, &lo, &hi);
 	if (!borrow && jd_nobits_needed(elf)) {
 		unsigned unplaced = 0;
-		unsigned placed = jd_nobits_fixup((uint8_t *)(o + 1), size, elf, &unplaced, &lo, &hi);
+		unsigned placed = jd_nobits_fixup((uint8_t *)o->data, size, elf, &unplaced, &lo, &hi);
 		atomic_fetch_add(&stats.nobits_placed, placed);
 		atomic_fetch_add(&stats.nobits_unplaced, unplaced);
+	}
+	/* Version 2 of the entry: the build-id and the sections' addresses, so a core without the
+	 * object's bytes still says which object was where (docs/fleet.md). */
+	uint32_t id_len = 0;
+	int kind = jd_elf_object_id(elf, o->data, o->reg.build_id, &id_len);
+	if (kind > 0) {
+		o->reg.build_id_size = (uint8_t)id_len;
+		o->reg.build_id_kind = (uint8_t)kind;
+	}
+	if (record_sections(o, elf) < 0) {
+		jd_elf_close(elf);
+		free_obj(o);
+		return -ENOMEM;
 	}
 	jd_elf_close(elf);
 	/* One full parse and one line table at most, shared by the outputs, the event's first symbol and
@@ -449,6 +531,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	o->reg.hi = hi;
 	o->reg.flags = borrow && !o->owned ? JD_OBJECT_BORROWED : 0;
 	o->reg.entry_size = sizeof(o->reg);
+	jd_publish_registered(o->data, size, o->reg.build_id, o->reg.build_id_size);
 	const char *first = jd_link_wants_first_symbol() ? first_symbol_of(o, &parsed) : "";
 
 	int mode = current_mode();
@@ -461,7 +544,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 		next_id++;                /* that id is never used again */
 		pthread_mutex_unlock(&lock);
 		jd_parsed_fini(&parsed);
-		free(o);
+		free_obj(o);
 		return -ENOMEM;
 	}
 	next_id++;
@@ -480,7 +563,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	}
 	jitdebug_registry.generation++;
 	uint64_t id = o->reg.id;
-	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, first, NULL});
+	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, first, NULL, NULL, 0});
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
 	jd_link_restart_if_forked();
@@ -505,13 +588,6 @@ struct symidx {
 	struct jd_hkey k[];
 };
 
-static void free_obj(struct obj *o)
-{
-	free(atomic_load(&o->symidx));
-	if (o->owned)
-		free((void *)o->data);
-	free(o);
-}
 
 int jd_unregister_object(uint64_t id)
 {
@@ -638,7 +714,8 @@ static struct jd_obj_view view_of(struct obj *o)
 {
 	uint32_t off = atomic_load(&o->first_sym);
 	return (struct jd_obj_view){o->reg.id, o->reg.symfile_size, o->reg.lo, o->reg.hi, o->reg.flags, o->data,
-				    off == 0 ? NULL : off == UINT32_MAX ? "" : (const char *)o->data + off, o};
+				    off == 0 ? NULL : off == UINT32_MAX ? "" : (const char *)o->data + off, o,
+				    o->reg.build_id_size ? o->reg.build_id : NULL, o->reg.build_id_size};
 }
 
 size_t jd_registry_hold(uint64_t after_id, struct jd_obj_view *views, size_t max)
@@ -806,6 +883,7 @@ int jd_hooks_stats(struct jd_hooks_stats *out)
 	s.objects_without_lines = pc.objects_without_lines;
 	s.code_salted = pc.code_salted;
 	jd_link_stats(&s);
+	jd_fleet_stats(&s);
 	memcpy(out, &s, out->sz < sizeof(s) ? out->sz : sizeof(s));
 	return 0;
 }

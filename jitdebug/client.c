@@ -263,7 +263,7 @@ retry:;
 	struct jd_wbuf b = {0};
 	uint32_t seq = ++c->seq;
 	size_t f = jd_wr_begin(&b, JD_MSG_HELLO, seq);
-	jd_wr_u16(&b, JD_LINK_VERSION);
+	jd_wr_u16(&b, JD_LINK_VERSION_MIN);
 	jd_wr_u16(&b, JD_LINK_VERSION);
 	jd_wr_str(&b, tok, strlen(tok));
 	jd_wr_end(&b, f);
@@ -287,8 +287,8 @@ retry:;
 	jd_rd_u32(&r);
 	uint16_t n;
 	const char *triple = jd_rd_str(&r, &n);
-	if (r.bad) {
-		err = fail(c, -EPROTO, "malformed HELLO reply");
+	if (r.bad || c->info.version < JD_LINK_VERSION_MIN || c->info.version > JD_LINK_VERSION) {
+		err = fail(c, -EPROTO, "malformed HELLO reply (or version %u, not 1 or 2)", (unsigned)c->info.version);
 		goto out;
 	}
 	snprintf(c->info.triple, sizeof(c->info.triple), "%.*s", (int)n, triple);
@@ -349,6 +349,14 @@ static int client_list(struct jd_client *c, uint64_t after_id, jd_link_object_fn
 			if (r.bad)
 				break;
 			snprintf(o.first_symbol, sizeof(o.first_symbol), "%.*s", (int)n, s);
+			if (c->info.version >= 2) {
+				uint8_t len = jd_rd_u8(&r);
+				const uint8_t *id = len <= JD_BUILD_ID_MAX ? jd_rd_bytes(&r, len) : NULL;
+				if (r.bad || !id)
+					return fail(c, -EPROTO, "malformed LIST reply: build-id of %u bytes", (unsigned)len);
+				o.build_id_size = len;
+				memcpy(o.build_id, id, len);
+			}
 			if (o.id <= after_id) /* ids only grow: a server that repeats one would page forever */
 				return fail(c, -EPROTO, "malformed LIST reply: object id %llu after %llu",
 					    (unsigned long long)o.id, (unsigned long long)after_id);

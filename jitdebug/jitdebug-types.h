@@ -66,7 +66,22 @@ struct jd_function {
  * read: read `generation`, walk, read `generation` again; equal and even means nothing changed
  * (writers make it odd while they edit). Cap every walk at `count` + 1 entries. docs/registry.md. */
 #define JD_REGISTRY_MAGIC   0x3130474552444a4aull /* "JJDREG01" read as little-endian bytes */
-#define JD_REGISTRY_VERSION 1u
+#define JD_REGISTRY_VERSION 2u  /* 2 added the build-id and the sections' addresses; readers take 1 too */
+#define JD_REGISTRY_ENTRY_V1 64u /* entry_size of version 1 entries (no build-id, no sections) */
+
+/* Build-ids (docs/fleet.md): at most 20 bytes; where an object's id came from. */
+#define JD_BUILD_ID_MAX     20u
+#define JD_BUILD_ID_NONE    0u /* version 1 entries, foreign objects not hashed */
+#define JD_BUILD_ID_CONTENT 1u /* SHA-1 of the object's content without its addresses (recheckable) */
+#define JD_BUILD_ID_NOTE    2u /* the object's own GNU build-id note */
+
+/* Where one section of the object was loaded: enough to place the object's bytes fetched by build-id
+ * at the addresses this process used, without its bytes in memory. */
+struct jd_registry_section {
+	uint32_t index;        /* section header index in the object */
+	uint32_t reserved;
+	uint64_t addr;         /* its sh_addr in this process */
+};
 
 struct jd_registry_entry {
 	uint64_t next;         /* address of the next entry, 0 at the end */
@@ -77,6 +92,14 @@ struct jd_registry_entry {
 	uint64_t lo, hi;       /* allocated-section address range */
 	uint32_t flags;        /* JD_OBJECT_* */
 	uint32_t entry_size;   /* sizeof(struct jd_registry_entry), for growth */
+	/* version 2 */
+	uint8_t build_id[JD_BUILD_ID_MAX];
+	uint8_t build_id_size;  /* bytes of build_id in use */
+	uint8_t build_id_kind;  /* JD_BUILD_ID_* */
+	uint16_t section_size;  /* sizeof(struct jd_registry_section) */
+	uint32_t nsections;     /* sections with a load address */
+	uint32_t reserved;
+	uint64_t sections;      /* address of nsections struct jd_registry_section */
 };
 
 struct jd_registry {

@@ -216,6 +216,8 @@ struct jd_link_object {
 	uint64_t id, lo, hi, size;
 	uint32_t flags; /* JD_OBJECT_* of jitdebug-types.h: 1 announced to GDB, 2 borrowed, 4 watched */
 	char first_symbol[256];
+	uint32_t build_id_size; /* 0: none (protocol version 1, another registrar's object) */
+	uint8_t build_id[JD_BUILD_ID_MAX];
 };
 
 #define JD_LINK_EV_REGISTERED 1
@@ -272,6 +274,14 @@ struct jd_registry_object {
 	uint64_t lo, hi;  /* allocated-section range; in GDB's JIT list read from the object's section
 			   * headers (0, 0 when they are unreadable or give no address) */
 	uint32_t flags;   /* JD_OBJECT_* of jitdebug-types.h (JD_OBJECT_FOREIGN in GDB's JIT list) */
+	/* Registry version 2 (0 in version 1 entries and in GDB's JIT list): the build-id, and where the
+	 * nsections struct jd_registry_section (target memory) saying where each section was loaded are. */
+	uint32_t build_id_size;
+	uint8_t build_id[JD_BUILD_ID_MAX];
+	uint32_t build_id_kind; /* JD_BUILD_ID_* */
+	uint32_t nsections;
+	uint64_t sections;
+	uint32_t section_size;  /* bytes per struct jd_registry_section in the target (>= 16) */
 };
 
 struct jd_walk {
@@ -294,6 +304,35 @@ struct jd_registry_header {
  * unreadable), -EINVAL (bad magic), -EPROTONOSUPPORT (other version) or -ENOMEM, with err set. */
 JD_API int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_header *hdr, char *err,
 			    size_t errlen);
+/* ---- Build-ids, publishing and fetching by build-id (docs/fleet.md) ---------------------------- */
+
+/* The object's build-id: its own GNU build-id note (1 to 20 bytes), else the SHA-1 of its content with
+ * load addresses and file layout taken out (docs/fleet.md says which bytes). Returns JD_BUILD_ID_NOTE
+ * or JD_BUILD_ID_CONTENT, or -EINVAL for an object jd_elf_open rejects (err says why). */
+JD_API int jd_object_build_id(const void *data, size_t size, uint8_t id[JD_BUILD_ID_MAX], uint32_t *len, char *err,
+			      size_t errlen);
+/* Lower-case hex (outlen >= 2 * len + 1), and back (-EINVAL unless 2 to 40 hex digits). */
+JD_API int jd_build_id_format(const uint8_t *id, size_t len, char *out, size_t outlen);
+JD_API int jd_build_id_parse(const char *hex, uint8_t id[JD_BUILD_ID_MAX], uint32_t *len);
+
+/* Writes the object into the tree DIR as DIR/XX/REST.debug (its build-id in hex), an ELF file with
+ * every sh_addr 0 that carries a .note.gnu.build-id note, unless that file is already there. Atomic
+ * (a temporary file in DIR/XX, then link) and idempotent across processes and hosts sharing DIR.
+ * *written (may be NULL): 1 written, 0 already there. The id (may be NULL) gets the build-id.
+ * 0, or a negative errno with err set. */
+JD_API int jd_object_publish(const char *dir, const void *data, size_t size, uint8_t id[JD_BUILD_ID_MAX],
+			     uint32_t *id_len, int *written, char *err, size_t errlen);
+
+/* The bytes of a registry object, ready to load at its addresses: read through w->read when the
+ * process or core has them; otherwise, when the entry has a build-id, fetched with libdebuginfod from
+ * DEBUGINFOD_URLS (its cache, DEBUGINFOD_PROGRESS), its build-id rechecked, and each section placed at
+ * the address the registry recorded. *data is malloc'ed (free it with jd_free); *fetched (may be NULL)
+ * is 1 when the bytes came by build-id. 0, or a negative errno with err naming the object, the
+ * build-id and what is missing (no DEBUGINFOD_URLS, the server's address, a build-id mismatch). */
+JD_API int jd_object_bytes(const struct jd_walk *w, const struct jd_registry_object *o, uint8_t **data,
+			   size_t *size, int *fetched, char *err, size_t errlen);
+JD_API void jd_free(void *p);
+
 /* ---- `jit break` for debugger plugins (both plugins call these; docs/api.md) -------------------- */
 
 /* A breakpoint location: "FUNCTION" (C++ "ns::f" included) or "FILE:LINE" (split at the last colon;

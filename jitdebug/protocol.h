@@ -9,7 +9,8 @@
 
 #include "jitdebug.h" /* JD_MAX_OBJECT_SIZE */
 
-#define JD_LINK_VERSION 1u
+#define JD_LINK_VERSION 2u     /* 2: LIST_OK entries end with the build-id */
+#define JD_LINK_VERSION_MIN 1u
 #define JD_LINK_HDR_SIZE 16u
 #define JD_LINK_MAX_FRAME (1u << 20)
 #define JD_LINK_MAX_FRAME_PREAUTH 4096u

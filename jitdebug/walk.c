@@ -89,6 +89,31 @@ static int check_walk(const struct jd_walk *w)
 	return 0;
 }
 
+/* The version 2 fields, kept only when they make sense (a bad build-id size or kind reads as none;
+ * a bad section table as no sections). */
+static void read_v2(const struct jd_walk *w, const uint8_t *e, struct jd_registry_object *o)
+{
+	if (jd_le(e + ENT(entry_size), 4) < sizeof(struct jd_registry_entry)) {
+		report(w, "object %" PRIu64 ": version 2 entry shorter than %zu bytes: no build-id", o->id,
+		       sizeof(struct jd_registry_entry));
+		return;
+	}
+	uint32_t size = e[ENT(build_id_size)], kind = e[ENT(build_id_kind)];
+	if (size >= 1 && size <= JD_BUILD_ID_MAX && (kind == JD_BUILD_ID_CONTENT || kind == JD_BUILD_ID_NOTE)) {
+		o->build_id_size = size;
+		o->build_id_kind = kind;
+		memcpy(o->build_id, e + ENT(build_id), size);
+	}
+	uint32_t nsec = (uint32_t)jd_le(e + ENT(nsections), 4), stride = (uint32_t)jd_le(e + ENT(section_size), 2);
+	uint64_t at = jd_le(e + ENT(sections), 8);
+	if (nsec && nsec <= 65535 && stride >= sizeof(struct jd_registry_section) && stride <= 256 &&
+	    at + (uint64_t)nsec * stride > at) {
+		o->nsections = nsec;
+		o->section_size = stride;
+		o->sections = at;
+	}
+}
+
 int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_header *hdr, char *err, size_t errlen)
 {
 	uint8_t h[sizeof(struct jd_registry)];
@@ -106,9 +131,9 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 		return -EINVAL;
 	}
 	uint32_t version = (uint32_t)jd_le(h + REG(version), 4), header_size = (uint32_t)jd_le(h + REG(header_size), 4);
-	if (version != JD_REGISTRY_VERSION || header_size < sizeof(struct jd_registry)) {
-		snprintf(err, errlen, "registry version %" PRIu32 " (header %" PRIu32 " bytes); this reader knows version 1",
-			 version, header_size);
+	if (version < 1 || version > JD_REGISTRY_VERSION || header_size < sizeof(struct jd_registry)) {
+		snprintf(err, errlen, "registry version %" PRIu32 " (header %" PRIu32 " bytes); this reader knows versions 1 "
+				      "and 2", version, header_size);
 		return -EPROTONOSUPPORT;
 	}
 	struct jd_registry_header out = {
@@ -139,8 +164,10 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 			report(w, "cycle at entry 0x%" PRIx64 ": walk stopped", cur);
 			break;
 		}
-		uint8_t e[sizeof(struct jd_registry_entry)];
-		if (w->read(w->ctx, cur, e, sizeof(e)) != 0) {
+		/* Version 1 entries are 64 bytes: the rest is read only from a version 2 registry. */
+		uint8_t e[sizeof(struct jd_registry_entry)] = {0};
+		size_t want = version >= 2 ? sizeof(e) : JD_REGISTRY_ENTRY_V1;
+		if (w->read(w->ctx, cur, e, want) != 0) {
 			report(w, "entry at 0x%" PRIx64 " unreadable: walk stopped", cur);
 			break;
 		}
@@ -154,6 +181,8 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 			.hi = jd_le(e + ENT(hi), 8),
 			.flags = (uint32_t)jd_le(e + ENT(flags), 4),
 		};
+		if (version >= 2)
+			read_v2(w, e, &o);
 		cur = jd_le(e + ENT(next), 8);
 		if (o.size == 0 || o.size > MAX_OBJECT_SIZE || o.hi < o.lo || o.hi - o.lo > MAX_RANGE ||
 		    o.symfile + o.size < o.symfile) {

@@ -103,8 +103,8 @@ static void test_registry_walk_rejects_bad_headers(void)
 	put(REG, 0x1234, 8);
 	CHECK(walk(&s, NULL, err) == -EINVAL && strstr(err, "bad magic"), "%s", err);
 	make_registry(1);
-	put(REG + 8, 2, 4);
-	CHECK(walk(&s, NULL, err) == -EPROTONOSUPPORT && strstr(err, "version 2"), "%s", err);
+	put(REG + 8, 3, 4);
+	CHECK(walk(&s, NULL, err) == -EPROTONOSUPPORT && strstr(err, "version 3"), "%s", err);
 	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = &s, .object = on_object, .skipped = on_skipped};
 	CHECK(jd_walk_registry(0x10, &w, NULL, err, sizeof(err)) == -EFAULT, "unreadable header");
 	w.sz = 8;
@@ -223,9 +223,58 @@ static void test_gdb_list_gives_foreign_ids_and_ranges(void)
 	CHECK(jd_walk_gdb_jit_list(d, 8, 0, &w, &n) == 0 && s.n == 0 && s.nskipped == 1, "wrapping object listed");
 }
 
+struct v2_seen {
+	struct jd_registry_object o[4];
+	size_t n;
+};
+
+static int keep_object(const struct jd_registry_object *o, void *ctx)
+{
+	struct v2_seen *s = ctx;
+	if (s->n < 4)
+		s->o[s->n++] = *o;
+	return 0;
+}
+
+/* Version 2 entries: the build-id and the section table are read; implausible ones read as none. */
+static void test_registry_v2_build_id_and_sections(void)
+{
+	make_registry(3);
+	put(REG + 8, 2, 4);
+	for (int i = 0; i < 3; i++) {
+		put(ENTRY(i) + 60, 104, 4);
+		for (int k = 0; k < 20; k++)
+			put(ENTRY(i) + 64 + (uint64_t)k, (uint64_t)(0xa0 + k), 1);
+		put(ENTRY(i) + 84, 20, 1);
+		put(ENTRY(i) + 85, JD_BUILD_ID_CONTENT, 1);
+		put(ENTRY(i) + 86, 16, 2);
+		put(ENTRY(i) + 88, 2, 4);
+		put(ENTRY(i) + 96, BASE + 0xa000, 8);
+	}
+	put(ENTRY(1) + 84, 21, 1);     /* longer than 20 bytes: no build-id */
+	put(ENTRY(2) + 86, 8, 2);      /* sections smaller than their layout: none */
+	struct v2_seen s = {0};
+	char err[256];
+	struct jd_walk w = {.sz = sizeof(w), .read = read_mem, .ctx = &s, .object = keep_object};
+	CHECK(jd_walk_registry(REG, &w, NULL, err, sizeof(err)) == 0 && s.n == 3, "%s (%zu)", err, s.n);
+	CHECK(s.o[0].build_id_size == 20 && s.o[0].build_id[0] == 0xa0 && s.o[0].build_id[19] == 0xb3 &&
+		      s.o[0].build_id_kind == JD_BUILD_ID_CONTENT,
+	      "entry 1 build-id: %u bytes", s.o[0].build_id_size);
+	CHECK(s.o[0].nsections == 2 && s.o[0].sections == BASE + 0xa000 && s.o[0].section_size == 16, "entry 1 sections");
+	CHECK(s.o[1].build_id_size == 0 && s.o[1].nsections == 2, "entry 2: a 21-byte build-id reads as none");
+	CHECK(s.o[2].build_id_size == 20 && s.o[2].nsections == 0, "entry 3: 8-byte section records read as none");
+	/* A version 1 registry gives neither, whatever lies after its 64-byte entries. */
+	put(REG + 8, 1, 4);
+	memset(&s, 0, sizeof(s));
+	CHECK(jd_walk_registry(REG, &w, NULL, err, sizeof(err)) == 0 && s.n == 3 && s.o[0].build_id_size == 0 &&
+		      s.o[0].nsections == 0,
+	      "version 1");
+}
+
 int main(void)
 {
 	RUN(test_registry_walk_reads_every_entry);
+	RUN(test_registry_v2_build_id_and_sections);
 	RUN(test_registry_walk_stops_at_a_cycle);
 	RUN(test_registry_walk_is_capped_by_the_count);
 	RUN(test_registry_walk_skips_implausible_entries);

@@ -1,0 +1,337 @@
+/* buildid.c — the build-id of a JIT object and the ELF file that publishes it (docs/fleet.md).
+ *
+ * An object's build-id is its own GNU build-id note when it has one of 1 to 20 bytes; otherwise it is
+ * the SHA-1 of the object's content with its load addresses and file layout taken out, so the same
+ * code has the same id in every process, whichever addresses its sections got and whichever registrar
+ * patched its section headers. The published file is the object with every sh_addr 0 and, when it had
+ * no note, a `.note.gnu.build-id` section appended (a new section-name table and section header table
+ * after the original bytes, every original section keeping its index), so a debuginfod indexes it and
+ * its content id is unchanged. SHA-1 is implemented here from FIPS 180-4.
+ */
+#include "bytes.h"
+#include "buildid.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOTE_NAME ".note.gnu.build-id"
+
+/* ---- SHA-1 ------------------------------------------------------------------------------------- */
+
+struct sha1 {
+	uint32_t h[5];
+	uint64_t total;
+	uint8_t block[64];
+	size_t used;
+};
+
+static uint32_t rol(uint32_t x, unsigned n) { return (x << n) | (x >> (32 - n)); }
+
+static void sha1_block(struct sha1 *s, const uint8_t *p)
+{
+	uint32_t w[80];
+	for (unsigned i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (unsigned i = 16; i < 80; i++)
+		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
+	for (unsigned i = 0; i < 80; i++) {
+		uint32_t f, k;
+		if (i < 20) {
+			f = (b & c) | (~b & d);
+			k = 0x5a827999u;
+		} else if (i < 40) {
+			f = b ^ c ^ d;
+			k = 0x6ed9eba1u;
+		} else if (i < 60) {
+			f = (b & c) | (b & d) | (c & d);
+			k = 0x8f1bbcdcu;
+		} else {
+			f = b ^ c ^ d;
+			k = 0xca62c1d6u;
+		}
+		uint32_t t = rol(a, 5) + f + e + k + w[i];
+		e = d;
+		d = c;
+		c = rol(b, 30);
+		b = a;
+		a = t;
+	}
+	s->h[0] += a;
+	s->h[1] += b;
+	s->h[2] += c;
+	s->h[3] += d;
+	s->h[4] += e;
+}
+
+static void sha1_init(struct sha1 *s)
+{
+	*s = (struct sha1){.h = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u}};
+}
+
+static void sha1_update(struct sha1 *s, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	s->total += len;
+	if (s->used) {
+		size_t n = 64 - s->used < len ? 64 - s->used : len;
+		memcpy(s->block + s->used, p, n);
+		s->used += n;
+		p += n;
+		len -= n;
+		if (s->used < 64)
+			return;
+		sha1_block(s, s->block);
+		s->used = 0;
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		sha1_block(s, p);
+	memcpy(s->block, p, len);
+	s->used = len;
+}
+
+static void sha1_final(struct sha1 *s, uint8_t out[20])
+{
+	uint64_t bits = s->total * 8;
+	uint8_t pad[72] = {0x80};
+	size_t n = (s->used < 56 ? 56 : 120) - s->used;
+	for (unsigned i = 0; i < 8; i++)
+		pad[n + i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha1_update(s, pad, n + 8);
+	for (unsigned i = 0; i < 20; i++)
+		out[i] = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+int jd_sha1(const void *data, size_t len, uint8_t out[20])
+{
+	struct sha1 s;
+	sha1_init(&s);
+	sha1_update(&s, data, len);
+	sha1_final(&s, out);
+	return 0;
+}
+
+/* ---- the content id ---------------------------------------------------------------------------- */
+
+static void put_le(struct sha1 *s, uint64_t v, unsigned n)
+{
+	uint8_t b[8];
+	for (unsigned i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	sha1_update(s, b, n);
+}
+
+static int is_build_id_note(const struct jd_elf_section *sec)
+{
+	return sec->type == SHT_NOTE && strcmp(sec->name, NOTE_NAME) == 0;
+}
+
+int jd_elf_content_id(const struct jd_elf *elf, const void *data, uint8_t out[20])
+{
+	const uint8_t *d = data;
+	struct sha1 s;
+	sha1_init(&s);
+	sha1_update(&s, "jitdebug build-id 1", 20); /* the scheme's name and version, NUL included */
+	sha1_update(&s, d + EI_CLASS, 2);           /* class and byte order */
+	put_le(&s, jd_elf_type(elf), 2);
+	put_le(&s, jd_elf_machine(elf), 2);
+	put_le(&s, jd_le(d + offsetof(Elf64_Ehdr, e_flags), 4), 4);
+	uint64_t shstrndx = jd_le(d + offsetof(Elf64_Ehdr, e_shstrndx), 2);
+	size_t n = jd_elf_section_count(elf);
+	/* The section-name table is hashed without the note's name that publishing appends to it. */
+	uint64_t names_cut = 0;
+	struct jd_elf_section names;
+	if (shstrndx && shstrndx < n && jd_elf_section(elf, shstrndx, &names) == 0 && names.type != SHT_NOBITS)
+		for (size_t i = 1; i < n; i++) {
+			struct jd_elf_section sec;
+			if (jd_elf_section(elf, i, &sec) == 0 && is_build_id_note(&sec) &&
+			    (const uint8_t *)sec.name == d + names.offset + names.size - sizeof(NOTE_NAME))
+				names_cut = sizeof(NOTE_NAME);
+		}
+	for (size_t i = 1; i < n; i++) {
+		struct jd_elf_section sec;
+		if (jd_elf_section(elf, i, &sec) != 0)
+			return -EINVAL;
+		if (is_build_id_note(&sec))
+			continue;
+		if (i == shstrndx)
+			sec.size -= names_cut;
+		sha1_update(&s, sec.name, strlen(sec.name) + 1);
+		put_le(&s, sec.type, 4);
+		put_le(&s, sec.flags, 8);
+		put_le(&s, sec.size, 8);
+		put_le(&s, sec.link, 4);
+		put_le(&s, sec.info, 4);
+		put_le(&s, sec.align, 8);
+		put_le(&s, sec.entsize, 8);
+		if (sec.type != SHT_NOBITS)
+			sha1_update(&s, d + sec.offset, sec.size); /* in bounds: jd_elf_open checked every range */
+	}
+	sha1_final(&s, out);
+	return 0;
+}
+
+/* The object's own GNU build-id note: the first one in any SHT_NOTE section (each note bounds-checked
+ * within its section, which jd_elf_open checked against the file). */
+static int own_note(const struct jd_elf *elf, const uint8_t *d, const uint8_t **id, size_t *len)
+{
+	size_t n = jd_elf_section_count(elf);
+	for (size_t i = 1; i < n; i++) {
+		struct jd_elf_section sec;
+		if (jd_elf_section(elf, i, &sec) != 0 || sec.type != SHT_NOTE)
+			continue;
+		const uint8_t *p = d + sec.offset;
+		uint64_t off = 0;
+		while (sec.size - off >= 12) {
+			uint64_t namesz = jd_le(p + off, 4), descsz = jd_le(p + off + 4, 4), type = jd_le(p + off + 8, 4);
+			uint64_t name_pad = (namesz + 3) & ~3ull, desc_pad = (descsz + 3) & ~3ull;
+			if (name_pad > sec.size - off - 12 || descsz > sec.size - off - 12 - name_pad)
+				break;
+			if (type == NT_GNU_BUILD_ID && namesz == 4 && memcmp(p + off + 12, "GNU", 4) == 0) {
+				*id = p + off + 12 + name_pad;
+				*len = (size_t)descsz;
+				return 0;
+			}
+			if (desc_pad > sec.size - off - 12 - name_pad)
+				break;
+			off += 12 + name_pad + desc_pad;
+		}
+	}
+	return -ENOENT;
+}
+
+int jd_elf_object_id(const struct jd_elf *elf, const void *data, uint8_t out[JD_BUILD_ID_MAX], uint32_t *len)
+{
+	const uint8_t *own;
+	size_t own_len;
+	if (own_note(elf, data, &own, &own_len) == 0 && own_len >= 1 && own_len <= JD_BUILD_ID_MAX) {
+		memcpy(out, own, own_len);
+		*len = (uint32_t)own_len;
+		return JD_BUILD_ID_NOTE;
+	}
+	if (jd_elf_content_id(elf, data, out) != 0)
+		return -EINVAL;
+	*len = 20;
+	return JD_BUILD_ID_CONTENT;
+}
+
+int jd_object_build_id(const void *data, size_t size, uint8_t out[JD_BUILD_ID_MAX], uint32_t *len, char *err,
+		       size_t errlen)
+{
+	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	struct jd_elf *elf = jd_elf_open(data, size, &light, err, errlen);
+	if (!elf)
+		return -EINVAL;
+	int kind = jd_elf_object_id(elf, data, out, len);
+	jd_elf_close(elf);
+	if (kind < 0 && err && errlen)
+		snprintf(err, errlen, "unreadable section table");
+	return kind;
+}
+
+int jd_build_id_format(const uint8_t *id, size_t len, char *out, size_t outlen)
+{
+	if (outlen < 2 * len + 1)
+		return -ERANGE;
+	for (size_t i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+	out[2 * len] = '\0';
+	return 0;
+}
+
+int jd_build_id_parse(const char *hex, uint8_t out[JD_BUILD_ID_MAX], uint32_t *len)
+{
+	size_t n = hex ? strlen(hex) : 0;
+	if (n == 0 || n % 2 || n > 2 * JD_BUILD_ID_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i += 2) {
+		unsigned v = 0;
+		for (unsigned k = 0; k < 2; k++) {
+			char c = hex[i + k];
+			unsigned x = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+				   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+			if (x > 15)
+				return -EINVAL;
+			v = v * 16 + x;
+		}
+		out[i / 2] = (uint8_t)v;
+	}
+	*len = (uint32_t)(n / 2);
+	return 0;
+}
+
+/* ---- the published file ------------------------------------------------------------------------ */
+
+int jd_publish_image(const void *data, size_t size, uint8_t **image, size_t *image_size, uint8_t id[JD_BUILD_ID_MAX],
+		     uint32_t *id_len, char *err, size_t errlen)
+{
+	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	struct jd_elf *elf = jd_elf_open(data, size, &light, err, errlen);
+	if (!elf)
+		return -EINVAL;
+	int kind = jd_elf_object_id(elf, data, id, id_len);
+	const uint8_t *d = data;
+	uint64_t shoff = jd_le(d + offsetof(Elf64_Ehdr, e_shoff), 8);
+	uint64_t shnum = jd_elf_section_count(elf), shstrndx = jd_le(d + offsetof(Elf64_Ehdr, e_shstrndx), 2);
+	struct jd_elf_section names;
+	int add_note = kind == JD_BUILD_ID_CONTENT;
+	int rc = -EINVAL;
+	if (kind < 0) {
+		snprintf(err, errlen, "unreadable section table");
+		goto out;
+	}
+	if (add_note && (shnum >= SHN_LORESERVE - 1 || shstrndx == 0 || shstrndx >= shnum ||
+			 jd_elf_section(elf, shstrndx, &names) != 0 || names.type != SHT_STRTAB)) {
+		snprintf(err, errlen, "no section-name table to add the build-id note's name to");
+		goto out;
+	}
+	/* Appended: [pad to 8] new names (old + NOTE_NAME) [pad to 4] note [pad to 8] section headers. */
+	size_t at_names = (size + 7) & ~(size_t)7, names_size = add_note ? (size_t)names.size + sizeof(NOTE_NAME) : 0;
+	size_t at_note = (at_names + names_size + 3) & ~(size_t)3, note_size = add_note ? 16 + 20 : 0;
+	size_t at_shdrs = (at_note + note_size + 7) & ~(size_t)7;
+	size_t total = add_note ? at_shdrs + (shnum + 1) * sizeof(Elf64_Shdr) : size;
+	uint8_t *img = calloc(1, total);
+	if (!img) {
+		snprintf(err, errlen, "out of memory for a %zu-byte file", total);
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(img, data, size);
+	uint8_t *sh = img + shoff;
+	if (add_note) {
+		memcpy(img + at_shdrs, d + shoff, shnum * sizeof(Elf64_Shdr));
+		sh = img + at_shdrs;
+		memcpy(img + at_names, d + names.offset, names.size);
+		memcpy(img + at_names + names.size, NOTE_NAME, sizeof(NOTE_NAME));
+		uint8_t *n = img + at_note;
+		jd_store_le(n, 4, 4);
+		jd_store_le(n + 4, 20, 4);
+		jd_store_le(n + 8, NT_GNU_BUILD_ID, 4);
+		memcpy(n + 12, "GNU", 4);
+		memcpy(n + 16, id, 20);
+		uint8_t *ns = sh + shstrndx * sizeof(Elf64_Shdr);
+		jd_store_le(ns + offsetof(Elf64_Shdr, sh_offset), at_names, 8);
+		jd_store_le(ns + offsetof(Elf64_Shdr, sh_size), names_size, 8);
+		uint8_t *note = sh + shnum * sizeof(Elf64_Shdr);
+		jd_store_le(note + offsetof(Elf64_Shdr, sh_name), names.size, 4);
+		jd_store_le(note + offsetof(Elf64_Shdr, sh_type), SHT_NOTE, 4);
+		jd_store_le(note + offsetof(Elf64_Shdr, sh_offset), at_note, 8);
+		jd_store_le(note + offsetof(Elf64_Shdr, sh_size), note_size, 8);
+		jd_store_le(note + offsetof(Elf64_Shdr, sh_addralign), 4, 8);
+		jd_store_le(img + offsetof(Elf64_Ehdr, e_shoff), at_shdrs, 8);
+		jd_store_le(img + offsetof(Elf64_Ehdr, e_shnum), shnum + 1, 2);
+	}
+	/* Addresses out: the same object publishes the same bytes from every process. */
+	if (jd_elf_type(elf) == ET_REL)
+		for (uint64_t i = 0; i < shnum; i++)
+			jd_store_le(sh + i * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_addr), 0, 8);
+	*image = img;
+	*image_size = total;
+	rc = kind;
+out:
+	jd_elf_close(elf);
+	return rc;
+}
