@@ -42,7 +42,9 @@ class Entry(ctypes.Structure):
     """struct jd_registry_object of jitdebug.h."""
     _fields_ = [("entry", ctypes.c_uint64), ("id", ctypes.c_uint64), ("symfile", ctypes.c_uint64),
                 ("size", ctypes.c_uint64), ("lo", ctypes.c_uint64), ("hi", ctypes.c_uint64),
-                ("flags", ctypes.c_uint32)]
+                ("flags", ctypes.c_uint32), ("build_id_size", ctypes.c_uint32), ("build_id", ctypes.c_uint8 * 20),
+                ("build_id_kind", ctypes.c_uint32), ("nsections", ctypes.c_uint32), ("sections", ctypes.c_uint64),
+                ("section_size", ctypes.c_uint32)]
 
 
 READ_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t)
@@ -188,6 +190,10 @@ def lib():
                                               ctypes.POINTER(ctypes.c_uint64)]
         _LIB.jd_id_format.argtypes = [ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_id_parse.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)]
+        _LIB.jd_object_bytes.argtypes = [ctypes.POINTER(Walk), ctypes.POINTER(Entry),
+                                         ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)), ctypes.POINTER(ctypes.c_size_t),
+                                         ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_size_t]
+        _LIB.jd_free.argtypes = [ctypes.c_void_p]
     return _LIB
 
 
@@ -409,10 +415,33 @@ def save_object(e):
         with open(path, "rb") as f:
             data = f.read()
     else:
-        data = read(e.symfile, e.size)
+        data = object_bytes(e)
         with open(path, "wb") as f:
             f.write(data)
     return path, add_symbol_file_command(path, data)
+
+
+def build_id_text(e):
+    return bytes(e.build_id[:e.build_id_size]).hex() if e.build_id_size else "-"
+
+
+def object_bytes(e):
+    """The object's bytes from the target, or, when the process or core lacks them, fetched by its
+    build-id from DEBUGINFOD_URLS and placed at the recorded addresses (libjitdebug's jd_object_bytes:
+    the same code as `jitdebug core`)."""
+    walk, _callbacks = walker([], [])
+    data, size, fetched = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_size_t(), ctypes.c_int()
+    err = ctypes.create_string_buffer(600)
+    if lib().jd_object_bytes(ctypes.byref(walk), ctypes.byref(e), ctypes.byref(data), ctypes.byref(size),
+                             ctypes.byref(fetched), err, len(err)) != 0:
+        raise JitError(err.value.decode(errors="replace"))
+    try:
+        out = ctypes.string_at(data, size.value)
+    finally:
+        lib().jd_free(data)
+    if fetched.value:
+        gdb.write("jit: object %s fetched by build-id %s\n" % (id_text(e.id), build_id_text(e)))
+    return out
 
 
 def add_symbol_file_command(path, data):
@@ -690,7 +719,8 @@ class JitList(gdb.Command):
             raise JitError("usage: jit list")
         entries = all_objects(force=True)
         jit_symfiles = gdb_jit_symfiles()
-        gdb.write("%-14s %-33s %10s  %-9s %-18s %s\n" % ("id", "range", "bytes", "state", "registrar", "first symbol"))
+        gdb.write("%-14s %-33s %10s  %-40s %-9s %-18s %s\n" % ("id", "range", "bytes", "build-id", "state", "registrar",
+                                                               "first symbol"))
         for e in entries:
             if e.id in S.loaded:
                 state = "loaded"
@@ -700,8 +730,8 @@ class JitList(gdb.Command):
                 state = "-"
             name = first_symbol(e)
             registrar = S.registrars.get(e.id, "?") if foreign(e) else "jitdebug"
-            gdb.write("%-14s 0x%012x-0x%012x %10d  %-9s %-18s %s\n" % (id_text(e.id), e.lo, e.hi, e.size, state,
-                                                                      registrar, name))
+            gdb.write("%-14s 0x%012x-0x%012x %10d  %-40s %-9s %-18s %s\n" % (
+                id_text(e.id), e.lo, e.hi, e.size, build_id_text(e), state, registrar, name))
         for s in S.skipped + S.foreign_skipped:
             gdb.write("jit: skipped: %s\n" % s)
         n_foreign = sum(1 for e in entries if foreign(e))

@@ -324,10 +324,13 @@ int jd_publish_image(const void *data, size_t size, uint8_t **image, size_t *ima
 		jd_store_le(img + offsetof(Elf64_Ehdr, e_shoff), at_shdrs, 8);
 		jd_store_le(img + offsetof(Elf64_Ehdr, e_shnum), shnum + 1, 2);
 	}
-	/* Addresses out: the same object publishes the same bytes from every process. */
+	/* Addresses out, in the table in use and in the original one left behind it: the same object
+	 * publishes the same bytes from every process. */
 	if (jd_elf_type(elf) == ET_REL)
-		for (uint64_t i = 0; i < shnum; i++)
+		for (uint64_t i = 0; i < shnum; i++) {
 			jd_store_le(sh + i * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_addr), 0, 8);
+			jd_store_le(img + shoff + i * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_addr), 0, 8);
+		}
 	*image = img;
 	*image_size = total;
 	rc = kind;

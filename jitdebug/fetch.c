@@ -90,7 +90,7 @@ static int fetch(const uint8_t *id, uint32_t id_len, uint8_t **data, size_t *siz
 	} else {
 		size_t got = 0;
 		while (got < (size_t)st.st_size) {
-			ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
+			ssize_t n = pread(fd, *data + got, (size_t)st.st_size - got, (off_t)got);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)

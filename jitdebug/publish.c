@@ -53,7 +53,7 @@ int jd_publish_write(const char *dir, const uint8_t *id, uint32_t id_len, const 
 	struct stat st;
 	if (stat(path, &st) == 0)
 		return 0; /* published before: by this process, another one or another host */
-	if (mkdir(sub, 0755) != 0 && errno != EEXIST) {
+	if ((mkdir(dir, 0755) != 0 && errno != EEXIST) || (mkdir(sub, 0755) != 0 && errno != EEXIST)) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", sub, strerror(e));
 		return -e;

@@ -413,6 +413,13 @@ bool lldb_has(Target &t, const jd_registry_object &o) {
   return a.GetSection().IsValid() && a.GetModule().IsValid();
 }
 
+std::string build_id_text(const jd_registry_object &o) {
+  char hex[2 * JD_BUILD_ID_MAX + 1] = "-";
+  if (o.build_id_size)
+    jd_build_id_format(o.build_id, o.build_id_size, hex, sizeof(hex));
+  return hex;
+}
+
 // The object's bytes (malloc'ed: over the link, or read from memory), made absolute in place.
 std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_registry_object &o, size_t &size) {
   std::unique_ptr<uint8_t, decltype(&free)> bytes(nullptr, free);
@@ -423,10 +430,19 @@ std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_regis
       throw Error{format("fetch over the link: %s", why)};
     bytes.reset(data);
   } else {
-    bytes.reset(static_cast<uint8_t *>(malloc(o.size ? o.size : 1)));
-    size = o.size;
-    if (!bytes || read_process(&t, o.symfile, bytes.get(), size) != 0)
-      throw Error{format("its %" PRIu64 " bytes at 0x%" PRIx64 " are unreadable", o.size, o.symfile)};
+    // From memory, or, when the process or core lacks the bytes, by build-id from DEBUGINFOD_URLS
+    // (libjitdebug's jd_object_bytes, as `jitdebug core` and the GDB plugin do).
+    jd_walk w{};
+    w.sz = sizeof(w);
+    w.read = read_process;
+    w.ctx = &t;
+    char why[600];
+    int fetched = 0;
+    if (jd_object_bytes(&w, &o, &data, &size, &fetched, why, sizeof(why)) != 0)
+      throw Error{why};
+    bytes.reset(data);
+    if (fetched)
+      fprintf(stderr, "jit: object %s fetched by build-id %s\n", id_text(o.id).c_str(), build_id_text(o).c_str());
   }
   char why[256];
   if (jd_elf_make_absolute(bytes.get(), size, nullptr, why, sizeof(why)) != 0)
@@ -504,8 +520,8 @@ void unload(Target &t, const std::vector<uint64_t> &ids) {
 }
 
 // Loads the objects covering the PCs of every thread's frames until none is missing: a loaded object
-// can reveal further JIT frames to the unwinder.
-size_t load_frames(Target &t) {
+// can reveal further JIT frames to the unwinder. Objects that fail are reported on out (when given).
+size_t load_frames(Target &t, lldb::SBCommandReturnObject *out = nullptr) {
   size_t total = 0;
   for (int round = 0; round < 16; round++) {
     const Objects objs = walk_all(t);
@@ -520,7 +536,7 @@ size_t load_frames(Target &t) {
           want.push_back(*o);
       }
     }
-    size_t got = want.empty() ? 0 : load(t, want, nullptr, false);
+    size_t got = want.empty() ? 0 : load(t, want, out, false);
     if (!got)
       break;
     total += got;
@@ -807,15 +823,17 @@ class List : public Command {
     if (!args.empty())
       throw Error{"usage: jit list"};
     Objects objs = objects(t);
-    out.Printf("%-14s %-33s %10s  %-9s %-18s %s\n", "id", "range", "bytes", "state", "registrar", "first symbol");
+    out.Printf("%-14s %-33s %10s  %-40s %-9s %-18s %s\n", "id", "range", "bytes", "build-id", "state", "registrar",
+               "first symbol");
     size_t foreign = 0;
     for (const auto &o : objs.list) {
       const char *state = S.loaded.count(o.id) ? "loaded" : (t.target.IsValid() && lldb_has(t, o)) ? "lldb-jit" : "-";
       std::string name = first_symbol(t, o);
       bool other = (o.flags & JD_OBJECT_FOREIGN) != 0;
       foreign += other;
-      out.Printf("%-14s 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-9s %-18s %s\n", id_text(o.id).c_str(), o.lo,
-                 o.hi, o.size, state, other ? S.registrars[o.id].c_str() : "jitdebug", name.c_str());
+      out.Printf("%-14s 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-40s %-9s %-18s %s\n", id_text(o.id).c_str(),
+                 o.lo, o.hi, o.size, build_id_text(o).c_str(), state, other ? S.registrars[o.id].c_str() : "jitdebug",
+                 name.c_str());
     }
     for (const auto &s : objs.skipped)
       out.Printf("jit: skipped: %s\n", s.c_str());
@@ -1068,7 +1086,7 @@ class LoadCore : public Command {
       out.Printf("jit: skipped: %s\n", s.c_str());
     if (objs.header.generation % 2)
       out.Printf("jit: the registry was being edited when the core was written; the list may be incomplete\n");
-    size_t n = all ? load(t, objs.list, &out, true) : load_frames(t);
+    size_t n = all ? load(t, objs.list, &out, true) : load_frames(t, &out);
     std::map<std::string, size_t> per;
     size_t in_registry = 0;
     for (const auto &o : objs.list) {
