@@ -76,6 +76,10 @@ echo "== An AArch64 device under qemu-aarch64-static (make aarch64): link and ru
 for v in 19 16; do "$HERE/aarch64_link.sh" "$BUILD" "$v"; done
 
 echo
+echo "== The fleet: publishing by build-id, debuginfod, trimmed cores (bench/fleet.sh)"
+"$HERE/fleet.sh" "$BUILD"
+
+echo
 echo "== The debug link"
 "$HERE/link_bench.sh" "$BUILD"
 

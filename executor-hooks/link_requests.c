@@ -71,17 +71,24 @@ static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *coun
 			break;
 		}
 		char first[JD_LINK_MAX_NAME] = "";
+		uint8_t bid[JD_BUILD_ID_MAX];
+		uint32_t bid_len = 0;
 		uint8_t *bytes = v[i].size <= MAX_FOREIGN_NAMED ? malloc(v[i].size) : NULL;
-		if (bytes && jd_read_self(v[i].symfile, bytes, v[i].size) == 0)
+		if (bytes && jd_read_self(v[i].symfile, bytes, v[i].size) == 0) {
 			jd_object_first_symbol(bytes, v[i].size, first, sizeof(first));
+			if (version >= 2 && jd_object_build_id(bytes, v[i].size, bid, &bid_len, NULL, 0) < 0)
+				bid_len = 0;
+		}
 		free(bytes);
 		struct jd_obj_view view = {.id = v[i].id, .lo = v[i].lo, .hi = v[i].hi};
 		put_object(entries, &view);
 		jd_wr_u64(entries, v[i].size);
 		jd_wr_u32(entries, v[i].flags);
 		jd_wr_str(entries, first, strlen(first));
-		if (version >= 2)
-			jd_wr_u8(entries, 0); /* another registrar's object: no build-id */
+		if (version >= 2) { /* another registrar's object: its build-id computed here, as the hooks do */
+			jd_wr_u8(entries, (uint8_t)bid_len);
+			jd_wr_bytes(entries, bid, bid_len);
+		}
 		*after = v[i].id;
 		(*count)++;
 	}

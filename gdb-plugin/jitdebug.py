@@ -76,6 +76,7 @@ class State:
     def __init__(self):
         self.loaded = {}          # object id -> cache file loaded with add-symbol-file
         self.first_symbols = {}   # object id -> its naming symbol (jit list)
+        self.build_ids = {}       # another registrar's object id -> its build-id in hex (jit list)
         self.link = None          # "HOST:PORT"
         self.token = None
         self.watches = []         # (kind, pattern) of jit break
@@ -194,6 +195,8 @@ def lib():
                                          ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)), ctypes.POINTER(ctypes.c_size_t),
                                          ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_size_t]
         _LIB.jd_free.argtypes = [ctypes.c_void_p]
+        _LIB.jd_object_build_id.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_uint8),
+                                            ctypes.POINTER(ctypes.c_uint32), ctypes.c_char_p, ctypes.c_size_t]
     return _LIB
 
 
@@ -422,7 +425,23 @@ def save_object(e):
 
 
 def build_id_text(e):
-    return bytes(e.build_id[:e.build_id_size]).hex() if e.build_id_size else "-"
+    """The registry's build-id; for another registrar's object, computed from its bytes by libjitdebug
+    (jd_object_build_id, as the hooks and the link compute it). "-" when there is none."""
+    if e.build_id_size:
+        return bytes(e.build_id[:e.build_id_size]).hex()
+    if not foreign(e):
+        return "-"
+    if e.id not in S.build_ids:
+        text = "-"
+        try:
+            data = read(e.symfile, e.size)
+            out, n = (ctypes.c_uint8 * 20)(), ctypes.c_uint32()
+            if lib().jd_object_build_id(data, len(data), out, ctypes.byref(n), None, 0) > 0:
+                text = bytes(out[:n.value]).hex()
+        except JitError:
+            pass
+        S.build_ids[e.id] = text
+    return S.build_ids[e.id]
 
 
 def object_bytes(e):
@@ -627,6 +646,7 @@ def on_exited(event):
     S.registrars.clear()
     S.loaded.clear()
     S.first_symbols.clear()
+    S.build_ids.clear()
     S.entries = None
     S.watches_written = False
 

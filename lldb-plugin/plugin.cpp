@@ -421,7 +421,8 @@ std::string build_id_text(const jd_registry_object &o) {
 }
 
 // The object's bytes (malloc'ed: over the link, or read from memory), made absolute in place.
-std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_registry_object &o, size_t &size) {
+std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_registry_object &o, size_t &size,
+                                                        bool fetch = true) {
   std::unique_ptr<uint8_t, decltype(&free)> bytes(nullptr, free);
   uint8_t *data = nullptr;
   if (t.link_usable() && !(o.flags & JD_OBJECT_FOREIGN)) {
@@ -438,7 +439,10 @@ std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_regis
     w.ctx = &t;
     char why[600];
     int fetched = 0;
-    if (jd_object_bytes(&w, &o, &data, &size, &fetched, why, sizeof(why)) != 0)
+    jd_registry_object local = o;
+    if (!fetch)
+      local.build_id_size = 0; // memory only (jit list does not fetch)
+    if (jd_object_bytes(&w, &local, &data, &size, &fetched, why, sizeof(why)) != 0)
       throw Error{why};
     bytes.reset(data);
     if (fetched)
@@ -806,7 +810,7 @@ std::string first_symbol(Target &t, const jd_registry_object &o) {
   size_t size = 0;
   std::string name;
   try {
-    auto bytes = object_bytes(t, o, size);
+    auto bytes = object_bytes(t, o, size, false);
     char buf[256];
     if (bytes && jd_object_first_symbol(bytes.get(), size, buf, sizeof(buf)) == 0)
       name = buf;
@@ -831,9 +835,17 @@ class List : public Command {
       std::string name = first_symbol(t, o);
       bool other = (o.flags & JD_OBJECT_FOREIGN) != 0;
       foreign += other;
+      std::string bid = build_id_text(o);
+      if (other) { // another registrar's object: its build-id from its bytes, as the hooks compute it
+        bid = "-";
+        std::vector<uint8_t> raw(o.size);
+        jd_registry_object with = o;
+        if (o.size && read_process(&t, o.symfile, raw.data(), raw.size()) == 0 &&
+            jd_object_build_id(raw.data(), raw.size(), with.build_id, &with.build_id_size, nullptr, 0) > 0)
+          bid = build_id_text(with);
+      }
       out.Printf("%-14s 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-40s %-9s %-18s %s\n", id_text(o.id).c_str(),
-                 o.lo, o.hi, o.size, build_id_text(o).c_str(), state, other ? S.registrars[o.id].c_str() : "jitdebug",
-                 name.c_str());
+                 o.lo, o.hi, o.size, bid.c_str(), state, other ? S.registrars[o.id].c_str() : "jitdebug", name.c_str());
     }
     for (const auto &s : objs.skipped)
       out.Printf("jit: skipped: %s\n", s.c_str());

@@ -15,6 +15,9 @@
 # debugs it through qemu's gdbstub, and Debian's cross runtime packages give the C and C++ runtime;
 # the arm64 builds of LLVM and libdw are unpacked by scripts/aarch64-sysroot.sh, not installed.
 #
+# The fleet (it.llvmNN.fleet, bench/fleet.sh): Debian's debuginfod server, its client library (which
+# libjitdebug opens at run time to fetch objects by build-id) and elfutils' debuginfod-find.
+#
 # PostgreSQL 15 is a real JIT of the field (llvmjit.so on libLLVM-14, its own GDB listener):
 # it.postgres_jit runs a throwaway cluster of its own and never uses the package's cluster or service.
 set -euo pipefail
@@ -30,6 +33,7 @@ pkgs=(
   postgresql-15 postgresql-client-15
   dpkg-dev
   qemu-user-static gdb-multiarch libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross libgcc-12-dev-arm64-cross
+  debuginfod libdebuginfod1 elfutils
 )
 
 missing=()

@@ -1,8 +1,12 @@
-/* fuzz_elf.c — libFuzzer target: arbitrary bytes through the ELF reader (every accessor) and through
- * registration in the hooks (validation, NOBITS fix-up with its memory reads, GDB list, unregister). */
+/* fuzz_elf.c — libFuzzer target: arbitrary bytes through the ELF reader (every accessor), through the
+ * build-id and the published file (what a debuginfod server could answer is read the same way), and
+ * through registration in the hooks (validation, NOBITS fix-up with its memory reads, build-id,
+ * section records, GDB list, unregister). */
+#include "buildid.h"
 #include "jitdebug-hooks.h"
 #include "jitdebug.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void quiet(int level, const char *msg, void *ctx) { (void)level, (void)msg, (void)ctx; }
@@ -39,6 +43,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		jd_elf_close(e);
 	} else {
 		(void)strlen(why);
+	}
+	uint8_t bid[JD_BUILD_ID_MAX], *img = NULL;
+	uint32_t bid_len;
+	size_t img_size;
+	if (jd_publish_image(data, size, &img, &img_size, bid, &bid_len, why, sizeof(why)) >= 0) {
+		/* The published file must parse and keep the id. */
+		uint8_t back[JD_BUILD_ID_MAX];
+		uint32_t back_len;
+		if (jd_object_build_id(img, img_size, back, &back_len, why, sizeof(why)) < 0 || back_len != bid_len ||
+		    memcmp(back, bid, bid_len) != 0)
+			abort();
+		free(img);
 	}
 	uint64_t obj;
 	if (jd_register_object(data, size, NULL, &obj) == 0)

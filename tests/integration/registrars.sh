@@ -101,8 +101,14 @@ PIDS+=("$LWPID")
 for _ in $(seq 200); do grep -q '^link_target=' "$TMP/lw.out" && break; sleep 0.05; done
 ADDR=$(link_address "$TMP/lw.err")
 timeout 30 "$JITDEBUG" list --connect "$ADDR" > "$TMP/list.out" 2>&1
-expect "the link lists libLLVM's object (id f<hex>, flagged other)" "$TMP/list.out" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ other +link_target$"
+expect "the link lists libLLVM's object (id f<hex>, flagged other)" "$TMP/list.out" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +other +link_target$"
 FID=$(awk '/^f[0-9a-f]+ / {print $1; exit}' "$TMP/list.out")
+# Another registrar's object has a build-id too (computed from its bytes, as the hooks compute their
+# own): the one `jitdebug publish` files it under.
+FBID=$(awk '/^f[0-9a-f]+ / {print $4; exit}' "$TMP/list.out")
+[[ $FBID =~ ^[0-9a-f]{40}$ ]] && pass "the link gives libLLVM's object a build-id" || fail "build-id '$FBID'"
+timeout 30 "$JITDEBUG" publish --connect "$ADDR" "$TMP/tree" > "$TMP/publish.out" 2>&1
+expect "jitdebug publish files libLLVM's object under that build-id" "$TMP/publish.out" "^$FID $FBID published$"
 timeout 30 "$JITDEBUG" list --connect "$ADDR" --json > "$TMP/list.json" 2>&1
 expect "jitdebug list --json marks it foreign" "$TMP/list.json" "\"ref\":\"$FID\",\"foreign\":true"
 # A client pointed at a process checks the pid the server reports (a forked child may hold its
@@ -140,8 +146,8 @@ for prog in hand_registrar hand_registrar_exported; do
 	PIDS+=("$HPID")
 	for _ in $(seq 200); do grep -q 'own list' "$TMP/$prog.lw" && break; sleep 0.05; done
 	timeout 30 "$JITDEBUG" list --connect "$(link_address "$TMP/$prog.lwerr")" > "$TMP/$prog.list" 2>&1
-	expect "$prog: the link lists the program's own object" "$TMP/$prog.list" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ other +jd_hand_leaf$"
-	expect "$prog: the link lists the hooks' object" "$TMP/$prog.list" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ announced +jd_"
+	expect "$prog: the link lists the program's own object" "$TMP/$prog.list" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +other +jd_hand_leaf$"
+	expect "$prog: the link lists the hooks' object" "$TMP/$prog.list" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +announced +jd_"
 	HFID=$(awk '/^f[0-9a-f]+ / {print $1; exit}' "$TMP/$prog.list")
 	timeout 30 "$JITDEBUG" fetch --connect "$(link_address "$TMP/$prog.lwerr")" "$HFID" -o "$TMP/$prog.fetched" 2>/dev/null
 	if [ "$(stat -c %s "$TMP/$prog.fetched" 2>/dev/null)" = "$(stat -c %s "$HAND")" ] && \

@@ -306,13 +306,71 @@ static void reject_request_before_hello(void)
 	close(fd);
 }
 
+/* HELLO with versions vmin..vmax (no token); the fd, with the version agreed in *version. */
+static int hello_versions(uint16_t vmin, uint16_t vmax, uint16_t *version)
+{
+	int fd = dial();
+	struct jd_link_hdr h;
+	struct jd_wbuf b = {0};
+	size_t f = jd_wr_begin(&b, JD_MSG_HELLO, 1);
+	jd_wr_u16(&b, vmin);
+	jd_wr_u16(&b, vmax);
+	jd_wr_str(&b, "", 0);
+	jd_wr_end(&b, f);
+	send_all(fd, b.p, b.len);
+	jd_wr_free(&b);
+	*version = 0;
+	if (recv_frame(fd, &h, payload) == JD_MSG_HELLO_OK) {
+		struct jd_rcur r = {payload, h.size, 0, 0};
+		*version = jd_rd_u16(&r);
+	}
+	return fd;
+}
+
+/* Version 2 LIST entries end with the object's build-id (the one jd_object_build_id computes);
+ * version 1 clients get version 1 entries, nothing after the first symbol. */
+static void list_carries_build_ids_in_version_2(void)
+{
+	if (getenv("JITDEBUG_TOKEN"))
+		return;
+	uint64_t id = reg();
+	uint8_t want[JD_BUILD_ID_MAX];
+	uint32_t want_len = 0;
+	CHECK(jd_object_build_id(proto.buf, proto.size, want, &want_len, NULL, 0) > 0, "build-id");
+	for (uint16_t v = 1; v <= 2; v++) {
+		uint16_t agreed;
+		int fd = hello_versions(1, v, &agreed);
+		CHECK(agreed == v, "asked 1..%u, agreed %u", v, agreed);
+		struct jd_link_hdr h;
+		struct u64pair q = {id - 1, 0, 1};
+		CHECK(request(fd, JD_MSG_LIST, 2, fill_list, &q, &h) == JD_MSG_LIST_OK, "LIST");
+		struct jd_rcur r = {payload, h.size, 0, 0};
+		jd_rd_u64(&r);
+		CHECK(jd_rd_u32(&r) == 1, "one entry");
+		jd_rd_u8(&r);
+		for (int k = 0; k < 4; k++)
+			jd_rd_u64(&r);
+		jd_rd_u32(&r);
+		uint16_t n;
+		jd_rd_str(&r, &n);
+		if (v == 2) {
+			uint8_t len = jd_rd_u8(&r);
+			const uint8_t *got = jd_rd_bytes(&r, len);
+			CHECK(!r.bad && len == want_len && got && memcmp(got, want, len) == 0, "version 2: build-id of %u bytes", len);
+		}
+		CHECK(!r.bad && r.off == r.len, "version %u: %zu bytes left after the entry", v, r.len - r.off);
+		close(fd);
+	}
+	jd_unregister_object(id);
+}
+
 static void reject_bad_version(void)
 {
 	int fd = dial();
 	struct jd_link_hdr h;
 	struct jd_wbuf b = {0};
 	size_t f = jd_wr_begin(&b, JD_MSG_HELLO, 1);
-	jd_wr_u16(&b, 2);
+	jd_wr_u16(&b, JD_LINK_VERSION + 1);
 	jd_wr_u16(&b, 9);
 	jd_wr_str(&b, "", 0);
 	jd_wr_end(&b, f);
@@ -901,6 +959,7 @@ int main(void)
 	RUN(subscribe_and_watch_events);
 	RUN(reject_request_before_hello);
 	RUN(reject_bad_version);
+	RUN(list_carries_build_ids_in_version_2);
 	RUN(reject_unknown_request);
 	RUN(reject_frame_over_limit);
 	RUN(reject_nonzero_reserved_fields);
