@@ -2,9 +2,11 @@
  *
  *   bench_fleet OBJECT publish DIR N            jd_object_publish of N distinct objects into DIR, then
  *                                               the same N again (already there): µs per object
- *   bench_fleet OBJECT register N SHARED SEED   registers N objects through the ORC entry point, the
+ *   bench_fleet OBJECT register N SHARED SEED [DISTINCT]
+ *                                               registers N objects through the ORC entry point, the
  *                                               first SHARED the same in every process, the others
- *                                               this process's own (SEED); prints the median ns per
+ *                                               this process's own (SEED), or only DISTINCT ones
+ *                                               over and over; prints the median ns per
  *                                               registration (with or without JITDEBUG_PUBLISH, as
  *                                               the environment says), then exits (the queue drains)
  *   bench_fleet OBJECT hold N                   registers N distinct objects, prints "ready PID", and
@@ -105,8 +107,10 @@ int main(int argc, char **argv)
 		uint64_t seed = strtoull(argv[5], NULL, 10);
 		uint8_t **objs = malloc(n * sizeof(*objs));
 		uint64_t *t = malloc(n * sizeof(*t));
+		size_t distinct = argc > 6 ? strtoul(argv[6], NULL, 10) : 0;
 		for (size_t i = 0; i < n; i++)
-			objs[i] = variant(i < shared ? i : seed * 100000 + i);
+			objs[i] = distinct && i >= distinct ? objs[i % distinct]
+				  : variant(i < shared ? i : seed * 100000 + i);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t t0 = now_ns();
 			register_one(objs[i]);

@@ -2,8 +2,8 @@
  *
  * - JITDEBUG_PUBLISH=DIR: each distinct object (by build-id) is written once into DIR, the tree a
  *   `debuginfod -F DIR` indexes (jd_publish_write: atomic, idempotent across processes and hosts).
- *   Registration never touches the disk: it builds the file in memory and queues it; one thread of
- *   the hooks writes. The queue is bounded (4,096 files, 64 MiB): past that, files are dropped,
+ *   Registration never touches the disk: it queues a copy of the object; one thread of the hooks
+ *   builds the file and writes it. The queue is bounded (4,096 files, 64 MiB): past that, files are dropped,
  *   counted and warned about once, and the JIT goes on. At exit the queue is drained for at most 5 s.
  * - JITDEBUG_CORE_OBJECTS=omit: the copies of objects live in mappings marked MADV_DONTDUMP, so core
  *   files leave them out (the registry entries, with build-ids and section addresses, stay in).
@@ -60,7 +60,7 @@ struct item {
 	struct item *next;
 	uint8_t id[JD_BUILD_ID_MAX];
 	uint32_t id_len;
-	uint8_t *image;
+	uint8_t *image;       /* a copy of the object; the thread builds the file from it */
 	size_t size;
 };
 
@@ -168,7 +168,12 @@ static void *publisher(void *arg)
 		pthread_mutex_unlock(&pub.lock);
 		char err[300];
 		int written = 0;
-		int rc = jd_publish_write(pub_dir, it->id, it->id_len, it->image, it->size, &written, err, sizeof(err));
+		uint8_t *image = NULL, id[JD_BUILD_ID_MAX];
+		uint32_t id_len;
+		size_t image_size;
+		int rc = jd_publish_image(it->image, it->size, &image, &image_size, id, &id_len, err, sizeof(err)) < 0 ? -EINVAL
+			 : jd_publish_write(pub_dir, id, id_len, image, image_size, &written, err, sizeof(err));
+		free(image);
 		if (rc != 0) {
 			atomic_fetch_add(&counts.failed, 1);
 			jd_warn_once("JITDEBUG_PUBLISH: %s", err);
@@ -208,13 +213,19 @@ void jd_publish_registered(const uint8_t *data, size_t size, const uint8_t *id, 
 			atomic_fetch_add(&counts.duplicates, 1);
 		return;
 	}
+	/* Only a copy here: the file is built by the thread. */
 	struct item *it = calloc(1, sizeof(*it));
-	char err[256];
-	if (!it || jd_publish_image(data, size, &it->image, &it->size, it->id, &it->id_len, err, sizeof(err)) < 0) {
+	uint8_t *copy = it ? malloc(size) : NULL;
+	if (!copy) {
 		free(it);
 		atomic_fetch_add(&counts.failed, 1);
 		return;
 	}
+	memcpy(copy, data, size);
+	it->image = copy;
+	it->size = size;
+	memcpy(it->id, id, id_len);
+	it->id_len = id_len;
 	const char *warn = NULL;
 	pthread_mutex_lock(&pub.lock);
 	if (pub.n >= MAX_QUEUED || pub.bytes + it->size > MAX_QUEUED_BYTES) {

@@ -67,6 +67,79 @@ static void sha1_block(struct sha1 *s, const uint8_t *p)
 	s->h[4] += e;
 }
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* The same compression with the x86 SHA extensions (Intel's SHA-NI instructions), about five times
+ * the portable speed: W[k] = msg2(msg1(W[k-4], W[k-3]) ^ W[k-2], W[k-1]) for the four-round groups
+ * k >= 4, E and ABCD carried as in the instructions' definition. */
+#define SHA_NI __attribute__((target("sha,sse4.1,ssse3")))
+#define SHA_STEP(k)                                                                                           \
+	do {                                                                                                  \
+		if ((k) >= 4)                                                                                 \
+			m[(k) % 4] = _mm_sha1msg2_epu32(                                                      \
+				_mm_xor_si128(_mm_sha1msg1_epu32(m[(k) % 4], m[((k) + 1) % 4]), m[((k) + 2) % 4]), \
+				m[((k) + 3) % 4]);                                                            \
+		if ((k) == 0) {                                                                               \
+			e0 = _mm_add_epi32(e0, m[0]);                                                         \
+			e1 = abcd;                                                                            \
+			abcd = _mm_sha1rnds4_epu32(abcd, e0, 0);                                              \
+		} else if ((k) % 2) {                                                                         \
+			e1 = _mm_sha1nexte_epu32(e1, m[(k) % 4]);                                             \
+			e0 = abcd;                                                                            \
+			abcd = _mm_sha1rnds4_epu32(abcd, e1, (k) / 5);                                        \
+		} else {                                                                                      \
+			e0 = _mm_sha1nexte_epu32(e0, m[(k) % 4]);                                             \
+			e1 = abcd;                                                                            \
+			abcd = _mm_sha1rnds4_epu32(abcd, e0, (k) / 5);                                        \
+		}                                                                                             \
+	} while (0)
+
+SHA_NI static void sha1_block_ni(uint32_t h[5], const uint8_t *p)
+{
+	const __m128i swap = _mm_set_epi64x(0x0001020304050607ll, 0x08090a0b0c0d0e0fll);
+	__m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)h), 0x1b);
+	__m128i e0 = _mm_set_epi32((int)h[4], 0, 0, 0), e1;
+	const __m128i abcd_in = abcd, e_in = e0;
+	__m128i m[4];
+	for (int i = 0; i < 4; i++)
+		m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), swap);
+	SHA_STEP(0); SHA_STEP(1); SHA_STEP(2); SHA_STEP(3); SHA_STEP(4);
+	SHA_STEP(5); SHA_STEP(6); SHA_STEP(7); SHA_STEP(8); SHA_STEP(9);
+	SHA_STEP(10); SHA_STEP(11); SHA_STEP(12); SHA_STEP(13); SHA_STEP(14);
+	SHA_STEP(15); SHA_STEP(16); SHA_STEP(17); SHA_STEP(18); SHA_STEP(19);
+	e0 = _mm_sha1nexte_epu32(e0, e_in);
+	abcd = _mm_add_epi32(abcd, abcd_in);
+	_mm_storeu_si128((__m128i *)h, _mm_shuffle_epi32(abcd, 0x1b));
+	h[4] = (uint32_t)_mm_extract_epi32(e0, 3);
+}
+
+static int have_sha_ni(void)
+{
+	static int have = -1;
+	if (have < 0) {
+		unsigned a, b, c, d;
+		int sse = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1);
+		have = sse && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+	}
+	return have;
+}
+#endif
+
+int jd_sha1_portable_only; /* tests: 1 compares the portable code with the instructions */
+
+static void compress(struct sha1 *s, const uint8_t *p)
+{
+#if defined(__x86_64__)
+	if (!jd_sha1_portable_only && have_sha_ni()) {
+		sha1_block_ni(s->h, p);
+		return;
+	}
+#endif
+	sha1_block(s, p);
+}
+
 static void sha1_init(struct sha1 *s)
 {
 	*s = (struct sha1){.h = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u}};
@@ -84,11 +157,11 @@ static void sha1_update(struct sha1 *s, const void *data, size_t len)
 		len -= n;
 		if (s->used < 64)
 			return;
-		sha1_block(s, s->block);
+		compress(s, s->block);
 		s->used = 0;
 	}
 	for (; len >= 64; p += 64, len -= 64)
-		sha1_block(s, p);
+		compress(s, p);
 	memcpy(s->block, p, len);
 	s->used = len;
 }

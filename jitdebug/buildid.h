@@ -10,6 +10,8 @@ int jd_elf_object_id(const struct jd_elf *elf, const void *data, uint8_t out[JD_
 /* The content id alone (20 bytes). */
 int jd_elf_content_id(const struct jd_elf *elf, const void *data, uint8_t out[20]);
 int jd_sha1(const void *data, size_t len, uint8_t out[20]);
+/* Non-zero: SHA-1 uses the portable code even where the CPU has SHA instructions (for the tests). */
+extern int jd_sha1_portable_only;
 /* The file published for an object (malloc'ed *image): addresses out, a build-id note added when the
  * object has none. Returns the id's kind, or a negative errno with err set. */
 int jd_publish_image(const void *data, size_t size, uint8_t **image, size_t *image_size, uint8_t id[JD_BUILD_ID_MAX],

@@ -46,6 +46,25 @@ static void test_sha1_vectors(void)
 	free(million);
 }
 
+/* The CPU's SHA instructions (where there are some) and the portable code agree on every length. */
+static void test_sha1_instructions_match_portable(void)
+{
+	uint8_t buf[1100], a[20], b[20];
+	srand(7);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rand();
+	int bad = 0;
+	for (size_t len = 0; len <= sizeof(buf); len += len < 140 ? 1 : 37) {
+		jd_sha1_portable_only = 0;
+		jd_sha1(buf, len, a);
+		jd_sha1_portable_only = 1;
+		jd_sha1(buf, len, b);
+		bad += memcmp(a, b, 20) != 0;
+	}
+	jd_sha1_portable_only = 0;
+	CHECK(bad == 0, "%d lengths differ", bad);
+}
+
 static void test_same_code_same_id_at_any_address(void)
 {
 	size_t size;
@@ -228,6 +247,7 @@ int main(int argc, char **argv)
 	}
 	fixture = argv[1];
 	RUN(test_sha1_vectors);
+	RUN(test_sha1_instructions_match_portable);
 	RUN(test_same_code_same_id_at_any_address);
 	RUN(test_published_image_keeps_the_content_id);
 	RUN(test_publish_is_idempotent_and_atomic);
