@@ -36,4 +36,21 @@ for so in "$REC"/jit/jitted-*.so; do
 	fi
 done
 [ "$ok" -ge 4 ] && [ "$bad" = 0 ] && pass "unwinding info: $ok synthesized DSOs, each FDE covers its .text" || fail "unwinding info in the synthesized DSOs ($ok ok, $bad bad)"
+
+# The recording looked at on another machine (docs/fleet.md): `perf archive` packs the build-id cache
+# entries it needs (the jitted-*.so files with their lines included); unpacked into another HOME's
+# ~/.debug, with the recording moved and its jit/ directory gone, the report still names jd_hot and
+# its line.
+(cd "$TMP" && timeout 120 perf archive "$REC/perf.jit.data" > "$TMP/archive.out" 2>&1)
+mkdir -p "$TMP/elsewhere/home/.debug" "$TMP/elsewhere/rec"
+tar xf "$REC/perf.jit.data.tar.bz2" -C "$TMP/elsewhere/home/.debug" 2> "$TMP/untar.err"
+mv "$REC/perf.data" "$REC/perf.jit.data" "$TMP/elsewhere/rec/"
+rm -rf "$REC"
+HOME=$TMP/elsewhere/home "$JITDEBUG" perf report "$TMP/elsewhere/rec" > "$TMP/report-elsewhere.txt" 2>&1
+expect "perf archive, elsewhere: jitdebug perf report names jd_hot with file:line" "$TMP/report-elsewhere.txt" \
+	"jd_hot +hot\.c:$(hot_line hot-loop)"
+mkdir -p "$TMP/elsewhere/empty-home"
+HOME=$TMP/elsewhere/empty-home "$JITDEBUG" perf report "$TMP/elsewhere/rec" > "$TMP/report-nothing.txt" 2>&1
+expect_not "without the archive it cannot (the check above is not vacuous)" "$TMP/report-nothing.txt" \
+	"jd_hot +hot\.c:$(hot_line hot-loop)"
 finish
