@@ -767,7 +767,12 @@ def first_symbol(e):
     try:
         data = read(e.symfile, e.size)
     except JitError:
-        return ""
+        # Not in memory (a core without the objects): the copy loaded by build-id, if any.
+        try:
+            with open(S.loaded[e.id], "rb") as f:
+                data = f.read()
+        except (KeyError, OSError):
+            return ""
     out = ctypes.create_string_buffer(256)
     lib().jd_object_first_symbol(data, len(data), out, len(out))
     name = out.value.decode(errors="replace")

@@ -32,6 +32,8 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <dirent.h>
@@ -809,13 +811,21 @@ std::string first_symbol(Target &t, const jd_registry_object &o) {
     return it->second;
   size_t size = 0;
   std::string name;
+  char buf[256];
   try {
     auto bytes = object_bytes(t, o, size, false);
-    char buf[256];
     if (bytes && jd_object_first_symbol(bytes.get(), size, buf, sizeof(buf)) == 0)
       name = buf;
   } catch (const Error &) {
-    return "";
+    // Not in memory (a core without the objects): the copy loaded by build-id, if any.
+    auto it = t.st->loaded.find(o.id);
+    if (it == t.st->loaded.end())
+      return "";
+    std::ifstream f(it->second.path, std::ios::binary);
+    std::vector<char> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (data.empty() || jd_object_first_symbol(data.data(), data.size(), buf, sizeof(buf)) != 0)
+      return "";
+    name = buf;
   }
   cache[o.id] = name;
   return name;

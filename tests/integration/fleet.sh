@@ -157,7 +157,8 @@ DEBUGINFOD_URLS=$URL timeout 120 gdb -q -batch -nx -ex "source $PLUGIN" -ex 'jit
 expect "GDB plugin: fetched by build-id" "$TMP/gdb1.out" "^jit: object 1 fetched by build-id $CRASH_ID$"
 expect "GDB plugin: frame #0 named with its line" "$TMP/gdb1.out" "^#0 +0x[0-9a-f]+ in jd_crash_inner \(p=0x0, v=42\) at .*crash\.c:$L_STORE$"
 expect "GDB plugin: frame #1 named with its line" "$TMP/gdb1.out" "^#1 +0x[0-9a-f]+ in jd_crash_outer \(v=41\) at .*crash\.c:$L_CALL$"
-expect "GDB plugin: jit list shows the build-id" "$TMP/gdb1.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +$CRASH_ID +loaded"
+expect "GDB plugin: jit list shows the build-id and the fetched object's function" "$TMP/gdb1.out" \
+	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +$CRASH_ID +loaded +jitdebug +jd_crash_"
 
 LOADER_OFF='settings set plugin.jit-loader.gdb.enable off'
 timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $LLDB_PLUGIN" -o 'jit load-core' -o 'bt 3' -c "$TMP/core" \
@@ -165,7 +166,9 @@ timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $LLDB_PLUGIN" -o 'jit lo
 expect "LLDB plugin without DEBUGINFOD_URLS: says which build-id is missing" "$TMP/lldb0.out" \
 	"object 1 \(build-id $CRASH_ID\): its bytes are not in memory; DEBUGINFOD_URLS is not set"
 DEBUGINFOD_URLS=$URL timeout 120 "$LLDB" -b -O "$LOADER_OFF" -o "plugin load $LLDB_PLUGIN" -o 'jit load-core' -o 'bt 3' \
-	-c "$TMP/core" "$EXECUTOR" > "$TMP/lldb1.out" 2>&1
+	-o 'jit list' -c "$TMP/core" "$EXECUTOR" > "$TMP/lldb1.out" 2>&1
+expect "LLDB plugin: jit list shows the build-id and the fetched object's function" "$TMP/lldb1.out" \
+	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +$CRASH_ID +loaded +jitdebug +jd_crash_"
 expect "LLDB plugin: frame #0 named with its line" "$TMP/lldb1.out" \
 	"frame #0: 0x[0-9a-f]+ [^ ]+\`jd_crash_inner\(p=0x0+, v=42\) at crash\.c:$L_STORE:"
 expect "LLDB plugin: frame #1 named with its line" "$TMP/lldb1.out" "frame #1: 0x[0-9a-f]+ [^ ]+\`jd_crash_outer\(v=41\) at crash\.c:$L_CALL:"
