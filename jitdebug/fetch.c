@@ -14,6 +14,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,16 @@ struct dfd {
 	void (*end)(debuginfod_client *);
 };
 
+static void *lib;
+static void open_lib(void)
+{
+	lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+}
+
 static int load_debuginfod(struct dfd *f, char *why, size_t len)
 {
-	static void *lib;
-	if (!lib)
-		lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, open_lib);
 	if (!lib) {
 		snprintf(why, len, "libdebuginfod.so.1 is not installed (Debian: libdebuginfod1)");
 		return -ENOSYS;
