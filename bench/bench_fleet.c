@@ -12,8 +12,8 @@
  *   bench_fleet OBJECT hold N                   registers N distinct objects, prints "ready PID", and
  *                                               sleeps (for a core to be taken)
  *
- * Objects are OBJECT (a clang -g -c object) with a variant number written into its .data section, so
- * each variant has its own build-id, and with fake load addresses per variant as ORC would give. */
+ * Objects are variants of OBJECT (a clang -g -c object; object_variant of tests/unit/objfile.h): each
+ * has its own build-id and its own fake load addresses, as ORC would give. */
 #include <elf.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,37 +29,10 @@
 
 static uint8_t *obj;
 static size_t size;
-static uint64_t data_off, data_size;
 
-static int find_data(void)
-{
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)obj;
-	Elf64_Shdr *sh = (Elf64_Shdr *)(obj + eh->e_shoff);
-	const char *names = (const char *)obj + sh[eh->e_shstrndx].sh_offset;
-	for (int i = 1; i < eh->e_shnum; i++)
-		if (strcmp(names + sh[i].sh_name, ".data") == 0 && sh[i].sh_size >= 4) {
-			data_off = sh[i].sh_offset;
-			data_size = sh[i].sh_size;
-			return 0;
-		}
-	return -1;
-}
-
-/* A copy of the object as variant v, loaded at addresses of its own. */
 static uint8_t *variant(uint64_t v)
 {
-	uint8_t *o = malloc(size);
-	memcpy(o, obj, size);
-	memcpy(o + data_off, &v, data_size < 8 ? 4 : 8);
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)o;
-	Elf64_Shdr *sh = (Elf64_Shdr *)(o + eh->e_shoff);
-	uint64_t at = 0x7f0000000000ull + (v % 1000000) * 0x10000;
-	for (int i = 1; i < eh->e_shnum; i++)
-		if (sh[i].sh_flags & SHF_ALLOC) {
-			sh[i].sh_addr = at;
-			at += (sh[i].sh_size + 0xfff) & ~0xfffull;
-		}
-	return o;
+	return object_variant(obj, size, (uint32_t)v);
 }
 
 static void register_one(uint8_t *o)
@@ -76,8 +49,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s OBJECT publish DIR N | register N SHARED SEED | hold N\n", argv[0]);
 		return 2;
 	}
-	if (!(obj = read_object(argv[1], &size)) || find_data() != 0) {
-		fprintf(stderr, "%s: no .data section to vary\n", argv[1]);
+	if (!(obj = read_object(argv[1], &size)) || !variant(0)) {
+		fprintf(stderr, "%s: not an object to vary\n", argv[1]);
 		return 1;
 	}
 	const char *mode = argv[2];

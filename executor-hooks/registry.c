@@ -5,7 +5,9 @@
  * and validating it, fixing NOBITS addresses — is done before taking it, so the critical section is a
  * few pointer writes (plus the call to __jit_debug_register_code in eager mode).
  *
- * Each object is one allocation: struct obj, followed by its copied bytes unless borrowed. Indexes:
+ * Each object is one allocation: struct obj, followed by its copied bytes unless borrowed (or, with
+ * JITDEBUG_CORE_OBJECTS=omit, the copy in a mapping of its own that core files leave out), plus the
+ * table of its sections' load addresses that the registry entry points to (version 2). Indexes:
  * by id (a hash), by address (1 MiB buckets of each object's range), and per object, built on first
  * use by a holder, by symbol name (a sorted hash table). Readers
  * that parse objects (the link server) hold them (jd_registry_hold: a reference count) and work
@@ -15,8 +17,8 @@
  *
  * Fork: every lock of the hooks is taken before fork() and released on both sides (hooks_atfork), so
  * a child forked while another thread registers starts with consistent, unlocked state. Lock order:
- * perf writers (perfmap/), then `lock`, then the link's queue lock, then the allocation lock; the
- * log lock is a leaf.
+ * perf writers (perfmap/), then `lock`, then the publishing queue's lock (fleet.c), then the link's
+ * queue lock, then the allocation lock; the log lock is a leaf.
  */
 #include "internal.h"
 
