@@ -58,8 +58,9 @@ void jd_unmap(void *p, size_t size)
 
 struct item {
 	struct item *next;
-	uint8_t id[JD_BUILD_ID_MAX];
+	uint8_t id[JD_BUILD_ID_MAX]; /* computed at registration: not again here */
 	uint32_t id_len;
+	int kind;
 	uint8_t *image;       /* a copy of the object; the thread builds the file from it */
 	size_t size;
 };
@@ -168,11 +169,12 @@ static void *publisher(void *arg)
 		pthread_mutex_unlock(&pub.lock);
 		char err[300];
 		int written = 0;
-		uint8_t *image = NULL, id[JD_BUILD_ID_MAX];
-		uint32_t id_len;
+		uint8_t *image = NULL;
 		size_t image_size;
-		int rc = jd_publish_image(it->image, it->size, &image, &image_size, id, &id_len, err, sizeof(err)) < 0 ? -EINVAL
-			 : jd_publish_write(pub_dir, id, id_len, image, image_size, &written, err, sizeof(err));
+		int rc = jd_publish_image(it->image, it->size, &image, &image_size, it->kind, it->id, &it->id_len, err,
+					  sizeof(err)) < 0
+				 ? -EINVAL
+				 : jd_publish_write(pub_dir, it->id, it->id_len, image, image_size, &written, err, sizeof(err));
 		free(image);
 		if (rc != 0) {
 			atomic_fetch_add(&counts.failed, 1);
@@ -201,7 +203,7 @@ static int start_thread(pthread_t *t, pthread_attr_t *a)
 	return rc;
 }
 
-void jd_publish_registered(const uint8_t *data, size_t size, const uint8_t *id, uint32_t id_len)
+void jd_publish_registered(const uint8_t *data, size_t size, int kind, const uint8_t *id, uint32_t id_len)
 {
 	if (!id_len || !publishing())
 		return;
@@ -226,6 +228,7 @@ void jd_publish_registered(const uint8_t *data, size_t size, const uint8_t *id, 
 	it->size = size;
 	memcpy(it->id, id, id_len);
 	it->id_len = id_len;
+	it->kind = kind;
 	const char *warn = NULL;
 	pthread_mutex_lock(&pub.lock);
 	if (pub.n >= MAX_QUEUED || pub.bytes + it->size > MAX_QUEUED_BYTES) {

@@ -104,7 +104,8 @@ void jd_link_restart_if_forked(void);
 void jd_nobits_fork(enum jd_fork_phase phase);
 
 /* fleet.c (docs/fleet.md): JITDEBUG_PUBLISH and JITDEBUG_CORE_OBJECTS=omit. */
-void jd_publish_registered(const uint8_t *data, size_t size, const uint8_t *id, uint32_t id_len);
+/* Queues the object for JITDEBUG_PUBLISH under the id registration computed (kind: JD_BUILD_ID_*). */
+void jd_publish_registered(const uint8_t *data, size_t size, int kind, const uint8_t *id, uint32_t id_len);
 void jd_fleet_fork(enum jd_fork_phase phase);
 void jd_fleet_stats(struct jd_hooks_stats *s);
 size_t jd_page_round(size_t size);

@@ -533,7 +533,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	o->reg.hi = hi;
 	o->reg.flags = borrow && !o->owned ? JD_OBJECT_BORROWED : 0;
 	o->reg.entry_size = sizeof(o->reg);
-	jd_publish_registered(o->data, size, o->reg.build_id, o->reg.build_id_size);
+	jd_publish_registered(o->data, size, o->reg.build_id_kind, o->reg.build_id, o->reg.build_id_size);
 	const char *first = jd_link_wants_first_symbol() ? first_symbol_of(o, &parsed) : "";
 
 	int mode = current_mode();

@@ -247,40 +247,11 @@ int jd_elf_content_id(const struct jd_elf *elf, const void *data, uint8_t out[20
 	return 0;
 }
 
-/* The object's own GNU build-id note: the first one in any SHT_NOTE section (each note bounds-checked
- * within its section, which jd_elf_open checked against the file). */
-static int own_note(const struct jd_elf *elf, const uint8_t *d, const uint8_t **id, size_t *len)
-{
-	size_t n = jd_elf_section_count(elf);
-	for (size_t i = 1; i < n; i++) {
-		struct jd_elf_section sec;
-		if (jd_elf_section(elf, i, &sec) != 0 || sec.type != SHT_NOTE)
-			continue;
-		const uint8_t *p = d + sec.offset;
-		uint64_t off = 0;
-		while (sec.size - off >= 12) {
-			uint64_t namesz = jd_le(p + off, 4), descsz = jd_le(p + off + 4, 4), type = jd_le(p + off + 8, 4);
-			uint64_t name_pad = (namesz + 3) & ~3ull, desc_pad = (descsz + 3) & ~3ull;
-			if (name_pad > sec.size - off - 12 || descsz > sec.size - off - 12 - name_pad)
-				break;
-			if (type == NT_GNU_BUILD_ID && namesz == 4 && memcmp(p + off + 12, "GNU", 4) == 0) {
-				*id = p + off + 12 + name_pad;
-				*len = (size_t)descsz;
-				return 0;
-			}
-			if (desc_pad > sec.size - off - 12 - name_pad)
-				break;
-			off += 12 + name_pad + desc_pad;
-		}
-	}
-	return -ENOENT;
-}
-
 int jd_elf_object_id(const struct jd_elf *elf, const void *data, uint8_t out[JD_BUILD_ID_MAX], uint32_t *len)
 {
 	const uint8_t *own;
 	size_t own_len;
-	if (own_note(elf, data, &own, &own_len) == 0 && own_len >= 1 && own_len <= JD_BUILD_ID_MAX) {
+	if (jd_elf_build_id(elf, &own, &own_len) == 0 && own_len >= 1 && own_len <= JD_BUILD_ID_MAX) {
 		memcpy(out, own, own_len);
 		*len = (uint32_t)own_len;
 		return JD_BUILD_ID_NOTE;
@@ -338,14 +309,18 @@ int jd_build_id_parse(const char *hex, uint8_t out[JD_BUILD_ID_MAX], uint32_t *l
 
 /* ---- the published file ------------------------------------------------------------------------ */
 
-int jd_publish_image(const void *data, size_t size, uint8_t **image, size_t *image_size, uint8_t id[JD_BUILD_ID_MAX],
-		     uint32_t *id_len, char *err, size_t errlen)
+int jd_publish_image(const void *data, size_t size, uint8_t **image, size_t *image_size, int known,
+		     uint8_t id[JD_BUILD_ID_MAX], uint32_t *id_len, char *err, size_t errlen)
 {
 	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	if (size > JD_MAX_OBJECT_SIZE) {
+		snprintf(err, errlen, "larger than %u bytes", JD_MAX_OBJECT_SIZE);
+		return -E2BIG;
+	}
 	struct jd_elf *elf = jd_elf_open(data, size, &light, err, errlen);
 	if (!elf)
 		return -EINVAL;
-	int kind = jd_elf_object_id(elf, data, id, id_len);
+	int kind = known ? known : jd_elf_object_id(elf, data, id, id_len);
 	const uint8_t *d = data;
 	uint64_t shoff = jd_le(d + offsetof(Elf64_Ehdr, e_shoff), 8);
 	uint64_t shnum = jd_elf_section_count(elf), shstrndx = jd_le(d + offsetof(Elf64_Ehdr, e_shstrndx), 2);

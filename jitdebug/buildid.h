@@ -13,9 +13,11 @@ int jd_sha1(const void *data, size_t len, uint8_t out[20]);
 /* Non-zero: SHA-1 uses the portable code even where the CPU has SHA instructions (for the tests). */
 extern int jd_sha1_portable_only;
 /* The file published for an object (malloc'ed *image): addresses out, a build-id note added when the
- * object has none. Returns the id's kind, or a negative errno with err set. */
-int jd_publish_image(const void *data, size_t size, uint8_t **image, size_t *image_size, uint8_t id[JD_BUILD_ID_MAX],
-		     uint32_t *id_len, char *err, size_t errlen);
+ * object has none. known: 0, and the id is computed into id/id_len; or the id's kind when id/id_len
+ * already hold the object's id (the hooks computed it at registration). Returns the id's kind, or a
+ * negative errno with err set. */
+int jd_publish_image(const void *data, size_t size, uint8_t **image, size_t *image_size, int known,
+		     uint8_t id[JD_BUILD_ID_MAX], uint32_t *id_len, char *err, size_t errlen);
 /* Writes a published image into DIR unless its file is there (*written 1 or 0). 0 or a negative errno. */
 int jd_publish_write(const char *dir, const uint8_t *id, uint32_t id_len, const uint8_t *image, size_t size,
 		     int *written, char *err, size_t errlen);

@@ -346,8 +346,15 @@ static int parse(struct jd_elf *e, uint32_t flags, const struct diag *diag)
 				      (unsigned long long)shstr->size);
 		e->secs[i].name = names + n;
 	}
-	if (flags & JD_ELF_SECTIONS_ONLY)
+	if (flags & JD_ELF_SECTIONS_ONLY) {
+		/* The build-id only (notes are small and few): a malformed note ends the search, it does
+		 * not reject the object. */
+		static const struct diag silent = {NULL, 0};
+		for (size_t i = 1; i < shnum && !e->build_id; i++)
+			if (e->secs[i].type == SHT_NOTE)
+				parse_notes(e, &e->secs[i], &silent);
 		return 0;
+	}
 
 	for (size_t i = 1; i < shnum; i++) {
 		const struct jd_elf_section *s = &e->secs[i];

@@ -126,20 +126,26 @@ static int place(const struct jd_walk *w, const struct jd_registry_object *o, ui
 		snprintf(why, len, "the server's file is not a usable object: %s", msg);
 		return -EINVAL;
 	}
+	/* The id the registry recorded, computed the same way: the content's, or the note's. */
 	uint8_t id[JD_BUILD_ID_MAX];
-	uint32_t id_len = 0;
-	int kind = jd_elf_object_id(elf, data, id, &id_len);
-	if (o->build_id_kind == JD_BUILD_ID_CONTENT && kind >= 0) {
+	const uint8_t *note;
+	size_t id_len = 0;
+	int ok;
+	if (o->build_id_kind == JD_BUILD_ID_CONTENT) {
+		ok = jd_elf_content_id(elf, data, id) == 0;
 		id_len = 20;
-		kind = jd_elf_content_id(elf, data, id);
+	} else {
+		ok = jd_elf_build_id(elf, &note, &id_len) == 0 && id_len <= JD_BUILD_ID_MAX;
+		if (ok)
+			memcpy(id, note, id_len);
 	}
 	size_t shnum = jd_elf_section_count(elf);
 	uint16_t type = jd_elf_type(elf);
 	jd_elf_close(elf);
-	if (kind < 0 || id_len != o->build_id_size || memcmp(id, o->build_id, id_len) != 0) {
+	if (!ok || id_len != o->build_id_size || memcmp(id, o->build_id, id_len) != 0) {
 		char want[2 * JD_BUILD_ID_MAX + 1], got[2 * JD_BUILD_ID_MAX + 1] = "none";
 		jd_build_id_format(o->build_id, o->build_id_size, want, sizeof(want));
-		if (kind >= 0)
+		if (ok)
 			jd_build_id_format(id, id_len, got, sizeof(got));
 		snprintf(why, len, "the server answered build-id %s with another object (its build-id is %s): skipped", want,
 			 got);

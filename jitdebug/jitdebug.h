@@ -110,7 +110,8 @@ struct jd_elf;
 
 /* Validate only what reading the ELF header and section headers needs: bounds of the header table
  * and of every section, names, alignment. Symbols, notes and overlap are not checked, and the object
- * then has no symbols and no build-id. For hot paths that only need sections (registration). */
+ * then has no symbols; its build-id note is read when it is well-formed (a malformed note is not an
+ * error here). For hot paths that only need sections (registration). */
 #define JD_ELF_SECTIONS_ONLY 0x1u
 
 struct jd_elf_open_opts {

@@ -100,7 +100,7 @@ int jd_object_publish(const char *dir, const void *data, size_t size, uint8_t id
 		snprintf(err, errlen, "no object, or larger than %u bytes", JD_MAX_OBJECT_SIZE);
 		return -EINVAL;
 	}
-	int kind = jd_publish_image(data, size, &image, &image_size, own, &len, err, errlen);
+	int kind = jd_publish_image(data, size, &image, &image_size, 0, own, &len, err, errlen);
 	if (kind < 0)
 		return kind;
 	int rc = jd_publish_write(dir, own, len, image, image_size, written, err, errlen);

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t bid[JD_BUILD_ID_MAX], *img = NULL;
 	uint32_t bid_len;
 	size_t img_size;
-	if (jd_publish_image(data, size, &img, &img_size, bid, &bid_len, why, sizeof(why)) >= 0) {
+	if (jd_publish_image(data, size, &img, &img_size, 0, bid, &bid_len, why, sizeof(why)) >= 0) {
 		/* The published file must parse and keep the id. */
 		uint8_t back[JD_BUILD_ID_MAX];
 		uint32_t back_len;

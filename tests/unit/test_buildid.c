@@ -104,7 +104,7 @@ static void test_published_image_keeps_the_content_id(void)
 	uint32_t len, blen;
 	char err[256];
 	patch_load_addresses(obj, size);
-	CHECK(jd_publish_image(obj, size, &img, &isize, id, &len, err, sizeof(err)) == JD_BUILD_ID_CONTENT, "%s", err);
+	CHECK(jd_publish_image(obj, size, &img, &isize, 0, id, &len, err, sizeof(err)) == JD_BUILD_ID_CONTENT, "%s", err);
 	CHECK(img && isize > size, "no note appended (%zu bytes)", isize);
 	/* The note now says the id; the content id of the file is the same id. */
 	CHECK(jd_object_build_id(img, isize, back, &blen, err, sizeof(err)) == JD_BUILD_ID_NOTE && blen == 20 &&
@@ -129,7 +129,7 @@ static void test_published_image_keeps_the_content_id(void)
 	/* An object with its own note is published as it is (addresses out), under its own id. */
 	uint8_t *again = NULL;
 	size_t asize;
-	CHECK(jd_publish_image(img, isize, &again, &asize, back, &blen, err, sizeof(err)) == JD_BUILD_ID_NOTE &&
+	CHECK(jd_publish_image(img, isize, &again, &asize, 0, back, &blen, err, sizeof(err)) == JD_BUILD_ID_NOTE &&
 		      asize == isize && memcmp(back, id, 20) == 0,
 	      "own note: %s", err);
 	free(again);
