@@ -422,9 +422,27 @@ std::string build_id_text(const jd_registry_object &o) {
   return hex;
 }
 
-// The object's bytes (malloc'ed: over the link, or read from memory), made absolute in place.
-std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_registry_object &o, size_t &size,
-                                                        bool fetch = true) {
+// The object's bytes as registered, for jit list: over the link, or from memory; empty when neither
+// has them (nothing is fetched by build-id just to list).
+std::vector<uint8_t> registered_bytes(Target &t, const jd_registry_object &o) {
+  std::vector<uint8_t> out;
+  if (t.link_usable() && !(o.flags & JD_OBJECT_FOREIGN)) {
+    uint8_t *data = nullptr;
+    size_t size = 0;
+    if (jd_client_fetch(t.client(), o.id, &data, &size, nullptr, 0) == 0)
+      out.assign(data, data + size);
+    free(data);
+    return out;
+  }
+  out.resize(o.size);
+  if (out.empty() || read_process(&t, o.symfile, out.data(), out.size()) != 0)
+    out.clear();
+  return out;
+}
+
+// The object's bytes (malloc'ed: over the link, from memory, or fetched by build-id), made absolute in
+// place.
+std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_registry_object &o, size_t &size) {
   std::unique_ptr<uint8_t, decltype(&free)> bytes(nullptr, free);
   uint8_t *data = nullptr;
   if (t.link_usable() && !(o.flags & JD_OBJECT_FOREIGN)) {
@@ -441,10 +459,7 @@ std::unique_ptr<uint8_t, decltype(&free)> object_bytes(Target &t, const jd_regis
     w.ctx = &t;
     char why[600];
     int fetched = 0;
-    jd_registry_object local = o;
-    if (!fetch)
-      local.build_id_size = 0; // memory only (jit list does not fetch)
-    if (jd_object_bytes(&w, &local, &data, &size, &fetched, why, sizeof(why)) != 0)
+    if (jd_object_bytes(&w, &o, &data, &size, &fetched, why, sizeof(why)) != 0)
       throw Error{why};
     bytes.reset(data);
     if (fetched)
@@ -809,24 +824,16 @@ std::string first_symbol(Target &t, const jd_registry_object &o) {
   auto it = cache.find(o.id);
   if (it != cache.end())
     return it->second;
-  size_t size = 0;
-  std::string name;
-  char buf[256];
-  try {
-    auto bytes = object_bytes(t, o, size, false);
-    if (bytes && jd_object_first_symbol(bytes.get(), size, buf, sizeof(buf)) == 0)
-      name = buf;
-  } catch (const Error &) {
-    // Not in memory (a core without the objects): the copy loaded by build-id, if any.
-    auto it = t.st->loaded.find(o.id);
-    if (it == t.st->loaded.end())
-      return "";
-    std::ifstream f(it->second.path, std::ios::binary);
-    std::vector<char> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    if (data.empty() || jd_object_first_symbol(data.data(), data.size(), buf, sizeof(buf)) != 0)
-      return "";
-    name = buf;
+  std::vector<uint8_t> data = registered_bytes(t, o);
+  auto loaded = t.st->loaded.find(o.id);
+  if (data.empty() && loaded != t.st->loaded.end()) { // a core without the objects: the copy loaded by build-id
+    std::ifstream f(loaded->second.path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
   }
+  char buf[256];
+  if (data.empty() || jd_object_first_symbol(data.data(), data.size(), buf, sizeof(buf)) != 0)
+    return "";
+  std::string name = buf;
   cache[o.id] = name;
   return name;
 }
@@ -847,11 +854,9 @@ class List : public Command {
       foreign += other;
       std::string bid = build_id_text(o);
       if (other) { // another registrar's object: its build-id from its bytes, as the hooks compute it
-        bid = "-";
-        std::vector<uint8_t> raw(o.size);
+        std::vector<uint8_t> raw = registered_bytes(t, o);
         jd_registry_object with = o;
-        if (o.size && read_process(&t, o.symfile, raw.data(), raw.size()) == 0 &&
-            jd_object_build_id(raw.data(), raw.size(), with.build_id, &with.build_id_size, nullptr, 0) > 0)
+        if (!raw.empty() && jd_object_build_id(raw.data(), raw.size(), with.build_id, &with.build_id_size, nullptr, 0) > 0)
           bid = build_id_text(with);
       }
       out.Printf("%-14s 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-40s %-9s %-18s %s\n", id_text(o.id).c_str(),
