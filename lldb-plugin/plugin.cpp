@@ -382,6 +382,8 @@ int link_collect(const jd_link_object *o, void *ctx) {
   r.lo = o->lo;
   r.hi = o->hi;
   r.flags = o->flags;
+  r.build_id_size = o->build_id_size; // protocol 2 (its kind is not on the wire: nothing is fetched by it here)
+  memcpy(r.build_id, o->build_id, sizeof(r.build_id));
   static_cast<Objects *>(ctx)->list.push_back(r);
   return 0;
 }
@@ -853,7 +855,7 @@ class List : public Command {
       bool other = (o.flags & JD_OBJECT_FOREIGN) != 0;
       foreign += other;
       std::string bid = build_id_text(o);
-      if (other) { // another registrar's object: its build-id from its bytes, as the hooks compute it
+      if (other && !o.build_id_size) { // another registrar's object: its build-id from its bytes, as the hooks compute it
         std::vector<uint8_t> raw = registered_bytes(t, o);
         jd_registry_object with = o;
         if (!raw.empty() && jd_object_build_id(raw.data(), raw.size(), with.build_id, &with.build_id_size, nullptr, 0) > 0)

@@ -150,7 +150,7 @@ LLDB
 	ADDR=$(sed -n 's/^link_target=//p' "$TMP/executor2.out")
 	LINK=$(link_address "$TMP/executor2.err")
 	timeout 30 "$JITDEBUG" list --connect "$LINK" > "$TMP/list.out" 2>&1
-	expect "jitdebug list --connect reaches the AArch64 device's link" "$TMP/list.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +announced +link_target$"
+	expect "jitdebug list --connect reaches the AArch64 device's link" "$TMP/list.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +announced +link_target$"
 	timeout 30 "$JITDEBUG" symbolize --connect "$LINK" "$ADDR" > "$TMP/sym.out" 2>&1
 	# The line LLVM's own symbolizer gives for the object's first byte (its DWARF relocations applied).
 	WANT=$("$LLVM_BIN/llvm-symbolizer" --obj="$TMP/linkwait.o" 0x0 | sed -n 's/.*linkwait\.c:\([0-9]*\):.*/\1/p' | head -1)

@@ -44,7 +44,7 @@ ADDR=$(sed -n 's/^link_target=//p' "$TMP/device.out")
 
 # The debug link over the veth: with the token, and refused without it.
 on_host timeout 30 "$JITDEBUG" list --connect "$LINK" --token "$TOKEN" > "$TMP/list.out" 2>&1
-expect "jitdebug list --connect reaches the device's link over the veth" "$TMP/list.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +announced +link_target$"
+expect "jitdebug list --connect reaches the device's link over the veth" "$TMP/list.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +announced +link_target$"
 on_host timeout 30 "$JITDEBUG" symbolize --connect "$LINK" --token "$TOKEN" "$ADDR" > "$TMP/sym.out" 2>&1
 expect "jitdebug symbolize over the veth" "$TMP/sym.out" "link_target\+0x0 at .*linkwait\.c:[0-9]+ \(object 1\)"
 on_host timeout 30 "$JITDEBUG" list --connect "$LINK" > "$TMP/notoken.out" 2>&1

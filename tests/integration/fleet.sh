@@ -111,14 +111,7 @@ got=$(DEBUGINFOD_URLS=$URL timeout 10 debuginfod-find debuginfo "$ID_A" 2> "$TMP
 	|| fail "debuginfod-find: '$got' $(cat "$TMP/find.err"); $(tail -5 "$TMP/debuginfod.log")"
 
 # ---- a core without the objects' bytes -------------------------------------------------------------
-cat > "$TMP/gen.gdb" <<GDB
-set pagination off
-set confirm off
-handle SIGSTOP nostop noprint
-run
-generate-core-file $TMP/core
-kill
-GDB
+crash_core_gdb "$TMP/gen.gdb" "$TMP/core"
 JITDEBUG_GDB=lazy JITDEBUG_CORE_OBJECTS=omit JITDEBUG_PUBLISH="$TREE" JD_GO="$TMP/crash.go" \
 	timeout 180 gdb -q -batch -nx -x "$TMP/gen.gdb" --args "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/gen.out" 2> "$TMP/executor.err" &
 GPID=$!

@@ -98,7 +98,7 @@ sed -n '/==list-after==/,$p' "$TMP/crash.out" > "$TMP/list-after.txt"
 expect "source map: list fails before" "$TMP/list-before.txt" "crash\.c: No such file or directory"
 expect "source map: --auto prints the mapping" "$TMP/crash.out" "^jit: mapped $TMP/build -> $TMP/moved/project \(.*crash\.c\)$"
 expect "source map: list shows the moved source after" "$TMP/list-after.txt" "^$L_STORE[[:space:]]+\*p = v; /\* MARK:crash-store \*/$"
-expect "jit list: the object, loaded" "$TMP/crash.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +loaded"
+expect "jit list: the object, loaded" "$TMP/crash.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +loaded"
 
 # The objects GDB loads are saved in a fresh directory of the system temp directory ($TMPDIR here),
 # which is there while GDB runs and removed when it exits.
@@ -187,6 +187,6 @@ timeout 120 gdb -q -batch -nx -ex "source $PLUGIN" -ex 'info threads' -ex 'jit l
 expect "live core: GDB's selected thread is the executor's main thread" "$TMP/core-live.out" "^\* 1 +(Thread|LWP) "
 expect "live core: jit load-core finds the JIT frame in another thread" "$TMP/core-live.out" "^jit: 1 objects in the registry.*; loaded 1 in "
 expect "live core: that thread's JIT frame is named with its line" "$TMP/core-live.out" "in main \(\) at .*linkwait\.c:[0-9]+"
-expect "jit list names the object by its function, as the CLI does" "$TMP/core-live.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +loaded +jitdebug +link_target$"
+expect "jit list names the object by its function, as the CLI does" "$TMP/core-live.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +loaded +jitdebug +link_target$"
 expect "jit status: the mode the process was started with" "$TMP/core-live.out" "lazy"
 finish

@@ -108,6 +108,18 @@ start_link_host() {
 	LEAF=$(sed -n 's/^addr //p' "$TMP/host.out")
 }
 
+# crash_core_gdb FILE CORE [COMMAND...] — writes a GDB script that runs the program to its crash,
+# writes CORE there (generate-core-file: an ELF core, the system's core pattern untouched), runs each
+# COMMAND, and kills the program.
+crash_core_gdb() {
+	local file=$1 core=$2
+	shift 2
+	{
+		printf '%s\n' 'set pagination off' 'set confirm off' 'handle SIGSTOP nostop noprint' run "generate-core-file $core"
+		printf '%s\n' "$@" kill
+	} > "$file"
+}
+
 # wait_gone PID SECONDS — 0 if the process exits within the time.
 wait_gone() {
 	for _ in $(seq $(($2 * 20))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done

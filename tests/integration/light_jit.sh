@@ -57,7 +57,7 @@ LPID=$!
 PIDS+=("$LPID")
 LINK=$(link_address "$TMP/link.err")
 "$JITDEBUG" list --connect "$LINK" > "$TMP/list.txt" 2>&1
-expect "link: list shows the object, first symbol square" "$TMP/list.txt" "^[0-9]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +announced +square$"
+expect "link: list shows the object, first symbol square" "$TMP/list.txt" "^[0-9]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +announced +square$"
 ID=$(awk '$NF == "square" { print $1 }' "$TMP/list.txt" | head -1)
 LO=$(awk '$NF == "square" { split($2, r, "-"); print r[1] }' "$TMP/list.txt" | head -1)
 "$JITDEBUG" symbolize --connect "$LINK" "$LO" > "$TMP/sym.txt" 2>&1

@@ -19,7 +19,7 @@ for _ in $(seq 200); do grep -q '^link_target=' "$TMP/executor.out" && break; sl
 ADDR=$(sed -n 's/^link_target=//p' "$TMP/executor.out")
 
 "$JITDEBUG" list --connect "$LINK" > "$TMP/list.txt" 2>&1
-expect "list shows the JIT object with its first symbol" "$TMP/list.txt" "^[0-9]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +announced +link_target$"
+expect "list shows the JIT object with its first symbol" "$TMP/list.txt" "^[0-9]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +announced +link_target$"
 "$JITDEBUG" list --connect "$LINK" --json > "$TMP/list.json" 2>&1
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(o["first_symbol"]=="link_target" for o in d["objects"])' "$TMP/list.json" \
 	&& pass "list --json parses and names link_target" || fail "list --json: $(cat "$TMP/list.json")"

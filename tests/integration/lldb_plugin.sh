@@ -61,16 +61,16 @@ lldb_session() {
 	expect "$name: both stops happen in order, before any crash" "$TMP/$name.order" "^order ok$"
 }
 lldb_session lazy-attach lazy attach off
-expect "lazy-attach: the plugin loaded the object itself" "$TMP/lazy-attach.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +loaded +jitdebug +jd_crash_inner$"
+expect "lazy-attach: the plugin loaded the object itself" "$TMP/lazy-attach.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +loaded +jitdebug +jd_crash_inner$"
 expect "lazy-attach: the watches are listed" "$TMP/lazy-attach.out" "^watches: function jd_crash_outer, file crash\.c$"
 expect "lazy-attach: hooks mode lazy" "$TMP/lazy-attach.out" "^mode: lazy$"
 lldb_session eager-attach eager attach off
-expect "eager-attach: the plugin loaded the object itself" "$TMP/eager-attach.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +loaded +jitdebug +jd_crash_inner$"
+expect "eager-attach: the plugin loaded the object itself" "$TMP/eager-attach.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +loaded +jitdebug +jd_crash_inner$"
 lldb_session lazy-server lazy server off
 # With LLDB's own JIT loader on, the plugin leaves the object to it (one module, not two).
 lldb_session eager-server-stock eager server stock
 expect "eager-server-stock: LLDB's JIT loader has the object, the plugin loads nothing" "$TMP/eager-server-stock.out" \
-	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +lldb-jit +jitdebug +jd_crash_inner$"
+	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +lldb-jit +jitdebug +jd_crash_inner$"
 # One module, so one location, added once (a second module would add a second one).
 grep -c "location.* added to breakpoint 2$" "$TMP/eager-server-stock.out" > "$TMP/eager-server-stock.locs"
 expect "eager-server-stock: one location per breakpoint" "$TMP/eager-server-stock.locs" "^1$"
@@ -117,27 +117,20 @@ expect_not "source map: the source is not found before" "$TMP/list-before.txt" "
 expect "source map: --auto prints the mapping" "$TMP/crash.out" "^jit: mapped $TMP/build -> $TMP/moved/project \(.*crash\.c\)$"
 expect "source map: the moved source is listed after" "$TMP/list-after.txt" "^ *$L_STORE[[:space:]]+\*p = v; /\* MARK:crash-store \*/$"
 expect "jit list names the object by its first function, as the CLI and GDB do" "$TMP/crash.out" \
-	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +loaded +jitdebug +jd_crash_inner$"
+	"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +loaded +jitdebug +jd_crash_inner$"
 
 # Cores of that crash, written by GDB at the SIGSEGV (run under GDB from the start: GDB's
 # generate-core-file writes an ELF core without touching the system's core pattern). Then two
 # corrupted copies: a cycle in both lists with a 2^48-byte size, and a bad pointer.
-cat > "$TMP/gen.gdb" <<GDB
-set pagination off
-set confirm off
-handle SIGSTOP nostop noprint
-run
-generate-core-file $TMP/core
-set \$f = jitdebug_registry.first
-set {unsigned long}(\$f + 32) = 0xffffffffffff
-set {unsigned long}\$f = \$f
-set __jit_debug_descriptor.first_entry = (void *)\$f
-generate-core-file $TMP/core-cycle
-set jitdebug_registry.first = 0x10
-set __jit_debug_descriptor.first_entry = (void *)0x10
-generate-core-file $TMP/core-badptr
-kill
-GDB
+crash_core_gdb "$TMP/gen.gdb" "$TMP/core" \
+	'set $f = jitdebug_registry.first' \
+	'set {unsigned long}($f + 32) = 0xffffffffffff' \
+	'set {unsigned long}$f = $f' \
+	'set __jit_debug_descriptor.first_entry = (void *)$f' \
+	"generate-core-file $TMP/core-cycle" \
+	'set jitdebug_registry.first = 0x10' \
+	'set __jit_debug_descriptor.first_entry = (void *)0x10' \
+	"generate-core-file $TMP/core-badptr"
 JITDEBUG_GDB=lazy timeout 180 gdb -q -batch -nx -x "$TMP/gen.gdb" --args "$EXECUTOR" listen=127.0.0.1:0 \
 	> "$TMP/gen.out" 2> "$TMP/executor.err" &
 GPID=$!
@@ -207,7 +200,7 @@ sed -n '/target select 0/,$p' "$TMP/targets.out" > "$TMP/target1.txt"
 expect "per target: the second target has no watches" "$TMP/target2.txt" "^watches: none$"
 expect "per target: the first target keeps its watch" "$TMP/target1.txt" "^watches: function jd_leaf$"
 expect "link: jit connect with no process" "$TMP/nolive.out" "^jit: connected to $LINK \(pid $HPID, "
-expect "link: jit list over the link" "$TMP/nolive.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +- +jitdebug +jd_leaf$"
+expect "link: jit list over the link" "$TMP/nolive.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +- +jitdebug +jd_leaf$"
 expect "link: jit load fetches over the link" "$TMP/nolive.out" "^jit: loaded 1 object$"
 expect "link: the address is symbolized" "$TMP/nolive.out" "Summary: [^ ]+\`jd_leaf at jitfix\.c:"
 cat > "$TMP/host-ctl.sh" <<SH

@@ -38,7 +38,7 @@ expect "scripthost compiled its script into one object" "$TMP/host.err" "compile
 expect "the JIT'd handler answers" "$TMP/answers.out" "^hello, bob \(1\)$"
 expect "the JIT'd handler sums" "$TMP/answers.out" "^55$"
 timeout 30 "$JITDEBUG" list --connect "$ADDR" > "$TMP/list1.out" 2>&1
-expect "the link lists MCJIT's object as the hooks' own (id 1, announced)" "$TMP/list1.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +announced +"
+expect "the link lists MCJIT's object as the hooks' own (id 1, announced)" "$TMP/list1.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +announced +"
 expect_not "no other registrar's object: attach() took LLVM's GDB listener off (libLLVM's list stays empty)" "$TMP/list1.out" "^f[0-9a-f]+ "
 HELLO=$(sed -n 's/^\([0-9a-f]*\) [0-9a-f]* hello$/\1/p' "/tmp/perf-$HPID.map")
 if [ -n "$HELLO" ] && grep -Eq ' route$' "/tmp/perf-$HPID.map"; then pass "the perf map names the script's functions"; else
@@ -105,7 +105,7 @@ expect "GDB: the JIT caller is named" "$TMP/gdb.out" "^#1  0x[0-9a-f]+ in route 
 expect "GDB: the host's frame below" "$TMP/gdb.out" "^#2  0x[0-9a-f]+ in main \(.*scripthost\.cpp:[0-9]+"
 expect "GDB: a .data static" "$TMP/gdb.out" '^\$2 = 0x[0-9a-f]+ "hello"$'
 expect "GDB: a .bss static at its real address" "$TMP/gdb.out" '^\$3 = 1$'
-expect "GDB plugin: jit list has the object from the hooks" "$TMP/gdb.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +gdb-jit +jitdebug +"
+expect "GDB plugin: jit list has the object from the hooks" "$TMP/gdb.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +gdb-jit +jitdebug +"
 
 if [ -s "$TMP/host.core" ]; then
 	timeout 60 "$JITDEBUG" core "$TMP/host.core" -o "$TMP/objs" > /dev/null 2> "$TMP/core.err"

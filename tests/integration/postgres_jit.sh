@@ -106,7 +106,7 @@ expect "GDB plugin: jit break says GDB's own reader resolves it (no hooks)" "$TM
 	"^jit: no jitdebug hooks in this process: the breakpoint resolves when another registrar announces the code"
 expect "GDB: the executor's frame below" "$TMP/gdb.out" "^#2  0x[0-9a-f]+ in ExecMakeTableFunctionResult"
 expect "GDB plugin: jit list shows the object from libLLVM-14" "$TMP/gdb.out" \
-	"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +gdb-jit +$LIBLLVM14 +"
+	"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +gdb-jit +$LIBLLVM14 +"
 expect "GDB plugin: jit status names the registrar" "$TMP/gdb.out" "^registrar: .*$LIBLLVM14 \(__jit_debug_descriptor at 0x"
 session_done gdb "after GDB"
 

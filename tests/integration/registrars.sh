@@ -35,7 +35,7 @@ for kind in mcjit orc-lazy; do
 	expect "LLDB plugin, lli $kind: a local" "$TMP/lldb-$kind.out" "^\(int\) x = 1$"
 done
 # With mcjit the object is libLLVM's (with orc-lazy on LLVM 19 lli hands it to the hooks' ORC entry points).
-expect "jit list names libLLVM as the registrar" "$TMP/lldb-mcjit.out" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +loaded +$LIBLLVM +jd_"
+expect "jit list names libLLVM as the registrar" "$TMP/lldb-mcjit.out" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +loaded +$LIBLLVM +jd_"
 expect "jit status names the other registrar" "$TMP/lldb-mcjit.out" "^registrar: $LIBLLVM"
 expect "jit status warns that stock LLDB follows one descriptor" "$TMP/lldb-mcjit.out" "stock LLDB follows one per process"
 
@@ -56,7 +56,7 @@ GDB
 timeout 120 gdb -q -batch -nx -x "$TMP/gdb-live.cmds" --args "$LLI" --jit-kind=mcjit "$BC" > "$TMP/gdb-live.out" 2>&1
 expect "GDB: pending breakpoint in libLLVM's object" "$TMP/gdb-live.out" "Breakpoint 1, jd_leaf \(x=1\) at .*jitfix\.c"
 expect "GDB plugin: jit list shows it from libLLVM, loaded by GDB" "$TMP/gdb-live.out" \
-	"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +gdb-jit +$LIBLLVM +jd_"
+	"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +gdb-jit +$LIBLLVM +jd_"
 expect "GDB plugin: jit status names the registrar" "$TMP/gdb-live.out" "^registrar: .*$LIBLLVM"
 
 if [ -s "$TMP/mcjit.core" ]; then
@@ -101,7 +101,7 @@ PIDS+=("$LWPID")
 for _ in $(seq 200); do grep -q '^link_target=' "$TMP/lw.out" && break; sleep 0.05; done
 ADDR=$(link_address "$TMP/lw.err")
 timeout 30 "$JITDEBUG" list --connect "$ADDR" > "$TMP/list.out" 2>&1
-expect "the link lists libLLVM's object (id f<hex>, flagged other)" "$TMP/list.out" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +other +link_target$"
+expect "the link lists libLLVM's object (id f<hex>, flagged other)" "$TMP/list.out" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +other +link_target$"
 FID=$(awk '/^f[0-9a-f]+ / {print $1; exit}' "$TMP/list.out")
 # Another registrar's object has a build-id too (computed from its bytes, as the hooks compute their
 # own): the one `jitdebug publish` files it under.
@@ -146,8 +146,8 @@ for prog in hand_registrar hand_registrar_exported; do
 	PIDS+=("$HPID")
 	for _ in $(seq 200); do grep -q 'own list' "$TMP/$prog.lw" && break; sleep 0.05; done
 	timeout 30 "$JITDEBUG" list --connect "$(link_address "$TMP/$prog.lwerr")" > "$TMP/$prog.list" 2>&1
-	expect "$prog: the link lists the program's own object" "$TMP/$prog.list" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +other +jd_hand_leaf$"
-	expect "$prog: the link lists the hooks' object" "$TMP/$prog.list" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +announced +jd_"
+	expect "$prog: the link lists the program's own object" "$TMP/$prog.list" "^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +other +jd_hand_leaf$"
+	expect "$prog: the link lists the hooks' object" "$TMP/$prog.list" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +announced +jd_"
 	HFID=$(awk '/^f[0-9a-f]+ / {print $1; exit}' "$TMP/$prog.list")
 	timeout 30 "$JITDEBUG" fetch --connect "$(link_address "$TMP/$prog.lwerr")" "$HFID" -o "$TMP/$prog.fetched" 2>/dev/null
 	if [ "$(stat -c %s "$TMP/$prog.fetched" 2>/dev/null)" = "$(stat -c %s "$HAND")" ] && \
@@ -169,7 +169,7 @@ for prog in hand_registrar hand_registrar_exported; do
 	# Stock LLDB follows the program's own descriptor here (the first module defining
 	# __jit_debug_register_code), so it has the host's object itself; the plugin has the hooks' one.
 	expect "$prog, LLDB plugin: jit list shows the host's object" "$TMP/$prog-lldb.out" \
-		"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +(loaded|lldb-jit) +$prog +jd_hand_leaf"
+		"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +(loaded|lldb-jit) +$prog +jd_hand_leaf"
 	expect "$prog, LLDB plugin: jit list shows the hooks' object" "$TMP/$prog-lldb.out" "^1 +0x[0-9a-f]+-0x[0-9a-f]+ .* jitdebug +jd_"
 	expect "$prog, LLDB plugin: loads the hooks' object too" "$TMP/$prog-lldb.out" "^jit: loaded 1 object$"
 
@@ -189,12 +189,12 @@ GDB
 		> "$TMP/$prog-gdb.out" 2>&1
 	expect "$prog, GDB: the crash is in the JIT frame" "$TMP/$prog-gdb.out" "^#0  0x[0-9a-f]+ in jd_hand_leaf \(sum=0x0, x=20\)"
 	expect "$prog, GDB plugin: jit list shows both registrars" "$TMP/$prog-gdb.out" \
-		"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +gdb-jit +$prog +jd_hand_leaf"
+		"^f[0-9a-f]+ +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +gdb-jit +$prog +jd_hand_leaf"
 	# GDB 13 reads the program's descriptor for the hooks' __jit_debug_register_code too (it looks the
 	# data symbol up in the executable first), so it never has the hooks' object: the plugin says so and
 	# loads it.
 	expect "$prog, GDB plugin: the hooks' object is not GDB's (GDB reads the program's descriptor)" "$TMP/$prog-gdb.out" \
-		"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f-]+ +- +jitdebug +jd_"
+		"^1 +0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ +[0-9a-f]{40} +- +jitdebug +jd_"
 	expect "$prog, GDB plugin: jit load loads the hooks' object" "$TMP/$prog-gdb.out" "^jit: loaded 1 object$"
 	expect "$prog, GDB: its functions are known then" "$TMP/$prog-gdb.out" "int jd_leaf\(int\);"
 	timeout 60 "$JITDEBUG" core "$TMP/$prog.core" -o "$TMP/$prog-objs" > /dev/null 2> "$TMP/$prog-core.err"
