@@ -28,7 +28,7 @@ start_host() {
 	exec 7> "$WORK/$name.in"
 	HLINK=
 	for _ in $(seq 100); do
-		HLINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$WORK/$name.err")
+		HLINK=$(sed -n 's/^jitdebug: debug link listening on \([^ ]*\).*$/\1/p' "$WORK/$name.err")
 		[ -n "$HLINK" ] && break
 		grep -q . "$WORK/$name.err" 2>/dev/null || true
 		sleep 0.05
@@ -108,7 +108,7 @@ for mode in hooks own; do
 	PIDS+=($FPID)
 	exec 6> "$WORK/f-$mode.in"
 	for _ in $(seq 1200); do grep -q '^ready' "$WORK/f-$mode.out" && break; sleep 0.05; done
-	FLINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$WORK/f-$mode.err")
+	FLINK=$(sed -n 's/^jitdebug: debug link listening on \([^ ]*\).*$/\1/p' "$WORK/f-$mode.err")
 	first=$("$BUILD/bin/bench_link_client" "$FLINK" list)
 	second=$("$BUILD/bin/bench_link_client" "$FLINK" list)
 	g=0 gn=0

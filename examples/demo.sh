@@ -103,7 +103,7 @@ EXPID=$!
 for _ in $(seq 100); do grep -q 'jitdebug-executor: listening' "$WORK/service.err" && break; sleep 0.05; done
 cat "$WORK/service.err"
 PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/service.err")
-LINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$WORK/service.err")
+LINK=$(sed -n 's/^jitdebug: debug link listening on \([^ ]*\).*$/\1/p' "$WORK/service.err")
 "$LLVM_BIN/llvm-jitlink" --oop-executor-connect=127.0.0.1:$PORT "$WORK/service.o" &
 CTL=$!
 for _ in $(seq 200); do grep -q 'handle_request at' "$WORK/service.out" && break; sleep 0.05; done

@@ -67,6 +67,7 @@ extern "C" {
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -365,9 +366,18 @@ private:
         Err = make_error<StringError>("jitdebug-executor: malformed message header", inconvertibleErrorCode());
         break;
       }
+      // The body grows with what arrives, not with what the header claims: a peer that announces
+      // 1 GiB and sends nothing costs one 1 MiB step, not a zeroed gigabyte (doubling after that).
       SimpleRemoteEPCArgBytesVector Args;
-      Args.resize(Size - 32);
-      if (!Args.empty() && readAll(Args.data(), Args.size()) != 1) {
+      const uint64_t Want = Size - 32;
+      int Got = 1;
+      while (Args.size() < Want && Got == 1) {
+        size_t Have = Args.size();
+        size_t Step = static_cast<size_t>(std::min<uint64_t>(Want - Have, std::max<size_t>(Have, 1u << 20)));
+        Args.resize(Have + Step);
+        Got = readAll(Args.data() + Have, Step);
+      }
+      if (Got != 1) {
         Err = make_error<StringError>("jitdebug-executor: connection lost mid-message", inconvertibleErrorCode());
         break;
       }
@@ -527,6 +537,22 @@ void loadDeviceCxxRuntime() {
     std::fprintf(stderr, "jitdebug-executor: JITDEBUG_EXECUTOR_CXX is longer than %d bytes: no C++ runtime offered\n",
                  PATH_MAX);
     return;
+  }
+  // A path is looked at before the loader opens it: a FIFO or a device there would block dlopen's
+  // open() for good (the loader opens without O_NONBLOCK). A bare name is searched for by the loader in
+  // the system's and LD_LIBRARY_PATH's folders, which are the user's own.
+  if (strchr(Name, '/')) {
+    int Fd = open(Name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat St;
+    bool Regular = Fd >= 0 && fstat(Fd, &St) == 0 && S_ISREG(St.st_mode);
+    int Err = Fd < 0 ? errno : 0;
+    if (Fd >= 0)
+      close(Fd);
+    if (!Regular) {
+      std::fprintf(stderr, "jitdebug-executor: JITDEBUG_EXECUTOR_CXX=%s: %s: no C++ runtime offered\n", Name,
+                   Err ? strerror(Err) : "not a regular file");
+      return;
+    }
   }
   if (!dlopen(Name, RTLD_NOW | RTLD_GLOBAL)) {
     TRACE("no C++ runtime for JIT'd code (%s); JIT'd C++ code will miss its symbols\n", dlerror());

@@ -98,9 +98,10 @@ void jd_link_stats(struct jd_hooks_stats *s);
 /* Fork handlers (registry.c runs them in lock order; enum jd_fork_phase of runtime.h): PREPARE takes
  * the lock, PARENT releases it, CHILD releases it and resets what belongs to the parent's process. */
 void jd_link_fork(enum jd_fork_phase phase);
-/* In a child forked from a process whose link listened on port 0: starts the child's own link (at
- * its first registration, outside the registry lock). A cheap no-op otherwise. */
-void jd_link_restart_if_forked(void);
+/* Starts the link anew at a registration (outside the registry lock) in a child forked from a process
+ * whose link listened on port 0 (the child's own link), or after the program took the link's
+ * descriptors back (link.c). A cheap no-op otherwise. */
+void jd_link_restart_if_pending(void);
 void jd_nobits_fork(enum jd_fork_phase phase);
 
 /* fleet.c (docs/fleet.md): JITDEBUG_PUBLISH and JITDEBUG_CORE_OBJECTS=omit. */

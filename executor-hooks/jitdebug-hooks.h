@@ -149,6 +149,10 @@ struct jd_hooks_stats {
 	uint64_t publish_duplicates; /* objects whose build-id this process had queued before */
 	uint64_t publish_dropped;    /* not queued: the queue was full */
 	uint64_t publish_failed;     /* not written: the disk said no, or no file could be built */
+	/* descriptors the program closed or reused under the hooks (a link socket, a perf file): each is
+	 * left alone, and that output stops or starts anew on descriptors of its own */
+	uint64_t link_lost;          /* link sockets */
+	uint64_t files_lost;         /* perf map and jitdump descriptors */
 };
 JD_HOOKS_API int jd_hooks_stats(struct jd_hooks_stats *out);
 

@@ -2,8 +2,8 @@
  * queues. One thread, non-blocking sockets, poll(). Requests: link_requests.c; watches: link_watch.c.
  *
  * Started by JITDEBUG_LISTEN=HOST:PORT when the hooks load (port 0 picks a free port). The address
- * is printed once to stderr and published in `jitdebug_link_address`, so an attached debugger can
- * find it. Loopback only unless JITDEBUG_TOKEN is set; the token is compared in constant time.
+ * is printed once to stderr with the pid and program name, and published in `jitdebug_link_address`,
+ * so an attached debugger can find it. Loopback only unless JITDEBUG_TOKEN is set; the token is compared in constant time.
  *
  * Contract with the JIT: registration never waits for the network or for a client. Registration
  * threads only append event frames to client queues under `jd_link_mu` (memory only) and wake the
@@ -21,6 +21,17 @@
  * A refused or timed-out client gets an ERROR frame first. When every slot is taken, a new client
  * takes the slot of the longest-idle authenticated client that is not subscribed, so idle holders
  * cannot lock a debugger out.
+ *
+ * Descriptors the program takes back: the hooks are a guest, and programs close descriptors they did
+ * not open (daemons, Erlang's erl_child_setup: closerange(3, ...)) and then reuse the numbers. Every
+ * descriptor of the link is remembered with its identity (device and inode: the listener, each client
+ * socket, and the wake-up socket pair, sockets rather than an eventfd because eventfds share one
+ * inode, and because a send with MSG_NOSIGNAL never raises SIGPIPE), and checked after every poll and
+ * before a registration thread writes a wake-up. One that is gone or is
+ * now another file is never used again and never closed (the number is the program's): the link
+ * forgets it, and when the listener or the wake-up pair is lost the server thread ends and the link
+ * starts anew, on descriptors of its own, at the next registration. The poll sleeps until the next
+ * deadline, at most 1 s while nothing is due, so an idle link costs one wake-up a second.
  */
 #include "link-internal.h"
 
@@ -33,8 +44,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,29 +54,42 @@ enum {
 	DEFAULT_IDLE_S = 60,
 	DEFAULT_FRAME_S = 10,
 	MAX_TIMEOUT_S = 86400,
+	IDLE_POLL_MS = 1000,  /* the longest sleep: how soon a descriptor taken back is noticed */
+	CLOSE_FLUSH_MS = 2000, /* a client that does not read its closing ERROR is dropped after this */
 };
 
 JD_HOOKS_API char jitdebug_link_address[128];
 
 /* A link started on port 0 is restarted, on a port of its own, by a forked child at its first
  * registration (a pre-forking server's workers each JIT: each gets its own link). With a fixed port
- * the child has no link (the parent holds that port). */
-static char restart_spec[256];
-static atomic_int restart_in_child;
+ * the child has no link (the parent holds that port). A link whose descriptors the program took back
+ * restarts at the next registration on the spec it started with, fixed port or not. */
+static char start_spec[256];     /* JITDEBUG_LISTEN as the link started */
+static int start_port_zero;
+static atomic_int restart_pending;
 
 pthread_mutex_t jd_link_mu = PTHREAD_MUTEX_INITIALIZER;
 struct link_client jd_link_clients[LINK_MAX_CLIENTS];
 _Atomic int jd_link_subscribers;
 
-static _Atomic int wake_pending; /* an eventfd write is on its way: later events need no syscall */
-static int lfd = -1, wfd = -1;
+static _Atomic int wake_pending; /* a wake-up write is on its way: later events need no syscall */
+/* A descriptor of the link and what it was when the link made it. */
+struct owned {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+static struct owned lsock = {-1, 0, 0}, wake_rd = {-1, 0, 0}, wake_wr = {-1, 0, 0};
+static _Atomic int wake_wr_fd = -1; /* wake_wr.fd for registration threads; -1 once lost */
+static ino_t client_ino[LINK_MAX_CLIENTS]; /* server thread: identity of jd_link_clients[i].fd */
+static dev_t client_dev[LINK_MAX_CLIENTS];
 static char token[JD_LINK_MAX_TOKEN + 1];
 static size_t token_len;
 static uint64_t next_conn = 1;
 static size_t total_queued; /* under jd_link_mu: unsent bytes to every client */
 static uint64_t idle_timeout_ms = DEFAULT_IDLE_S * 1000u, frame_timeout_ms = DEFAULT_FRAME_S * 1000u;
 static struct {
-	_Atomic uint64_t accepted, refused, evicted, timed_out, overflowed;
+	_Atomic uint64_t accepted, refused, evicted, timed_out, overflowed, lost;
 } ctr;
 
 const char *jd_link_token(size_t *len)
@@ -82,6 +106,7 @@ void jd_link_stats(struct jd_hooks_stats *s)
 	s->link_evicted = atomic_load(&ctr.evicted);
 	s->link_timed_out = atomic_load(&ctr.timed_out);
 	s->link_overflowed = atomic_load(&ctr.overflowed);
+	s->link_lost = atomic_load(&ctr.lost);
 }
 
 static uint64_t now_ms(void)
@@ -91,11 +116,35 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* 1 when fd is still the file it was when the link made it. */
+static int still_owned(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+static int own(struct owned *o, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	*o = (struct owned){fd, st.st_dev, st.st_ino};
+	return 0;
+}
+
 void link_wake(void)
 {
-	uint64_t one = 1;
-	if (wfd >= 0 && !atomic_exchange(&wake_pending, 1) && write(wfd, &one, sizeof(one)) < 0) {
-		/* the counter is saturated: the server is awake anyway */
+	/* Only when no wake-up is pending (one syscall per server turn, not per event), and only into
+	 * the socket the link made: the program may have closed it and reused the number. */
+	int fd = atomic_load_explicit(&wake_wr_fd, memory_order_acquire);
+	if (fd < 0 || atomic_exchange(&wake_pending, 1))
+		return;
+	if (!still_owned(fd, wake_wr.dev, wake_wr.ino)) {
+		atomic_store(&wake_wr_fd, -1);
+		return; /* the server thread notices too, within IDLE_POLL_MS */
+	}
+	if (send(fd, "w", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* full: the server is awake anyway; gone: the server thread notices */
 	}
 }
 
@@ -231,7 +280,9 @@ static struct link_block *take_queue_locked(struct link_client *c)
 	return queued;
 }
 
-static void drop_client(struct link_client *c)
+/* Frees a client's slot; its socket is closed only when it is still the link's (forget: the program
+ * took the number back, so it is left alone). */
+static void release_client(struct link_client *c, int forget)
 {
 	pthread_mutex_lock(&jd_link_mu);
 	if (c->subscribed)
@@ -244,7 +295,8 @@ static void drop_client(struct link_client *c)
 	c->fd = -1;
 	c->conn = 0;
 	pthread_mutex_unlock(&jd_link_mu);
-	close(fd);
+	if (!forget)
+		close(fd);
 	free_blocks(queued);
 	free_blocks(c->sending);
 	c->sending = NULL;
@@ -252,6 +304,11 @@ static void drop_client(struct link_client *c)
 	c->in = NULL;
 	c->in_len = c->in_cap = 0;
 	c->hello_done = c->closing = c->more_input = 0;
+}
+
+static void drop_client(struct link_client *c)
+{
+	release_client(c, 0);
 }
 
 /* Handles up to LINK_REQUESTS_PER_TURN complete frames in the input buffer. Returns how many bytes
@@ -397,9 +454,14 @@ static struct link_client *evictable(void)
 static void accept_clients(void)
 {
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lsock.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		struct stat st;
+		if (fstat(fd, &st) != 0) {
+			close(fd);
+			continue;
+		}
 		struct link_client *slot = NULL;
 		int preauth = 0;
 		for (int i = 0; i < LINK_MAX_CLIENTS; i++) {
@@ -423,6 +485,8 @@ static void accept_clients(void)
 			continue;
 		}
 		uint64_t t = now_ms();
+		client_dev[slot - jd_link_clients] = st.st_dev;
+		client_ino[slot - jd_link_clients] = st.st_ino;
 		pthread_mutex_lock(&jd_link_mu);
 		slot->fd = fd;
 		slot->conn = next_conn++;
@@ -433,10 +497,19 @@ static void accept_clients(void)
 	}
 }
 
-/* Closes clients past a time limit: with an ERROR saying which when they still read, at once when
- * they do not read what is sent to them. */
-static void expire(uint64_t t)
+/* Lowers *next to deadline when it is sooner. */
+static void due(uint64_t *next, uint64_t deadline)
 {
+	if (deadline < *next)
+		*next = deadline;
+}
+
+/* Closes clients past a time limit: with an ERROR saying which when they still read, at once when
+ * they do not read what is sent to them. Returns the time of the next limit (at most IDLE_POLL_MS
+ * away), so the server sleeps until then. */
+static uint64_t expire(uint64_t t)
+{
+	uint64_t next = t + IDLE_POLL_MS;
 	for (int i = 0; i < LINK_MAX_CLIENTS; i++) {
 		struct link_client *c = &jd_link_clients[i];
 		if (c->fd < 0)
@@ -445,8 +518,10 @@ static void expire(uint64_t t)
 		int unsent = c->queued != 0, subscribed = c->subscribed;
 		pthread_mutex_unlock(&jd_link_mu);
 		if (c->closing) {
-			if (c->closing == LINK_CLOSE_AFTER_FLUSH && t - c->close_ms > 2000)
+			if (c->closing == LINK_CLOSE_AFTER_FLUSH && t - c->close_ms > CLOSE_FLUSH_MS)
 				drop_client(c); /* it does not read its ERROR */
+			else if (c->closing == LINK_CLOSE_AFTER_FLUSH)
+				due(&next, c->close_ms + CLOSE_FLUSH_MS + 1);
 			continue;
 		}
 		if (unsent && idle_timeout_ms && t - c->active_ms > idle_timeout_ms) {
@@ -465,8 +540,54 @@ static void expire(uint64_t t)
 			link_send_error(c, 0, JD_LINK_E_LIMIT, why, 1);
 			c->in_len = 0;
 			atomic_fetch_add(&ctr.timed_out, 1);
+			due(&next, t); /* its ERROR goes out now */
+			continue;
 		}
+		if (!c->hello_done)
+			due(&next, c->accepted_ms + LINK_HELLO_TIMEOUT_MS + 1);
+		if (c->in_len && frame_timeout_ms && c->frame_ms)
+			due(&next, c->frame_ms + frame_timeout_ms + 1);
+		if (idle_timeout_ms && (unsent || (!subscribed && !c->in_len)))
+			due(&next, c->active_ms + idle_timeout_ms + 1);
 	}
+	return next;
+}
+
+/* After every poll: 0 while the listener and the wake-up pair are still the link's; clients whose
+ * socket the program took back are forgotten (their numbers left alone). -1 when the listener or the
+ * pair is lost: the link forgets every descriptor and its thread ends. */
+static int check_owned(void)
+{
+	int lost = !still_owned(lsock.fd, lsock.dev, lsock.ino) || !still_owned(wake_rd.fd, wake_rd.dev, wake_rd.ino) ||
+		   !still_owned(wake_wr.fd, wake_wr.dev, wake_wr.ino);
+	for (int i = 0; i < LINK_MAX_CLIENTS; i++) {
+		struct link_client *c = &jd_link_clients[i];
+		if (c->fd < 0)
+			continue;
+		int mine = still_owned(c->fd, client_dev[i], client_ino[i]);
+		if (!mine)
+			atomic_fetch_add(&ctr.lost, 1);
+		if (!mine || lost)
+			release_client(c, !mine);
+	}
+	if (!lost)
+		return 0;
+	atomic_fetch_add(&ctr.lost, 1);
+	atomic_store(&wake_wr_fd, -1);
+	jitdebug_link_address[0] = '\0';
+	/* A lost number is the program's now and is left alone. The listener and the wake-up's reading
+	 * end are closed when still ours; the writing end is left open (a registration thread may be
+	 * between its check and its send; the send never raises SIGPIPE either way). */
+	if (still_owned(lsock.fd, lsock.dev, lsock.ino))
+		close(lsock.fd);
+	if (still_owned(wake_rd.fd, wake_rd.dev, wake_rd.ino))
+		close(wake_rd.fd);
+	lsock.fd = wake_rd.fd = wake_wr.fd = -1;
+	if (start_spec[0])
+		atomic_store(&restart_pending, 1);
+	jd_warn_once("the program closed or reused descriptors of the debug link; the link stopped without "
+		     "touching them, and starts anew at the next registration");
+	return -1;
 }
 
 static void *server_main(void *arg)
@@ -477,10 +598,11 @@ static void *server_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	struct pollfd pfd[LINK_MAX_CLIENTS + 2];
 	int idx[LINK_MAX_CLIENTS + 2];
+	uint64_t next = now_ms() + IDLE_POLL_MS;
 	for (;;) {
 		int n = 0, again = 0;
-		pfd[n++] = (struct pollfd){lfd, POLLIN, 0};
-		pfd[n++] = (struct pollfd){wfd, POLLIN, 0};
+		pfd[n++] = (struct pollfd){lsock.fd, POLLIN, 0};
+		pfd[n++] = (struct pollfd){wake_rd.fd, POLLIN, 0};
 		pthread_mutex_lock(&jd_link_mu);
 		for (int i = 0; i < LINK_MAX_CLIENTS; i++) {
 			struct link_client *c = &jd_link_clients[i];
@@ -496,13 +618,19 @@ static void *server_main(void *arg)
 			pfd[n++] = (struct pollfd){c->fd, ev, 0};
 		}
 		pthread_mutex_unlock(&jd_link_mu);
-		if (poll(pfd, (nfds_t)n, again ? 0 : 250) < 0 && errno != EINTR)
+		uint64_t t = now_ms();
+		int wait_ms = again || next <= t ? 0 : (int)(next - t);
+		int polled = poll(pfd, (nfds_t)n, wait_ms);
+		if (check_owned() < 0)
+			return NULL;
+		if (polled < 0) {
+			next = now_ms() + 10; /* ENOMEM or EINTR: look again soon, never spin */
 			continue;
+		}
 		if (pfd[1].revents & POLLIN) {
-			uint64_t v;
+			char drain[64];
 			atomic_store(&wake_pending, 0); /* before draining: a later event wakes us again */
-			if (read(wfd, &v, sizeof(v)) < 0) {
-				/* nothing to drain */
+			while (recv(wake_rd.fd, drain, sizeof(drain), MSG_DONTWAIT) == (ssize_t)sizeof(drain)) {
 			}
 		}
 		if (pfd[0].revents & POLLIN)
@@ -511,6 +639,10 @@ static void *server_main(void *arg)
 			struct link_client *c = &jd_link_clients[idx[k]];
 			if (c->fd < 0 || c->fd != pfd[k].fd)
 				continue; /* dropped or replaced during this turn */
+			if (pfd[k].revents & POLLNVAL) {
+				release_client(c, 1); /* closed under us (and not reused, or check_owned had seen it) */
+				continue;
+			}
 			int readable = (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) || c->more_input;
 			if (readable && !c->closing && service_input(c) < 0) {
 				drop_client(c);
@@ -519,7 +651,7 @@ static void *server_main(void *arg)
 			if (service_output(c) < 0)
 				drop_client(c);
 		}
-		expire(now_ms());
+		next = expire(now_ms());
 	}
 	return NULL;
 }
@@ -607,12 +739,21 @@ static int link_start(const char *spec)
 		getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p), NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(jitdebug_link_address, sizeof(jitdebug_link_address), "%s%s%s:%s", ss.ss_family == AF_INET6 ? "[" : "",
 		 h, ss.ss_family == AF_INET6 ? "]" : "", p);
-	wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (wfd < 0) {
+	int pp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pp) != 0) {
+		int e = errno;
 		close(fd);
-		return -errno;
+		return -e;
 	}
-	lfd = fd;
+	if (own(&lsock, fd) != 0 || own(&wake_rd, pp[0]) != 0 || own(&wake_wr, pp[1]) != 0) {
+		close(fd);
+		close(pp[0]);
+		close(pp[1]);
+		lsock.fd = wake_rd.fd = wake_wr.fd = -1;
+		return -EBADF;
+	}
+	atomic_store(&wake_pending, 0);
+	atomic_store(&wake_wr_fd, pp[1]);
 	pthread_t th;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -620,12 +761,16 @@ static int link_start(const char *spec)
 	int err = pthread_create(&th, &attr, server_main, NULL);
 	pthread_attr_destroy(&attr);
 	if (err) {
-		close(lfd);
-		close(wfd);
-		lfd = wfd = -1;
+		atomic_store(&wake_wr_fd, -1);
+		close(lsock.fd);
+		close(wake_rd.fd);
+		close(wake_wr.fd);
+		lsock.fd = wake_rd.fd = wake_wr.fd = -1;
 		return -err;
 	}
-	fprintf(stderr, "jitdebug: debug link listening on %s\n", jitdebug_link_address);
+	/* Several processes of one program may each print this (a server's workers, erl's helpers). */
+	fprintf(stderr, "jitdebug: debug link listening on %s (pid %d, %s)\n", jitdebug_link_address, (int)getpid(),
+		program_invocation_short_name);
 	return 0;
 }
 
@@ -645,7 +790,7 @@ void jd_link_fork(enum jd_fork_phase phase)
 	 * closed (the parent's stay open), and nothing is queued for clients nobody serves here. */
 	for (int i = 0; i < LINK_MAX_CLIENTS; i++) {
 		struct link_client *c = &jd_link_clients[i];
-		if (c->fd >= 0)
+		if (c->fd >= 0 && still_owned(c->fd, client_dev[i], client_ino[i]))
 			close(c->fd);
 		free_blocks(take_queue_locked(c));
 		free(c->in);
@@ -656,14 +801,14 @@ void jd_link_fork(enum jd_fork_phase phase)
 	link_watch_reset_locked();
 	atomic_store(&jd_link_subscribers, 0);
 	total_queued = 0;
-	if (lfd >= 0)
-		close(lfd);
-	if (wfd >= 0)
-		close(wfd);
-	lfd = wfd = -1;
+	struct owned *mine[] = {&lsock, &wake_rd, &wake_wr};
+	for (size_t i = 0; i < sizeof(mine) / sizeof(*mine); i++)
+		if (still_owned(mine[i]->fd, mine[i]->dev, mine[i]->ino))
+			close(mine[i]->fd);
+	lsock.fd = wake_rd.fd = wake_wr.fd = -1;
+	atomic_store(&wake_wr_fd, -1);
 	jitdebug_link_address[0] = '\0'; /* nobody is pointed at the parent's link from the child */
-	if (restart_spec[0])
-		atomic_store(&restart_in_child, 1);
+	atomic_store(&restart_pending, start_port_zero);
 	pthread_mutex_unlock(&jd_link_mu);
 }
 
@@ -713,10 +858,10 @@ int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
 	return fd_out;
 }
 
-void jd_link_restart_if_forked(void)
+void jd_link_restart_if_pending(void)
 {
-	if (atomic_load_explicit(&restart_in_child, memory_order_relaxed) && atomic_exchange(&restart_in_child, 0))
-		link_start(restart_spec);
+	if (atomic_load_explicit(&restart_pending, memory_order_relaxed) && atomic_exchange(&restart_pending, 0))
+		link_start(start_spec);
 }
 
 __attribute__((constructor)) static void link_autostart(void)
@@ -726,8 +871,8 @@ __attribute__((constructor)) static void link_autostart(void)
 	const char *spec = getenv("JITDEBUG_LISTEN");
 	char host[256], why[8];
 	uint16_t port = 1;
-	if (spec && *spec && link_start(spec) == 0 &&
-	    jd_parse_hostport(spec, host, sizeof(host), &port, why, sizeof(why)) == 0 && port == 0 &&
-	    strlen(spec) < sizeof(restart_spec))
-		memcpy(restart_spec, spec, strlen(spec) + 1);
+	if (spec && *spec && link_start(spec) == 0 && strlen(spec) < sizeof(start_spec)) {
+		memcpy(start_spec, spec, strlen(spec) + 1);
+		start_port_zero = jd_parse_hostport(spec, host, sizeof(host), &port, why, sizeof(why)) == 0 && port == 0;
+	}
 }

@@ -568,7 +568,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, first, NULL, NULL, 0});
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
-	jd_link_restart_if_forked();
+	jd_link_restart_if_pending();
 	jd_registrars_poll();
 	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
 	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
@@ -884,6 +884,7 @@ int jd_hooks_stats(struct jd_hooks_stats *out)
 	s.jitdump_debug_info = pc.debug_info_records;
 	s.objects_without_lines = pc.objects_without_lines;
 	s.code_salted = pc.code_salted;
+	s.files_lost = pc.files_lost;
 	jd_link_stats(&s);
 	jd_fleet_stats(&s);
 	memcpy(out, &s, out->sz < sizeof(s) ? out->sz : sizeof(s));

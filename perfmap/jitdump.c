@@ -32,13 +32,12 @@
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static int fd = -1;
+static struct jd_own_file dump = JD_OWN_FILE_INIT;
 static int failed;
 static void *marker;
 static size_t marker_len;
 static uint64_t code_index;
 static uint64_t good_len; /* file length after the last complete write */
-static char path[PATH_MAX];
 static struct {
 	uint64_t *v;
 	size_t cap, n;
@@ -99,15 +98,13 @@ static int choose_dir(const char *spec, char *dir, size_t len)
 
 static int open_dump(const char *spec, uint16_t machine)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
 	int err = choose_dir(spec, dir, sizeof(dir));
 	if (!err && snprintf(path, sizeof(path), "%s/jit-%d.dump", dir, (int)getpid()) >= (int)sizeof(path))
 		err = -ENAMETOOLONG;
-	if (!err) {
-		fd = jd_open_own_file(path, O_RDWR);
-		if (fd < 0)
-			err = -errno;
-	}
+	/* O_APPEND: a descriptor opened again after the program took it back writes at the end too. */
+	if (!err && jd_open_own_file(&dump, path, O_RDWR | O_APPEND) != 0)
+		err = -errno;
 	if (!err) {
 		struct jd_jitdump_header h = {
 			.magic = JD_JITDUMP_MAGIC,
@@ -117,12 +114,12 @@ static int open_dump(const char *spec, uint16_t machine)
 			.pid = (uint32_t)getpid(),
 			.timestamp = now_mono(),
 		};
-		err = jd_write_all(fd, &h, sizeof(h));
+		err = jd_write_all(dump.fd, &h, sizeof(h));
 		good_len = sizeof(h);
 	}
 	if (!err) {
 		marker_len = (size_t)sysconf(_SC_PAGESIZE);
-		marker = mmap(NULL, marker_len, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+		marker = mmap(NULL, marker_len, PROT_READ | PROT_EXEC, MAP_PRIVATE, dump.fd, 0);
 		if (marker == MAP_FAILED) {
 			marker = NULL;
 			err = -errno;
@@ -130,10 +127,7 @@ static int open_dump(const char *spec, uint16_t machine)
 	}
 	if (err) {
 		jd_warn_once("cannot write the jitdump in %s (%s); jitdump output is off", spec, strerror(-err));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-		path[0] = '\0';
+		jd_own_file_close(&dump);
 		return err;
 	}
 	static int registered;
@@ -230,12 +224,12 @@ static int put_debug_info(struct jd_wbuf *b, const struct jd_perf_func *f, const
  * tables are mapped only when the bytes up to `room` (the next function of the object, or the end
  * of the code section's last page) are free; otherwise mapped_size stays 0 and perf cannot use them
  * for this function (JITs that want call graphs through frame-pointer-less code leave that room). */
-static int put_unwinding_info(struct jd_wbuf *b, const uint8_t *obj, const struct jd_elf *elf,
-			      const struct jd_perf_func *f, uint64_t room)
+static int put_unwinding_info(struct jd_wbuf *b, const struct jd_unwind_index *ix, const struct jd_perf_func *f,
+			      uint64_t room)
 {
 	uint8_t *unwind;
 	size_t len, hdr_len;
-	if (jd_unwind_for_function(obj, elf, f->addr, f->size, &unwind, &len, &hdr_len) != 0)
+	if (jd_unwind_for_function(ix, f->addr, f->size, &unwind, &len, &hdr_len) != 0)
 		return 0;
 	if (len > UINT32_MAX - sizeof(struct jd_jitdump_unwinding_info)) {
 		free(unwind);
@@ -262,12 +256,15 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 	int err = 0;
 	uint32_t tid = (uint32_t)gettid();
 	uint64_t loads = 0, debug_infos = 0, unwinds = 0;
+	struct jd_unwind_index *ix = jd_unwind_index(obj, elf); /* before the lock: only this object's */
 
 	pthread_mutex_lock(&mu);
-	if (fd < 0 && !failed && open_dump(dir, (uint16_t)(obj[18] | obj[19] << 8)) < 0)
+	if (dump.fd < 0 && !failed && open_dump(dir, (uint16_t)(obj[18] | obj[19] << 8)) < 0)
 		failed = 1;
-	if (fd < 0) {
+	if (dump.fd < 0 || jd_own_file_check(&dump) != 0) {
+		failed = 1;
 		pthread_mutex_unlock(&mu);
+		jd_unwind_index_free(ix);
 		atomic_fetch_add(&jd_perf_ctr.jitdump_dropped, n);
 		return -EIO;
 	}
@@ -281,7 +278,7 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 		}
 		size_t mark = b.len;
 		int with_lines = put_debug_info(&b, &f[i], lines);
-		int with_unwind = put_unwinding_info(&b, obj, elf, &f[i], f[i].room);
+		int with_unwind = put_unwinding_info(&b, ix, &f[i], f[i].room);
 		struct jd_jitdump_code_load rec = {
 			.p = {JD_JIT_CODE_LOAD, (uint32_t)total, now_mono()},
 			.pid = (uint32_t)getpid(),
@@ -310,14 +307,13 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 		debug_infos += (uint64_t)with_lines;
 		unwinds += (uint64_t)with_unwind;
 	}
-	if (b.len && (err = jd_write_all(fd, b.p, b.len)) != 0) {
+	if (b.len && (err = jd_write_all(dump.fd, b.p, b.len)) != 0) {
 		/* Cut the partial write off so the dump stays valid up to here, and stop writing. */
 		jd_warn_once("writing %s failed (%s); the dump ends at its last complete record, and later "
-			     "records are dropped and counted", path, strerror(-err));
-		if (ftruncate(fd, (off_t)good_len) != 0)
-			jd_warn_once("cannot cut %s back to its last complete record", path);
-		close(fd);
-		fd = -1;
+			     "records are dropped and counted", dump.path, strerror(-err));
+		if (ftruncate(dump.fd, (off_t)good_len) != 0)
+			jd_warn_once("cannot cut %s back to its last complete record", dump.path);
+		jd_own_file_close(&dump);
 		failed = 1;
 		atomic_fetch_add(&jd_perf_ctr.jitdump_dropped, loads);
 	} else {
@@ -327,6 +323,7 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 		atomic_fetch_add(&jd_perf_ctr.unwinding_records, unwinds);
 	}
 	pthread_mutex_unlock(&mu);
+	jd_unwind_index_free(ix);
 	jd_wr_free(&b);
 	return err;
 }
@@ -334,12 +331,12 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 void jd_jitdump_close(void)
 {
 	pthread_mutex_lock(&mu);
-	if (fd >= 0) {
+	if (dump.fd >= 0) {
 		struct jd_jitdump_prefix close_rec = {JD_JIT_CODE_CLOSE, sizeof(close_rec), now_mono()};
-		if (jd_write_all(fd, &close_rec, sizeof(close_rec)) != 0 && ftruncate(fd, (off_t)good_len) != 0)
-			jd_warn_once("cannot cut %s back to its last complete record", path);
-		close(fd);
-		fd = -1;
+		if (jd_own_file_check(&dump) == 0 && jd_write_all(dump.fd, &close_rec, sizeof(close_rec)) != 0 &&
+		    ftruncate(dump.fd, (off_t)good_len) != 0)
+			jd_warn_once("cannot cut %s back to its last complete record", dump.path);
+		jd_own_file_close(&dump);
 		failed = 1; /* nothing more after CLOSE */
 	}
 	pthread_mutex_unlock(&mu);
@@ -356,16 +353,13 @@ void jd_jitdump_fork(enum jd_fork_phase phase)
 		return;
 	}
 	/* The child writes its own jit-<pid>.dump; it must not write CLOSE into the parent's. */
-	if (fd >= 0)
-		close(fd);
+	jd_own_file_close(&dump);
 	if (marker)
 		munmap(marker, marker_len);
 	marker = NULL;
-	fd = -1;
 	failed = 0;
 	code_index = 0;
 	good_len = 0;
-	path[0] = '\0';
 	free(hashes.v);
 	hashes.v = NULL;
 	hashes.cap = hashes.n = 0;

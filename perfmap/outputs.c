@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,20 +44,78 @@ int jd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int jd_open_own_file(const char *path, int mode)
+/* Opens without blocking (O_NONBLOCK, cleared once the file is known to be regular) and checks what
+ * was opened; existing: the file was there before us and must be ours alone. */
+static int open_checked(const char *path, int flags, int existing, struct stat *st)
 {
-	int f = open(path, mode | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int f = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (f < 0)
+		return -1;
+	if (fstat(f, st) != 0 || !S_ISREG(st->st_mode) ||
+	    (existing && (st->st_uid != geteuid() || st->st_nlink != 1)) || fcntl(f, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		close(f);
+		errno = EPERM;
+		return -1;
+	}
+	return f;
+}
+
+int jd_open_own_file(struct jd_own_file *o, const char *path, int mode)
+{
+	struct stat st;
+	if (snprintf(o->path, sizeof(o->path), "%s", path) >= (int)sizeof(o->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int f = open_checked(path, mode | O_CREAT | O_EXCL, 0, &st);
 	if (f < 0 && errno == EEXIST) { /* an earlier process with our pid: reuse only our own file */
-		struct stat st;
-		f = open(path, mode | O_CLOEXEC | O_NOFOLLOW);
-		if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
-			       ftruncate(f, 0) != 0)) {
+		f = open_checked(path, mode, 1, &st);
+		if (f >= 0 && ftruncate(f, 0) != 0) {
 			close(f);
 			f = -1;
 			errno = EPERM;
 		}
 	}
-	return f;
+	if (f < 0)
+		return -1;
+	*o = (struct jd_own_file){.fd = f, .dev = st.st_dev, .ino = st.st_ino, .mode = mode};
+	snprintf(o->path, sizeof(o->path), "%s", path);
+	return 0;
+}
+
+static int is_same(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+int jd_own_file_check(struct jd_own_file *o)
+{
+	if (o->fd < 0)
+		return -1;
+	if (is_same(o->fd, o->dev, o->ino))
+		return 0;
+	atomic_fetch_add(&jd_perf_ctr.files_lost, 1);
+	o->fd = -1; /* the number is the program's now: never written or closed again */
+	struct stat st;
+	int f = open_checked(o->path, o->mode, 1, &st);
+	if (f >= 0 && st.st_dev == o->dev && st.st_ino == o->ino) {
+		o->fd = f;
+		jd_warn_once("the program closed or reused the descriptor of %s; it was opened again", o->path);
+		return 0;
+	}
+	if (f >= 0)
+		close(f);
+	jd_warn_once("the program closed or reused the descriptor of %s, and the file is gone or replaced; that "
+		     "output stops", o->path);
+	return -1;
+}
+
+void jd_own_file_close(struct jd_own_file *o)
+{
+	if (is_same(o->fd, o->dev, o->ino))
+		close(o->fd);
+	o->fd = -1;
 }
 
 void jd_perf_fork(enum jd_fork_phase phase)
@@ -143,13 +202,13 @@ void jd_perf_object_registered(struct jd_parsed *p)
 	 * its section's page end. */
 	if (n > 1)
 		qsort(f, n, sizeof(*f), cmp_func_addr);
-	for (size_t i = 0; i + 1 < n; i++)
-		for (size_t k = i + 1; k < n; k++)
-			if (f[k].addr > f[i].addr) {
-				if (f[k].addr < f[i].room)
-					f[i].room = f[k].addr;
-				break;
-			}
+	uint64_t next = UINT64_MAX; /* the first address above f[i].addr, walking down (linear with aliases) */
+	for (size_t i = n; i-- > 0;) {
+		if (i + 1 < n && f[i + 1].addr > f[i].addr)
+			next = f[i + 1].addr;
+		if (next < f[i].room)
+			f[i].room = next;
+	}
 	if (n && pm) {
 		if (jd_perfmap_append(f, n) == 0)
 			atomic_fetch_add(&jd_perf_ctr.perfmap_lines, n);
@@ -184,4 +243,5 @@ void jd_perf_counters(struct jd_perf_counters *out)
 	out->objects_without_lines = atomic_load(&jd_perf_ctr.objects_without_lines);
 	out->unwinding_records = atomic_load(&jd_perf_ctr.unwinding_records);
 	out->code_salted = atomic_load(&jd_perf_ctr.code_salted);
+	out->files_lost = atomic_load(&jd_perf_ctr.files_lost);
 }

@@ -7,9 +7,11 @@
 #ifndef JD_PERF_OUTPUTS_H
 #define JD_PERF_OUTPUTS_H
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../jitdebug/dwarf-lines.h"
 #include "../jitdebug/parsed.h"
@@ -32,6 +34,7 @@ struct jd_perf_counters {
 	uint64_t debug_info_records, objects_without_lines;
 	uint64_t unwinding_records;
 	uint64_t code_salted;
+	uint64_t files_lost;
 };
 void jd_perf_counters(struct jd_perf_counters *out);
 
@@ -42,6 +45,7 @@ struct jd_perf_atomic_counters {
 	_Atomic uint64_t debug_info_records, objects_without_lines;
 	_Atomic uint64_t unwinding_records;
 	_Atomic uint64_t code_salted;
+	_Atomic uint64_t files_lost;
 };
 extern struct jd_perf_atomic_counters jd_perf_ctr;
 
@@ -54,11 +58,30 @@ struct jd_perf_func {
 };
 
 
-/* Opens (mode: O_WRONLY|O_APPEND or O_RDWR) a perf file at a predictable path in a shared directory:
- * created anew (O_EXCL, mode 0644), or, left by an earlier process with our pid, reused and truncated
- * only if it is a regular file we own with no other name; never through a symbolic link. The fd, or
- * -1 with errno (EPERM: someone else's file, or a planted link). */
-int jd_open_own_file(const char *path, int mode);
+/* A perf file the hooks opened, and what it was when they opened it. The program may close the
+ * descriptor and reuse its number (daemons close what they did not open), so it is checked before
+ * every write and closed only while it is still the same file. */
+struct jd_own_file {
+	int fd; /* -1: not open */
+	dev_t dev;
+	ino_t ino;
+	int mode;
+	char path[PATH_MAX];
+};
+#define JD_OWN_FILE_INIT {-1, 0, 0, 0, ""}
+
+/* Opens (mode: O_WRONLY|O_APPEND or O_RDWR|O_APPEND) a perf file at a predictable path in a shared
+ * directory: created anew (O_EXCL, mode 0644), or, left by an earlier process with our pid, reused
+ * and truncated only if it is a regular file we own with no other name; never through a symbolic
+ * link, and never blocking (a FIFO or a device planted there is refused, not waited on). 0, or -1
+ * with errno (EPERM: someone else's file, a planted link or not a regular file). */
+int jd_open_own_file(struct jd_own_file *f, const char *path, int mode);
+/* Before a write: 0 while f->fd is still the file that was opened, or once the same file (same device
+ * and inode) is opened again by its path after the program closed or reused the descriptor (counted
+ * in files_lost); -1 when it cannot be had back: f->fd is forgotten (the number is the program's). */
+int jd_own_file_check(struct jd_own_file *f);
+/* Closes f->fd if it is still the file that was opened; f->fd becomes -1. */
+void jd_own_file_close(struct jd_own_file *f);
 /* write() until done, looping on short writes and EINTR. 0 or -errno. */
 int jd_write_all(int fd, const void *buf, size_t len);
 
@@ -74,12 +97,17 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 void jd_jitdump_close(void);
 void jd_jitdump_fork(enum jd_fork_phase phase);
 
+/* The FDEs of an object's .eh_frame, indexed by the address each covers from (NULL: no usable table).
+ * Reads obj and elf, which must outlive it. */
+struct jd_unwind_index;
+struct jd_unwind_index *jd_unwind_index(const uint8_t *obj, const struct jd_elf *elf);
+void jd_unwind_index_free(struct jd_unwind_index *ix);
 /* The unwind tables for one function (perf's UNWINDING_INFO payload): its CIE and FDE from the
  * object's .eh_frame, re-encoded for the ELF file perf synthesizes, then a one-entry .eh_frame_hdr
  * (its last *hdr_len bytes). 0; -ENOENT when the object has no FDE for addr; -ENOTSUP for CFI this
  * encoder does not handle. *buf is malloc'ed. */
-int jd_unwind_for_function(const uint8_t *obj, const struct jd_elf *elf, uint64_t addr, uint64_t code_size,
-			   uint8_t **buf, size_t *len, size_t *hdr_len);
+int jd_unwind_for_function(const struct jd_unwind_index *ix, uint64_t addr, uint64_t code_size, uint8_t **buf,
+			   size_t *len, size_t *hdr_len);
 
 /* Validation of a whole jitdump file (jitdebug jitdump-check, tests, fuzzing). Returns 0, or -EINVAL
  * with the offset of the first bad record in *bad_offset and why in err. *records: how many records

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static int fd = -1;
+static struct jd_own_file map = JD_OWN_FILE_INIT;
 static int failed;
 static off_t good_len; /* file length after the last complete write */
 
@@ -27,11 +27,11 @@ static int open_map(void)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-	int f = jd_open_own_file(path, O_WRONLY | O_APPEND);
-	if (f < 0)
-		jd_warn_once("cannot write %s (%s); perf map output is off", path, strerror(errno));
 	good_len = 0;
-	return f;
+	if (jd_open_own_file(&map, path, O_WRONLY | O_APPEND) == 0)
+		return 0;
+	jd_warn_once("cannot write %s (%s); perf map output is off", path, strerror(errno));
+	return -1;
 }
 
 int jd_perfmap_append(const struct jd_perf_func *f, size_t n)
@@ -52,17 +52,17 @@ int jd_perfmap_append(const struct jd_perf_func *f, size_t n)
 	}
 	int err = 0;
 	pthread_mutex_lock(&mu);
-	if (fd < 0 && !failed && (fd = open_map()) < 0)
+	if (map.fd < 0 && !failed && open_map() < 0)
 		failed = 1;
-	if (fd < 0) {
+	if (map.fd < 0 || jd_own_file_check(&map) != 0) {
+		failed = 1;
 		err = -EIO;
-	} else if ((err = jd_write_all(fd, buf, len)) != 0) {
+	} else if ((err = jd_write_all(map.fd, buf, len)) != 0) {
 		jd_warn_once("writing the perf map failed (%s); it ends at its last whole line, and later lines are "
 			     "dropped and counted", strerror(-err));
-		if (ftruncate(fd, good_len) != 0)
+		if (ftruncate(map.fd, good_len) != 0)
 			jd_warn_once("cannot cut the perf map back to its last whole line");
-		close(fd);
-		fd = -1;
+		jd_own_file_close(&map);
 		failed = 1;
 	} else {
 		good_len += (off_t)len;
@@ -80,9 +80,7 @@ void jd_perfmap_fork(enum jd_fork_phase phase)
 	}
 	if (phase == JD_FORK_CHILD) {
 		/* The child has its own pid: its lines go to its own file, opened on its first registration. */
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
+		jd_own_file_close(&map);
 		failed = 0;
 		good_len = 0;
 	}

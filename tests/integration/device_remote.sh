@@ -33,7 +33,7 @@ start_device JD_GO=/go JITDEBUG_LISTEN="$DEV_ADDR:0" JITDEBUG_TOKEN="$TOKEN" JIT
 	{ fail "the device's executor starts"; cat "$TMP/device.err"; finish; exit; }
 pass "the device's executor starts in its root (pid $DEV_PID, $DEV_ADDR:$DEV_PORT)"
 for _ in $(seq 100); do grep -q 'debug link listening' "$TMP/device.err" && break; sleep 0.05; done
-LINK=$(sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$TMP/device.err")
+LINK=$(sed -n 's/^jitdebug: debug link listening on \([^ ]*\).*$/\1/p' "$TMP/device.err")
 
 on_host timeout 120 "$JITLINK" -oop-executor-connect="$DEV_ADDR:$DEV_PORT" "$TMP/linkwait.o" > "$TMP/jitlink.out" 2>&1 &
 JLPID=$!

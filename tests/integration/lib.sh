@@ -90,7 +90,7 @@ start_executor() {
 # link_address ERRFILE — prints the debug link address the hooks announced on stderr (waits 5 s at most).
 link_address() {
 	for _ in $(seq 100); do grep -q 'debug link listening on' "$1" && break; sleep 0.05; done
-	sed -n 's/^jitdebug: debug link listening on \(.*\)$/\1/p' "$1"
+	sed -n 's/^jitdebug: debug link listening on \([^ ]*\).*$/\1/p' "$1"
 }
 
 # start_link_host [ENV=VAL...] — link_host with jitfix.o, reading commands from $TMP/host.in (kept

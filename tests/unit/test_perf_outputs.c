@@ -1,11 +1,17 @@
 /* test_perf_outputs.c — the perf writers (perfmap/) against hostile objects and hostile files:
  * sizes and addresses that overflow (each must register promptly, the function skipped by perf, and
- * the next registration must still work), a perf map that hits EFBIG (cut back to whole lines), and a
- * hard link planted where the perf map or the jitdump will be written (refused, the other file left
- * alone). The test bounds its own time with alarm(): a hang is a failure, not a CI time-out. */
+ * the next registration must still work), a perf map that hits EFBIG (cut back to whole lines), a hard
+ * link, a FIFO, a symbolic link, a device or another user's file planted where the perf map or the
+ * jitdump will be written (refused without blocking, the other file left alone), the descriptors
+ * closed and their numbers reused by the program (the program's files left alone, ours opened again),
+ * and one object of 8,192 functions (its cost linear: a scan per function took minutes). The test
+ * bounds its own time with alarm(), and each child's: a hang is a failure, not a CI time-out.
+ *   test_perf_outputs MANY.o   (tests/fixtures/many.c) */
 #include "check.h"
 #include "elfbuild.h"
 #include "jitdebug-hooks.h"
+#include "objfile.h"
+#include "../capi/place.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +21,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/jd-perf-outputs.XXXXXX";
@@ -119,12 +127,21 @@ static int in_child(int (*fn)(void *), void *arg, pid_t *pid_out, int go_fd)
 	return pid;
 }
 
+/* The child's exit status; 124 (and the child killed) when it has not ended within 20 s. */
 static int wait_status(pid_t pid)
 {
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+	for (int i = 0; i < 2000; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+		if (r < 0 && errno != EINTR)
+			return 125;
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return 124;
 }
 
 static int register_until_efbig(void *arg)
@@ -221,9 +238,172 @@ static void planted_hard_links_are_refused(void)
 	close(go[1]);
 }
 
-int main(void)
+/* What can be planted at a perf file's path; each is refused at once, and the file behind it (if
+ * any) is left as it was. */
+enum plant { PLANT_FIFO, PLANT_SYMLINK, PLANT_DEVICE, PLANT_OTHER_USER, PLANT_KINDS };
+static const char *plant_name[] = {"a FIFO", "a symbolic link", "a device", "another user's file"};
+
+static int plant(enum plant kind, const char *path, const char *victim)
+{
+	switch (kind) {
+	case PLANT_FIFO: return mkfifo(path, 0666);
+	case PLANT_SYMLINK: return symlink(victim, path);
+	case PLANT_DEVICE: /* /dev/null's numbers; without the right to make one, a link to it */
+		return geteuid() == 0 ? mknod(path, S_IFCHR | 0666, makedev(1, 3)) : symlink("/dev/null", path);
+	case PLANT_OTHER_USER: { /* root only (a file of our own is ours to reuse): given away */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+		int ok = fd >= 0 && write(fd, victim_text, strlen(victim_text)) == (ssize_t)strlen(victim_text);
+		if (fd >= 0)
+			close(fd);
+		return ok && chown(path, 12345, 12345) == 0 ? 0 : -1;
+	}
+	default: return -1;
+	}
+}
+
+/* The planted file itself is left as it was too (another user's file keeps its text). */
+static void planted_files_are_refused_without_blocking(void)
+{
+	char victim[128], map[64], dump[160];
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	for (int kind = 0; kind < PLANT_KINDS; kind++) {
+		if (kind == PLANT_OTHER_USER && geteuid() != 0)
+			continue;
+		int fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		CHECK(fd >= 0 && write(fd, victim_text, strlen(victim_text)) == (ssize_t)strlen(victim_text), "victim");
+		if (fd >= 0)
+			close(fd);
+		int go[2];
+		CHECK(pipe(go) == 0, "pipe");
+		pid_t pid;
+		in_child(register_with_outputs, dir, &pid, go[0]);
+		snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)pid);
+		snprintf(dump, sizeof(dump), "%s/jit-%d.dump", dir, (int)pid);
+		CHECK(plant(kind, map, victim) == 0, "plant %s at %s: %s", plant_name[kind], map, strerror(errno));
+		CHECK(plant(kind, dump, victim) == 0, "plant %s at %s: %s", plant_name[kind], dump, strerror(errno));
+		CHECK(write(go[1], "g", 1) == 1, "go");
+		int st = wait_status(pid);
+		CHECK(st == 0, "%s: the child registered at once, and dropped both outputs (status %d%s)", plant_name[kind],
+		      st, st == 124 ? ": it hung" : "");
+		CHECK(victim_intact(victim), "%s: the file behind it was neither truncated nor written", plant_name[kind]);
+		if (kind == PLANT_OTHER_USER)
+			CHECK(victim_intact(map) && victim_intact(dump), "another user's files keep their text");
+		unlink(map);
+		unlink(dump);
+		close(go[0]);
+		close(go[1]);
+	}
+	unlink(victim);
+}
+
+/* The descriptor open on path in this process, or -1. */
+static int fd_of(const char *path)
+{
+	char link[64], target[4096];
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strcmp(target, path) == 0))
+			return fd;
+	}
+	return -1;
+}
+
+/* A program that closes descriptors it did not open and reuses the numbers: close the perf map's
+ * and the jitdump's descriptors, open files of "its own" on the same numbers, register again. */
+static int take_descriptors_back(void *arg)
+{
+	(void)arg;
+	jd_hooks_set_log(quiet_log, NULL);
+	outputs_on(1, dir);
+	struct eb b;
+	good_object(&b);
+	if (register_ok(&b) != 0)
+		return 1;
+	char map[64], dump[160], mine[2][160];
+	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)getpid());
+	snprintf(dump, sizeof(dump), "%s/jit-%d.dump", dir, (int)getpid());
+	int fds[2] = {fd_of(map), fd_of(dump)};
+	if (fds[0] < 0 || fds[1] < 0)
+		return 2;
+	for (int i = 0; i < 2; i++) {
+		snprintf(mine[i], sizeof(mine[i]), "%s/program-%d-%d", dir, (int)getpid(), i);
+		close(fds[i]);
+		int fd = open(mine[i], O_RDWR | O_CREAT | O_TRUNC, 0644);
+		if (fd != fds[i])
+			return 3; /* the lowest free number is the one just closed */
+	}
+	struct jd_hooks_stats s0 = stats();
+	if (register_ok(&b) != 0)
+		return 4;
+	struct jd_hooks_stats s1 = stats();
+	struct stat st;
+	int rc = 0;
+	for (int i = 0; i < 2; i++)
+		if (stat(mine[i], &st) != 0 || st.st_size != 0)
+			rc |= 8; /* the program's files were written */
+	if (s1.files_lost != s0.files_lost + 2)
+		rc |= 16;
+	if (s1.perfmap_lines != s0.perfmap_lines + 1 || s1.jitdump_loads != s0.jitdump_loads + 1)
+		rc |= 32; /* ours were not opened again */
+	FILE *f = fopen(map, "r");
+	int lines = 0;
+	for (int c; f && (c = fgetc(f)) != EOF;)
+		lines += c == '\n';
+	if (f)
+		fclose(f);
+	if (lines != 2)
+		rc |= 64;
+	jd_hooks_fini();
+	unlink(map);
+	for (int i = 0; i < 2; i++)
+		unlink(mine[i]);
+	return rc;
+}
+
+static void descriptors_taken_back_are_left_alone(void)
+{
+	pid_t pid;
+	in_child(take_descriptors_back, NULL, &pid, -1);
+	int st = wait_status(pid);
+	CHECK(st == 0, "status %d (8: the program's files written; 16: not counted as lost; 32/64: the perf files "
+		       "not opened again)", st);
+}
+
+static const char *many_path;
+
+/* One object with 8,192 functions, each with an FDE: every function gets its CODE_LOAD and its line
+ * table, within the test's alarm (a scan of the relocations per function took 38 s at 4,000). */
+static void a_large_object_costs_linear_time(void)
+{
+	size_t size;
+	uint8_t *obj = read_object(many_path, &size);
+	CHECK(obj != NULL, "%s", many_path);
+	if (!obj)
+		return;
+	place_object(obj);
+	outputs_on(1, dir);
+	struct jd_hooks_stats s0 = stats();
+	uint64_t id;
+	CHECK(jd_register_object(obj, size, NULL, &id) == 0, "the object registers");
+	struct jd_hooks_stats s1 = stats();
+	CHECK(s1.jitdump_loads - s0.jitdump_loads == 8192 && s1.perfmap_lines - s0.perfmap_lines == 8192,
+	      "8192 functions written (loads %llu, lines %llu)", (unsigned long long)(s1.jitdump_loads - s0.jitdump_loads),
+	      (unsigned long long)(s1.perfmap_lines - s0.perfmap_lines));
+	CHECK(s1.jitdump_debug_info - s0.jitdump_debug_info == 8192, "8192 line tables (%llu)",
+	      (unsigned long long)(s1.jitdump_debug_info - s0.jitdump_debug_info));
+	jd_unregister_object(id);
+	free(obj);
+}
+
+int main(int argc, char **argv)
 {
 	alarm(120);
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_perf_outputs MANY.o\n");
+		return 2;
+	}
+	many_path = argv[1];
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
@@ -231,7 +411,10 @@ int main(void)
 	jd_hooks_set_log(quiet_log, NULL);
 	RUN(perf_map_cut_back_to_whole_lines);
 	RUN(planted_hard_links_are_refused);
-	RUN(overflowing_sizes_register_and_are_skipped);
+	RUN(planted_files_are_refused_without_blocking);
+	RUN(descriptors_taken_back_are_left_alone);
+	RUN(a_large_object_costs_linear_time);
+	RUN(overflowing_sizes_register_and_are_skipped); /* last: it ends the outputs (jd_hooks_fini) */
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s /tmp/perf-%d.map", dir, (int)getpid());
 	if (system(cmd) != 0)
