@@ -214,24 +214,24 @@ int jd_elf_content_id(const struct jd_elf *elf, const void *data, uint8_t out[20
 	put_le(&s, jd_le(d + offsetof(Elf64_Ehdr, e_flags), 4), 4);
 	uint64_t shstrndx = jd_le(d + offsetof(Elf64_Ehdr, e_shstrndx), 2);
 	size_t n = jd_elf_section_count(elf);
-	/* The section-name table is hashed without the note's name that publishing appends to it. */
-	uint64_t names_cut = 0;
-	struct jd_elf_section names;
-	if (shstrndx && shstrndx < n && jd_elf_section(elf, shstrndx, &names) == 0 && names.type != SHT_NOBITS)
-		for (size_t i = 1; i < n; i++) {
-			struct jd_elf_section sec;
-			if (jd_elf_section(elf, i, &sec) == 0 && is_build_id_note(&sec) &&
-			    (const uint8_t *)sec.name == d + names.offset + names.size - sizeof(NOTE_NAME))
-				names_cut = sizeof(NOTE_NAME);
-		}
+	/* The note publishing appends (the last section, its name last in the section-name table) is left
+	 * out, and so is its name. Any other note is content like any section: an object that adds a note
+	 * this scheme does not take as its id (over 20 bytes, say) does not share the id of the object
+	 * without it. */
+	size_t appended = 0;
+	struct jd_elf_section names, last;
+	if (shstrndx && shstrndx < n && n > 2 && jd_elf_section(elf, shstrndx, &names) == 0 && names.type != SHT_NOBITS &&
+	    jd_elf_section(elf, n - 1, &last) == 0 && is_build_id_note(&last) &&
+	    (const uint8_t *)last.name == d + names.offset + names.size - sizeof(NOTE_NAME))
+		appended = n - 1;
 	for (size_t i = 1; i < n; i++) {
 		struct jd_elf_section sec;
 		if (jd_elf_section(elf, i, &sec) != 0)
 			return -EINVAL;
-		if (is_build_id_note(&sec))
+		if (appended && i == appended)
 			continue;
-		if (i == shstrndx)
-			sec.size -= names_cut;
+		if (appended && i == shstrndx)
+			sec.size -= sizeof(NOTE_NAME);
 		sha1_update(&s, sec.name, strlen(sec.name) + 1);
 		put_le(&s, sec.type, 4);
 		put_le(&s, sec.flags, 8);

@@ -2,8 +2,11 @@
  * build-id of a clang object is the same at any load addresses and changes with one byte of code;
  * the published file carries the note, has its addresses out and keeps the content id; publishing is
  * idempotent and atomic (no temporary file left), and says what is wrong with a bad directory;
- * objects with their own note keep it; fetching an object whose bytes are missing says which
- * build-id and what to set; the registry's recorded addresses are refused when they name no section.
+ * objects with their own note keep it; what others planted in the tree (a link at DIR/XX, a dangling
+ * link, junk, a FIFO or another object at the file's name) is never followed or taken for the object;
+ * an object with a build-id note this scheme does not take (64 bytes) does not get the id of the
+ * object without it; fetching an object whose bytes are missing says which build-id and what to
+ * set; the registry's recorded addresses are refused when they name no section.
  * argv[1]: tests/fixtures/jitfix.o. */
 #include "buildid.h"
 #include "check.h"
@@ -186,6 +189,109 @@ static void test_publish_is_idempotent_and_atomic(void)
 	free(obj);
 }
 
+/* The file at path is a regular file (not a link) holding an object of build-id id. */
+static int holds(const char *path, const uint8_t *id, uint32_t len)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	size_t got;
+	uint8_t *file = read_object(path, &got), back[JD_BUILD_ID_MAX];
+	uint32_t blen = 0;
+	int ok = file && jd_object_build_id(file, got, back, &blen, NULL, 0) >= 0 && blen == len && memcmp(back, id, len) == 0;
+	free(file);
+	return ok;
+}
+
+static void test_planted_paths_in_the_tree(void)
+{
+	char tree[] = "/tmp/jitdebug-unit-plant.XXXXXX", away[] = "/tmp/jitdebug-unit-away.XXXXXX";
+	CHECK(mkdtemp(tree) && mkdtemp(away), "mkdtemp");
+	size_t size;
+	uint8_t *obj = read_object(fixture, &size), id[JD_BUILD_ID_MAX];
+	uint32_t len;
+	int written = -1;
+	char err[300], h[41], path[512], sub[512], cmd[1400];
+	CHECK(jd_object_build_id(obj, size, id, &len, err, sizeof(err)) == JD_BUILD_ID_CONTENT, "%s", err);
+	hex(id, len, h);
+	snprintf(sub, sizeof(sub), "%s/%.2s", tree, h);
+	snprintf(path, sizeof(path), "%s/%s.debug", sub, h + 2);
+
+	/* DIR/XX a link to another folder: refused by name, nothing written there. */
+	CHECK(symlink(away, sub) == 0, "plant %s", sub);
+	CHECK(jd_object_publish(tree, obj, size, NULL, NULL, &written, err, sizeof(err)) < 0 && written == 0 &&
+		      strstr(err, "not a folder of the tree"),
+	      "a link at DIR/XX: %s", err);
+	CHECK(files_in(away) == 0, "%zu files written through the link", files_in(away));
+	unlink(sub);
+	CHECK(mkdir(sub, 0755) == 0, "mkdir");
+
+	/* At the file's name: a dangling link, a link to a real file, junk, a FIFO, a bare header. Each
+	 * is replaced by the object (never written through), and the file it pointed at is untouched. */
+	char victim[600];
+	snprintf(victim, sizeof(victim), "%s/victim", away);
+	FILE *v = fopen(victim, "w");
+	CHECK(v && fputs("not yours", v) >= 0 && fclose(v) == 0, "victim");
+	static const char *what[] = {"a dangling link", "a link to another file", "junk", "a FIFO", "an ELF header alone"};
+	for (int k = 0; k < 5; k++) {
+		int planted = -1;
+		if (k == 0)
+			planted = symlink("/nonexistent/jitdebug", path);
+		else if (k == 1)
+			planted = symlink(victim, path);
+		else if (k == 2) {
+			FILE *f = fopen(path, "w");
+			planted = f && fputs("junk", f) >= 0 && fclose(f) == 0 ? 0 : -1;
+		} else if (k == 3)
+			planted = mkfifo(path, 0644);
+		else {
+			FILE *f = fopen(path, "w"); /* the object's ELF header alone */
+			planted = f && fwrite(obj, 1, 64, f) == 64 && fclose(f) == 0 ? 0 : -1;
+		}
+		CHECK(planted == 0, "plant %s", what[k]);
+		written = -1;
+		CHECK(jd_object_publish(tree, obj, size, NULL, NULL, &written, err, sizeof(err)) == 0 && written == 1,
+		      "%s at the name: published over it (%s, written %d)", what[k], err, written);
+		CHECK(holds(path, id, len), "%s: the name now holds the object", what[k]);
+		CHECK(files_in(sub) == 1, "%s: %zu files (a temporary one left?)", what[k], files_in(sub));
+		unlink(path);
+	}
+	FILE *f = fopen(victim, "r");
+	char back[32] = {0};
+	CHECK(f && fgets(back, sizeof(back), f) && strcmp(back, "not yours") == 0, "the linked file is untouched");
+	if (f)
+		fclose(f);
+	unlink(victim);
+
+	/* The object with a 64-byte build-id note added: not the genuine object's id, not its slot. */
+	char noted[600], note[600];
+	snprintf(noted, sizeof(noted), "%s/noted.o", away);
+	snprintf(note, sizeof(note), "%s/note.bin", away);
+	f = fopen(note, "wb");
+	uint8_t n[16 + 64] = {4, 0, 0, 0, 64, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0};
+	memcpy(n + 16, id, 20);
+	CHECK(f && fwrite(n, 1, sizeof(n), f) == sizeof(n) && fclose(f) == 0, "note");
+	snprintf(cmd, sizeof(cmd), "objcopy --add-section .note.gnu.build-id=%s --set-section-flags .note.gnu.build-id=readonly %s %s",
+		 note, fixture, noted);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	size_t nsize;
+	uint8_t *nobj = read_object(noted, &nsize), nid[JD_BUILD_ID_MAX];
+	uint32_t nlen = 0;
+	CHECK(nobj && jd_object_build_id(nobj, nsize, nid, &nlen, err, sizeof(err)) == JD_BUILD_ID_CONTENT &&
+		      !(nlen == len && memcmp(nid, id, len) == 0),
+	      "a 64-byte note: another content id than the object without it");
+	CHECK(nobj && jd_object_publish(tree, nobj, nsize, NULL, NULL, &written, err, sizeof(err)) == 0 && written == 1,
+	      "%s", err);
+	struct stat st;
+	CHECK(lstat(path, &st) != 0, "nothing published in the genuine object's slot");
+	free(nobj);
+	unlink(noted);
+	unlink(note);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", tree, away);
+	CHECK(system(cmd) == 0, "cleanup");
+	free(obj);
+}
+
 /* The registry entry of an object whose bytes are gone, in the fake memory: its build-id, its two
  * sections' addresses. */
 static struct jd_registry_object missing_object(const uint8_t *id, uint32_t index)
@@ -251,6 +357,7 @@ int main(int argc, char **argv)
 	RUN(test_same_code_same_id_at_any_address);
 	RUN(test_published_image_keeps_the_content_id);
 	RUN(test_publish_is_idempotent_and_atomic);
+	RUN(test_planted_paths_in_the_tree);
 	RUN(test_fetch_says_what_is_missing);
 	return check_report();
 }
