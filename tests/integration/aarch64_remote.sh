@@ -43,6 +43,7 @@ expect "the fixture is an AArch64 object" "$TMP/jitfix.h" "Machine: +AArch64"
 
 if [ "$LLVM_VERSION" -lt 17 ]; then
 	# ---- LLVM 16: the program runs; ORC registers nothing for AArch64 --------------------------------
+	fresh_files "$TMP/executor.out" "$TMP/executor.err"
 	env JITDEBUG_LISTEN=127.0.0.1:0 JD_GO="$TMP/go" "$QEMU" -L "$ROOT" "$ROOT$EXE" listen=127.0.0.1:0 \
 		> "$TMP/executor.out" 2> "$TMP/executor.err" &
 	PIDS+=("$!")
@@ -60,7 +61,7 @@ if [ "$LLVM_VERSION" -lt 17 ]; then
 	expect "the device's link answers LIST" "$TMP/list.out" "^ID +ADDRESS RANGE"
 	expect_not "LLVM $LLVM_VERSION registers no AArch64 object (its ORC is x86-64 only)" "$TMP/list.out" "link_target"
 	touch "$TMP/go"
-	wait "$JLPID"
+	wait_exit "$JLPID" 120
 	echo "exit $?" >> "$TMP/jitlink.out"
 	expect "llvm-jitlink gets the program's status (0)" "$TMP/jitlink.out" "^exit 0$"
 else
@@ -80,6 +81,7 @@ continue
 GDB
 		gdb_fixture_stops
 	} > "$TMP/cmds.gdb"
+	fresh_files "$TMP/executor.out" "$TMP/executor.err"
 	"$QEMU" -g "$TMP/gdb.sock" -L "$ROOT" "$ROOT$EXE" listen=127.0.0.1:0 > "$TMP/executor.out" 2> "$TMP/executor.err" &
 	QPID=$!
 	PIDS+=("$QPID")
@@ -114,6 +116,7 @@ continue
 target variable counter
 jit list
 LLDB
+		fresh_files "$TMP/executor-$2.out" "$TMP/executor-$2.err"
 		"$QEMU" -g "$TMP/lldb.sock" -L "$ROOT" "$ROOT$EXE" listen=127.0.0.1:0 > "$TMP/executor-$2.out" 2> "$TMP/executor-$2.err" &
 		local qpid=$!
 		PIDS+=("$qpid")
@@ -137,6 +140,7 @@ LLDB
 
 	# ---- Session 2: the debug link, the perf map and the jitdump of ORC's objects -------------------
 	mkdir -p "$TMP/dump"
+	fresh_files "$TMP/executor2.out" "$TMP/executor2.err"
 	env JITDEBUG_LISTEN=127.0.0.1:0 JITDEBUG_PERFMAP=1 JITDEBUG_JITDUMP="$TMP/dump" JD_GO="$TMP/go" \
 		"$QEMU" -L "$ROOT" "$ROOT$EXE" listen=127.0.0.1:0 > "$TMP/executor2.out" 2> "$TMP/executor2.err" &
 	QPID=$!
@@ -159,7 +163,7 @@ LLDB
 	readelf -hS "$TMP/fetched.o" > "$TMP/fetched.txt" 2>&1
 	expect "jitdebug fetch: an AArch64 object" "$TMP/fetched.txt" "Machine: +AArch64"
 	touch "$TMP/go"
-	wait "$JLPID"
+	wait_exit "$JLPID" 120
 	echo "exit $?" >> "$TMP/jitlink.out"
 	expect "llvm-jitlink gets the program's status (0)" "$TMP/jitlink.out" "^exit 0$"
 	wait_gone "$QPID" 30
@@ -176,6 +180,7 @@ fi
 cp -a "$ROOT" "$TMP/device-cxx"
 for lib in libstdc++.so.6 libgcc_s.so.1 libm.so.6; do cp -L "/usr/aarch64-linux-gnu/lib/$lib" "$TMP/device-cxx/lib/"; done
 for dev in device-cxx device; do
+	fresh_files "$TMP/exc-$dev.out" "$TMP/exc-$dev.err"
 	"$QEMU" -L "$TMP/$dev" "$TMP/$dev$EXE" listen=127.0.0.1:0 > "$TMP/exc-$dev.out" 2> "$TMP/exc-$dev.err" &
 	QPID=$!
 	PIDS+=("$QPID")
@@ -190,6 +195,7 @@ expect "a device without a C++ runtime: the controller names the missing C++ sym
 
 # ---- A light JIT on the device: the hooks write AArch64 objects ------------------------------------
 mkdir -p "$TMP/ldump"
+fresh_files "$TMP/light.out" "$TMP/light.err"
 env JITDEBUG_LISTEN=127.0.0.1:0 JITDEBUG_JITDUMP="$TMP/ldump" JD_GO="$TMP/lgo" "$QEMU" -L "$ROOT" "$ROOT/bin/light_device" \
 	> "$TMP/light.out" 2> "$TMP/light.err" &
 LPID=$!

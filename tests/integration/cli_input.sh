@@ -83,7 +83,7 @@ PIDS+=($HOLDER)
 for _ in $(seq 200); do grep -q held "$TMP/holders.out" 2>/dev/null && break; sleep 0.05; done
 run "list while 16 connections sit before HELLO" 1 "too many connections waiting for HELLO" "$JITDEBUG" list --connect "$LINK"
 kill "$HOLDER" 2>/dev/null
-wait "$HOLDER" 2>/dev/null
+wait_exit "$HOLDER" 10 > /dev/null
 sleep 0.5
 timeout 10 "$JITDEBUG" list --connect "$LINK" > "$TMP/list-after.out" 2>&1
 expect "list once they are gone" "$TMP/list-after.out" "^1 +0x"

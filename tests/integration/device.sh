@@ -52,6 +52,7 @@ make_device() {
 }
 
 start_device() {
+	fresh_files "$TMP/device.out" "$TMP/device.err"
 	ip netns exec "$DEV_NS" env "$@" unshare --mount --propagation private sh -c \
 		'mount -t proc proc "$0/proc" && exec chroot "$0" /bin/jitdebug-executor "listen=$1:0"' "$DEV_ROOT" "$DEV_ADDR" \
 		> "$TMP/device.out" 2> "$TMP/device.err" &

@@ -46,7 +46,7 @@ expect "exit(7) remotely: the controller exits 7" "$TMP/exit.out" "^rc=7$"
 expect_not "exit(7) remotely: no disconnect error" "$TMP/exit.out" "disconnect"
 expect "exit(7) remotely: the program's output" "$TMP/executor.out" "^exit7 leaves with 7$"
 if wait_gone "$EXPID" 10; then pass "executor ends after the program's exit()"; else fail "executor ends after the program's exit()"; fi
-wait "$EXPID" 2>/dev/null
+wait_exit "$EXPID" 10
 echo "executor rc=$?" > "$TMP/exit-ex.out"
 expect "the executor itself exits with the program's status" "$TMP/exit-ex.out" "^executor rc=7$"
 timeout 30 "$JITLINK" --oop-executor="$EXECUTOR" "$TMP/exit7.o" > "$TMP/exitfd.out" 2>&1
@@ -142,8 +142,7 @@ for run in 1 2 3 4 5; do
 	start_executor
 	timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$TMP/multi/main.o" "$TMP/multi/a.o" "$TMP/multi/b.o" > "$TMP/multi/ctl.$run" 2>&1
 	ctl=$?
-	wait_gone "$EXPID" 15
-	wait "$EXPID" 2>/dev/null
+	wait_exit "$EXPID" 15
 	ex=$?
 	if [ -n "$want" ] && grep -qx "$want" "$TMP/executor.out" && [ "$ex" = 0 ] && { [ "$LLVM_VERSION" -ge 17 ] || [ "$ctl" = 0 ]; }; then
 		ok=$((ok + 1))
@@ -167,9 +166,10 @@ if [ -n "$other" ]; then
 	EXECUTOR=$JD_BUILD/bin/jitdebug-executor-$other start_executor
 	timeout 30 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$TMP/status3.o" > "$TMP/mismatch.out" 2>&1
 	echo "rc=$?" >> "$TMP/mismatch.out"
-	wait_gone "$EXPID" 10 && gone=yes || gone=no
-	wait "$EXPID" 2>/dev/null
-	echo "executor rc=$? gone=$gone" >> "$TMP/executor.err"
+	wait_exit "$EXPID" 10
+	ex=$?
+	[ "$ex" != 124 ] && gone=yes || gone=no
+	echo "executor rc=$ex gone=$gone" >> "$TMP/executor.err"
 	expect "controller $LLVM_VERSION vs executor $other: the executor says why" "$TMP/executor.err" \
 		"could not read this executor's setup\. This is jitdebug-executor for LLVM $other"
 	expect "controller $LLVM_VERSION vs executor $other: the executor exits 1, promptly" "$TMP/executor.err" "^executor rc=1 gone=yes$"

@@ -28,6 +28,7 @@ files_in_tree() { find "$TREE" -type f -name '*.debug' 2> /dev/null | wc -l; }
 # run_linkwait NAME — an executor publishing into the tree, running linkwait.o until $TMP/NAME.go
 # exists; sets LINK (its debug link).
 run_linkwait() {
+	fresh_files "$TMP/$1.out" "$TMP/$1.err"
 	env JITDEBUG_PUBLISH="$TREE" JITDEBUG_LISTEN=127.0.0.1:0 JD_GO="$TMP/$1.go" "$EXECUTOR" listen=127.0.0.1:0 \
 		> "$TMP/$1.out" 2> "$TMP/$1.err" &
 	PIDS+=("$!")
@@ -68,6 +69,7 @@ ls -A "$TREE/${ID_A:0:2}" > "$TMP/sub.txt"
 expect_not "no temporary file is left in the tree" "$TMP/sub.txt" "\.tmp$"
 
 # A third process with other code (jitfix.o) adds a second object.
+fresh_files "$TMP/c.out" "$TMP/c.err"
 env JITDEBUG_PUBLISH="$TREE" "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/c.out" 2> "$TMP/c.err" &
 C_PID=$!
 PIDS+=("$C_PID")
@@ -112,6 +114,7 @@ got=$(DEBUGINFOD_URLS=$URL timeout 10 debuginfod-find debuginfo "$ID_A" 2> "$TMP
 
 # ---- a core without the objects' bytes -------------------------------------------------------------
 crash_core_gdb "$TMP/gen.gdb" "$TMP/core"
+fresh_files "$TMP/gen.out" "$TMP/executor.err"
 JITDEBUG_GDB=lazy JITDEBUG_CORE_OBJECTS=omit JITDEBUG_PUBLISH="$TREE" JD_GO="$TMP/crash.go" \
 	timeout 180 gdb -q -batch -nx -x "$TMP/gen.gdb" --args "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/gen.out" 2> "$TMP/executor.err" &
 GPID=$!
@@ -120,7 +123,7 @@ wait_executor_port "$TMP/executor.err"
 (timeout 90 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/crash.o" > "$TMP/crash.ctl" 2>&1 &)
 for _ in $(seq 200); do [ "$(files_in_tree)" = 3 ] && break; sleep 0.05; done
 touch "$TMP/crash.go"
-wait "$GPID"
+wait_exit "$GPID" 180
 [ -s "$TMP/core" ] && pass "GDB wrote a core at the crash" || fail "no core: $(tail -5 "$TMP/gen.out")"
 "$JITDEBUG" core "$TMP/core" -o "$TMP/ext0" > "$TMP/core0.out" 2>&1
 echo "status=$?" >> "$TMP/core0.out"

@@ -81,6 +81,7 @@ stop_waiting() {
 }
 # start_installed_executor BINARY — an installed executor on 127.0.0.1:0; sets EXPID.
 start_installed_executor() {
+	fresh_files "$TMP/ex.err"
 	"$1" listen=127.0.0.1:0 > /dev/null 2> "$TMP/ex.err" &
 	EXPID=$!
 	PIDS+=("$EXPID")

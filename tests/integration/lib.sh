@@ -68,26 +68,55 @@ bitcode() {
 line_of() { grep -n "MARK:$1" "$FIXSRC" | cut -d: -f1; }
 
 # wait_executor_port ERRFILE [SECONDS] — sets PORT from jitdebug-executor's "listening on" line (10 s
-# at most, or SECONDS: an executor under qemu starts slower).
+# at most, or SECONDS: an executor under qemu starts slower). ERRFILE must be new for the process it
+# watches (fresh_files before starting it): the line of an earlier executor in a reused file names a
+# port nobody listens on any more.
 wait_executor_port() {
 	PORT=
 	for _ in $(seq $((${2:-10} * 20))); do
-		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1")
+		PORT=$(sed -n 's/^jitdebug-executor: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" 2>/dev/null)
 		[ -n "$PORT" ] && return 0
 		sleep 0.05
 	done
 	echo "executor did not start:"; cat "$1"; return 1
 }
 
+# fresh_files FILE... — removes the files a process about to start in the background will write, so
+# that what is polled there is that process's (the shell's redirection truncates them only once the
+# background process runs, which under load can be after the first poll).
+fresh_files() {
+	rm -f "$@"
+}
+
+# wait_exit PID [SECONDS] — waits for PID (a child of this shell) to end, 60 s at most or SECONDS;
+# returns its status, or 124 after killing it when it does not end in time. Never `wait PID` bare: a
+# process that does not exit would hang the test until ctest's time-out.
+wait_exit() {
+	local i
+	for ((i = 0; i < ${2:-60} * 20; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "wait_exit: pid $1 still running after ${2:-60} s; killed"
+		kill -9 "$1" 2>/dev/null
+		{ wait "$1"; } 2>/dev/null
+		return 124
+	fi
+	{ wait "$1"; } 2>/dev/null
+}
+
 # start_executor [ENV=VAL...] — starts jitdebug-executor on 127.0.0.1:0; sets EXPID and PORT.
 start_executor() {
+	fresh_files "$TMP/executor.out" "$TMP/executor.err"
 	env "$@" "$EXECUTOR" listen=127.0.0.1:0 >"$TMP/executor.out" 2>"$TMP/executor.err" &
 	EXPID=$!
 	PIDS+=("$EXPID")
 	wait_executor_port "$TMP/executor.err"
 }
 
-# link_address ERRFILE — prints the debug link address the hooks announced on stderr (waits 5 s at most).
+# link_address ERRFILE — prints the debug link address the hooks announced on stderr (waits 5 s at
+# most; ERRFILE new for that process, as for wait_executor_port).
 link_address() {
 	for _ in $(seq 100); do grep -q 'debug link listening on' "$1" && break; sleep 0.05; done
 	sed -n 's/^jitdebug: debug link listening on \([^ ]*\).*$/\1/p' "$1"
@@ -177,6 +206,7 @@ trap 'cleanup_perfmaps; cleanup' EXIT
 start_perf_executor() {
 	local rec=$1
 	shift
+	fresh_files "$TMP/rec.out" "$TMP/rec.err"
 	"$JITDEBUG" perf record "$@" -o "$rec" -- "$EXECUTOR" listen=127.0.0.1:0 > "$TMP/rec.out" 2> "$TMP/rec.err" &
 	RECPID=$!
 	PIDS+=("$RECPID")

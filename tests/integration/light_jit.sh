@@ -52,6 +52,7 @@ perf report -i "$TMP/pm.data" --stdio --no-children --sort sym 2>/dev/null | gre
 expect "perf map: square by name" "$TMP/pm.txt" "^ +[0-9.]+% +\[\.\] square$"
 
 # The debug link serves the synthesized object: list, symbolize, fetch (and the fetched object verifies).
+fresh_files "$TMP/link.out" "$TMP/link.err"
 JITDEBUG_LISTEN=127.0.0.1:0 timeout 120 "$LJ" "$SRC" poly 5 100000000000 > "$TMP/link.out" 2> "$TMP/link.err" &
 LPID=$!
 PIDS+=("$LPID")

@@ -41,7 +41,7 @@ expect "fetch of an unknown id: a clear error" "$TMP/fetch-bad.txt" "object 9876
 expect "fetch of an unknown id: status 1" "$TMP/fetch-bad.txt" "^status=1$"
 
 touch "$TMP/go"
-wait "$CPID" 2>/dev/null
+wait_exit "$CPID" 60
 wait_gone "$WPID" 20
 expect "watch: the registration event" "$TMP/watch.out" "^registered $ID 0x[0-9a-f]+-0x[0-9a-f]+ [0-9]+ bytes$"
 expect "watch: the symbol watch matched" "$TMP/watch.out" "^match watch 1 object $ID$"

@@ -131,6 +131,7 @@ crash_core_gdb "$TMP/gen.gdb" "$TMP/core" \
 	'set jitdebug_registry.first = 0x10' \
 	'set __jit_debug_descriptor.first_entry = (void *)0x10' \
 	"generate-core-file $TMP/core-badptr"
+fresh_files "$TMP/gen.out" "$TMP/executor.err"
 JITDEBUG_GDB=lazy timeout 180 gdb -q -batch -nx -x "$TMP/gen.gdb" --args "$EXECUTOR" listen=127.0.0.1:0 \
 	> "$TMP/gen.out" 2> "$TMP/executor.err" &
 GPID=$!
@@ -138,7 +139,7 @@ PIDS+=("$GPID")
 wait_executor_port "$TMP/executor.err"
 controller gen "$JD_FIXTURES/crash.o"
 "$TMP/gen.sh"
-wait "$GPID"
+wait_exit "$GPID" 180
 # The objects the plugin loads are saved in a fresh directory of the system temp directory ($TMPDIR
 # here), which is there while LLDB runs and removed when it exits.
 mkdir -p "$TMP/tmpdir"

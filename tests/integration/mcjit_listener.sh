@@ -26,6 +26,7 @@ keep_getting() {
 }
 
 # ---- the registry, the link, the perf map -------------------------------------------------------
+fresh_files "$TMP/host.out" "$TMP/host.err"
 env JITDEBUG_PERFMAP=1 JITDEBUG_LISTEN=127.0.0.1:0 "$HOST" "$SCRIPT" > "$TMP/host.out" 2> "$TMP/host.err" &
 HPID=$!
 PIDS+=("$HPID")
@@ -66,6 +67,7 @@ wait_gone "$HPID" 10 && pass "scripthost stops on /_quit" || fail "scripthost st
 
 # ---- perf: the jitdump carries names and lines --------------------------------------------------
 P=$(free_port)
+fresh_files "$TMP/rec.out" "$TMP/rec.err"
 timeout 120 "$JITDEBUG" perf record -o "$TMP/rec" -- "$HOST" --listen "127.0.0.1:$P" "$SCRIPT" > "$TMP/rec.out" 2> "$TMP/rec.err" &
 RPID=$!
 PIDS+=("$RPID")

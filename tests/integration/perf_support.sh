@@ -13,6 +13,7 @@ run() {
 	local name=$1 dir=$TMP/$1
 	shift
 	mkdir -p "$dir/dumps"
+	fresh_files "$dir/executor.out" "$dir/executor.err"
 	(cd "$dir" && JITDUMPDIR=$dir/dumps timeout 120 perf record -q -k 1 -o "$dir/perf.data" -- \
 		env -u JITDEBUG_PERFMAP -u JITDEBUG_JITDUMP "$EXECUTOR" listen=127.0.0.1:0 > "$dir/executor.out" 2> "$dir/executor.err") &
 	local rec=$!

@@ -94,6 +94,7 @@ fi
 
 # ---- the link lists and fetches libLLVM's objects ------------------------------------------------
 "$LLVM_BIN/clang" -g -O0 -emit-llvm -c "$JD_SRC/tests/fixtures/linkwait.c" -o "$TMP/linkwait.bc"
+fresh_files "$TMP/lw.out" "$TMP/lw.err"
 timeout 60 env JD_GO="$TMP/go" LD_PRELOAD="$HOOKS_SO" JITDEBUG_LISTEN=127.0.0.1:0 "$LLI" --jit-kind=mcjit "$TMP/linkwait.bc" \
 	> "$TMP/lw.out" 2> "$TMP/lw.err" &
 LWPID=$!
@@ -140,6 +141,7 @@ for prog in hand_registrar hand_registrar_exported; do
 	expect "$prog: the JIT code ran" "$TMP/$prog.run" "^result 41 sum 40$"
 
 	# The link lists and fetches the program's own object too.
+	fresh_files "$TMP/$prog.lw" "$TMP/$prog.lwerr"
 	timeout 60 env JD_GO="$TMP/$prog.go" LD_PRELOAD="$HOOKS_SO" JITDEBUG_LISTEN=127.0.0.1:0 "$BIN" "$HAND" \
 		"$JD_FIXTURES/jitfix.o" > "$TMP/$prog.lw" 2> "$TMP/$prog.lwerr" &
 	HPID=$!
