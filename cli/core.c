@@ -14,11 +14,58 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+/* A set of 64-bit keys (open addressing; 0 is stored as a flag of its own). */
+struct keyset {
+	uint64_t *v;
+	size_t cap, n;
+	int has_zero;
+};
+
+/* 1 if key was there, 0 if added, -1 out of memory. */
+static int keyset_add(struct keyset *k, uint64_t key)
+{
+	if (key == 0) {
+		int had = k->has_zero;
+		k->has_zero = 1;
+		return had;
+	}
+	if (k->n * 2 >= k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		uint64_t *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < k->cap; i++)
+			if (k->v[i]) {
+				size_t j = (k->v[i] * 0x9e3779b97f4a7c15ull) >> 7 & (cap - 1);
+				while (v[j])
+					j = (j + 1) & (cap - 1);
+				v[j] = k->v[i];
+			}
+		free(k->v);
+		k->v = v;
+		k->cap = cap;
+	}
+	size_t j = (key * 0x9e3779b97f4a7c15ull) >> 7 & (k->cap - 1);
+	for (; k->v[j]; j = (j + 1) & (k->cap - 1))
+		if (k->v[j] == key)
+			return 1;
+	k->v[j] = key;
+	k->n++;
+	return 0;
+}
+
+/* What a core can make this command write is bounded by what the core holds: each object id once,
+ * each range of the core's bytes once, and in all no more bytes from the core than its size (a
+ * hostile core's thousand entries naming one megabyte would otherwise write a gigabyte). Objects
+ * fetched by build-id come from a server, not the core, and are not counted against it. */
 struct extract {
 	struct jd_core *core;
 	const char *dir;
-	size_t written, failed, fetched;
+	uint64_t core_size, from_core;
+	struct keyset ids, ranges;
+	size_t written, failed, fetched, repeated, over_budget;
 };
 
 static void say_skipped(const char *what, void *ctx)
@@ -40,17 +87,41 @@ static int extract_one(const struct jd_registry_object *o, void *ctx)
 	int fetched = 0;
 	char path[4096], id[24], err[600];
 	jd_id_format(o->id, id, sizeof(id));
+	int seen_id = keyset_add(&x->ids, o->id);
+	int seen_range = keyset_add(&x->ranges, o->symfile * 0x100000001b3ull ^ o->size);
+	if (seen_id < 0 || seen_range < 0) {
+		fprintf(stderr, "jitdebug core: out of memory\n");
+		return 1;
+	}
+	if (seen_id || seen_range) {
+		fprintf(stderr, "jitdebug core: skipped: object %s: %s\n", id,
+			seen_id ? "an object of this id was read before (a corrupted or forged list)"
+				: "its bytes are those of an object read before (a corrupted or forged list)");
+		x->repeated++;
+		return 0;
+	}
+	if (o->size > x->core_size - x->from_core && jd_core_read(x->core, o->symfile, &(uint8_t){0}, 1) == 0) {
+		fprintf(stderr, "jitdebug core: skipped: object %s: %" PRIu64 " more bytes would pass the core's own size "
+				"(%" PRIu64 " bytes already read for other objects): the list names the same bytes again\n",
+			id, o->size, x->from_core);
+		x->over_budget++;
+		return 0;
+	}
 	if (jd_object_bytes(&w, o, &bytes, &size, &fetched, err, sizeof(err)) != 0) {
 		fprintf(stderr, "jitdebug core: skipped: %s\n", err);
 		x->failed++;
 		return 0;
 	}
-	if (snprintf(path, sizeof(path), "%s/%s.o", x->dir, id) >= (int)sizeof(path) ||
-	    cli_write_file(path, bytes, size) != 0 || cli_print_add_symbol_file(path) != 0) {
-		x->failed++;
-	} else {
+	if (!fetched)
+		x->from_core += size;
+	int named = snprintf(path, sizeof(path), "%s/%s.o", x->dir, id) < (int)sizeof(path);
+	if (named && cli_write_file(path, bytes, size) == 0 && cli_print_add_symbol_file(path) == 0) {
 		x->written++;
 		x->fetched += fetched;
+	} else {
+		if (named)
+			unlink(path); /* what is reported as not written is not left behind */
+		x->failed++;
 	}
 	jd_free(bytes);
 	return 0;
@@ -153,7 +224,8 @@ int cli_core(int argc, char **argv)
 		fprintf(stderr, "jitdebug core: %s: %s\n", dir, strerror(errno));
 		goto out;
 	}
-	struct extract x = {.core = core, .dir = dir};
+	struct stat cst;
+	struct extract x = {.core = core, .dir = dir, .core_size = stat(path, &cst) == 0 ? (uint64_t)cst.st_size : 0};
 	struct jd_walk w = {.sz = sizeof(w), .read = read_core, .ctx = &x, .object = extract_one, .skipped = say_skipped};
 	size_t total = 0;
 	if (have_registry) {
@@ -184,9 +256,17 @@ int cli_core(int argc, char **argv)
 			x.failed > failed ? " (see the skipped ones above)" : "");
 		total += count;
 	}
+	if (x.repeated)
+		fprintf(stderr, "jitdebug core: %zu entries named an object id or bytes read before: skipped (a corrupted or "
+				"forged list)\n", x.repeated);
+	if (x.over_budget)
+		fprintf(stderr, "jitdebug core: %zu entries would have taken more bytes than the core holds: skipped (a "
+				"corrupted or forged list)\n", x.over_budget);
 	if (x.written == 0)
 		fprintf(stderr, "jitdebug core: nothing extracted%s\n",
 			total ? "" : ": every JIT list was empty when the core was written");
+	free(x.ids.v);
+	free(x.ranges.v);
 	rc = x.written == 0; /* a run that extracted nothing did not do its job */
 out:
 	jd_core_close(core);

@@ -191,13 +191,19 @@ int jd_core_read(void *core, uint64_t addr, void *buf, size_t len)
 
 struct counted {
 	const struct jd_core *core;
-	uint64_t objects;
+	uint64_t objects, reads;
 };
 
 static int read_counted(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	return jd_core_read((void *)((struct counted *)ctx)->core, addr, buf, len);
+	struct counted *k = ctx;
+	k->reads++;
+	return jd_core_read((void *)k->core, addr, buf, len);
 }
+
+/* Entries read in all while choosing among candidate headers: a core of many headers whose lists
+ * share long chains of (overlapping) entries would otherwise cost headers x entries. */
+#define SEARCH_BUDGET (1u << 20)
 
 static int count_in(const struct jd_registry_object *o, void *ctx)
 {
@@ -210,20 +216,24 @@ int jd_core_find_registry(const struct jd_core *c, uint64_t *addr, size_t *candi
 	uint8_t magic[8];
 	for (unsigned i = 0; i < sizeof(magic); i++)
 		magic[i] = (uint8_t)(JD_REGISTRY_MAGIC >> (8 * i));
-	uint64_t best = 0, best_objects = 0;
+	uint64_t best = 0, best_objects = 0, budget = SEARCH_BUDGET;
 	size_t n = 0;
-	for (size_t i = 0; i < c->nsegs; i++) {
+	for (size_t i = 0; i < c->nsegs && budget; i++) {
 		const struct segment *s = &c->segs[i];
 		const uint8_t *base = c->data + s->offset, *p = base, *end = base + s->filesz;
-		while (p < end && (p = memmem(p, (size_t)(end - p), magic, sizeof(magic))) != NULL) {
+		while (budget && p < end && (p = memmem(p, (size_t)(end - p), magic, sizeof(magic))) != NULL) {
 			uint64_t at = s->vaddr + (uint64_t)(p - base);
 			p += sizeof(magic);
 			/* A candidate is a header the walker accepts; the one whose list yields the most
-			 * objects wins (a stale copy of the header has an unreadable or shorter list). */
-			struct counted k = {c, 0};
-			struct jd_walk w = {.sz = sizeof(w), .read = read_counted, .ctx = &k, .object = count_in};
+			 * objects wins (a stale copy of the header has an unreadable or shorter list). Every
+			 * walk draws on one budget of entry reads; once it is spent, the best so far wins. */
+			struct counted k = {c, 0, 0};
+			struct jd_walk w = {.sz = sizeof(w), .read = read_counted, .ctx = &k, .object = count_in,
+					    .max_entries = budget};
 			char err[160];
-			if (at % 8 != 0 || jd_walk_registry(at, &w, NULL, err, sizeof(err)) != 0)
+			int rc = at % 8 != 0 ? -EINVAL : jd_walk_registry(at, &w, NULL, err, sizeof(err));
+			budget -= k.reads < budget ? k.reads : budget;
+			if (rc != 0)
 				continue;
 			if (!n++ || k.objects > best_objects) {
 				best = at;

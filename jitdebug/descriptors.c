@@ -123,20 +123,39 @@ static int module(const char *path, const struct jd_mapping *maps, size_t n, jd_
 	return rc;
 }
 
+static int cmp_by_path(const void *a, const void *b, void *maps)
+{
+	const struct jd_mapping *m = maps;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(m[x].path, m[y].path);
+	return c ? c : (x < y ? -1 : x > y);
+}
+
 int jd_find_descriptors(const struct jd_mapping *maps, size_t n, jd_descriptor_fn fn, void *ctx)
 {
 	if (!fn || (n && !maps))
 		return -EINVAL;
-	int found = 0, stop = 0;
-	for (size_t i = 0; i < n && !stop; i++) {
-		if (!maps[i].path || maps[i].path[0] != '/')
-			continue;
-		size_t j = 0;
-		while (j < i && (!maps[j].path || strcmp(maps[j].path, maps[i].path) != 0))
-			j++;
-		if (j < i)
-			continue; /* each file once */
-		found += module(maps[i].path, maps, n, fn, ctx, &stop);
+	/* Each file once, in the order of its first mapping: the mappings sorted by path (then index) mark
+	 * the first of each path, so a core naming a million mappings costs n log n, not n^2. */
+	size_t *order = n ? malloc(n * sizeof(*order)) : NULL;
+	unsigned char *first = n ? calloc(n, 1) : NULL;
+	if (n && (!order || !first)) {
+		free(order);
+		free(first);
+		return -ENOMEM;
 	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (maps[i].path && maps[i].path[0] == '/')
+			order[m++] = i;
+	qsort_r(order, m, sizeof(*order), cmp_by_path, (void *)maps);
+	for (size_t k = 0; k < m; k++)
+		first[order[k]] = k == 0 || strcmp(maps[order[k - 1]].path, maps[order[k]].path) != 0;
+	free(order);
+	int found = 0, stop = 0;
+	for (size_t i = 0; i < n && !stop; i++)
+		if (first[i])
+			found += module(maps[i].path, maps, n, fn, ctx, &stop);
+	free(first);
 	return found;
 }

@@ -389,7 +389,7 @@ struct jd_descriptor {
 typedef int (*jd_descriptor_fn)(const struct jd_descriptor *d, void *ctx); /* non-zero stops */
 /* Opens each mapped file once (absolute paths only), finds __jit_debug_descriptor in its .symtab or
  * .dynsym, and calls fn with its address in the process, placed through the mappings. Files that
- * cannot be opened or parsed are passed over. Returns how many descriptors were found, or -EINVAL. */
+ * cannot be opened or parsed are passed over. Returns how many descriptors were found, or -EINVAL or -ENOMEM. */
 JD_API int jd_find_descriptors(const struct jd_mapping *maps, size_t n, jd_descriptor_fn fn, void *ctx);
 
 /* An ELF64 little-endian core file, read through its PT_LOAD segments. NULL with errno set and err

@@ -2,8 +2,9 @@
 # The CLI and the environment against bad input: numbers out of range or not numbers (one strict
 # parser: ports, --timeout, --count, ids, addresses), options without a value, a server that pages
 # LIST forever, FIFOs and directories where a file is expected, executables and cores given to
-# add-symbol-file, a core with nothing to extract, and perf record without a jitdump. Each ends
-# promptly with a message that names the problem and a non-zero status.
+# add-symbol-file, a core with nothing to extract, hostile cores (one object named a thousand times,
+# one id thrice, 400,000 mapped files, a hundred headers over one chain), and perf record without a
+# jitdump. Each ends promptly with a message that names the problem and a non-zero status.
 . "$(dirname "$0")/lib.sh"
 
 # run NAME EXPECTED-STATUS ERE CMD... — CMD ends within 10 s with that status and says ERE.
@@ -110,6 +111,27 @@ if [ -s "$TMP/empty.core" ]; then
 else
 	fail "a core of a process with the hooks (gdb generate-core-file)"; cat "$TMP/gcore.out"
 fi
+
+# ---- hostile cores: work and disk bounded by what the core holds (hostile_cores.py) ----
+HC=$JD_SRC/tests/integration/hostile_cores.py
+python3 "$HC" same-bytes "$TMP/same.core" "$JD_FIXTURES/jitfix.o" 1000
+run "core: 1,000 entries naming one 1 MiB object" 1 "999 entries named an object id or bytes read before" \
+	"$JITDEBUG" core "$TMP/same.core" -o "$TMP/same"
+expect "core: ... and it says how many were written" "$TMP/run.out" "registry: 0 of 1000 objects written"
+n=$(find "$TMP/same" -type f | wc -l)
+[ "$n" = 0 ] && pass "core: no file is left that it reports as not written (the object has no load address)" \
+	|| fail "core: $n files left in $TMP/same (1,000 x 1 MiB before)"
+python3 "$HC" same-id "$TMP/sameid.core" "$JD_FIXTURES/jitfix.o"
+run "core: three entries with one id" 0 "2 entries named an object id or bytes read before" \
+	"$JITDEBUG" core "$TMP/sameid.core" -o "$TMP/sameid"
+expect "core: ... the id is written once and counted once" "$TMP/run.out" "registry: 1 of 3 objects written"
+python3 "$HC" nt-file "$TMP/ntfile.core" 400000
+run "core: an NT_FILE note of 400,000 paths is read in n log n (it was n^2: minutes)" 1 "nothing extracted" \
+	"$JITDEBUG" core "$TMP/ntfile.core" -o "$TMP/ntfile"
+python3 "$HC" headers "$TMP/headers.core"
+run "core: 100 registry headers over one chain of 80,000 entries (one search budget)" 1 \
+	"registry headers found; reading the one at" "$JITDEBUG" core "$TMP/headers.core" -o "$TMP/headers"
+rm -f "$TMP"/*.core
 
 # ---- perf record of a process that writes no jitdump ----
 timeout 60 "$JITDEBUG" perf record --no-preload -o "$TMP/rec" -- /bin/true > "$TMP/rec.out" 2> "$TMP/rec.err"
