@@ -55,25 +55,33 @@ static void put_object(struct jd_wbuf *b, const struct jd_obj_view *v)
 }
 
 /* LIST, after the registry's objects: the other registrars' (ids from JD_FOREIGN_ID_BIT up, in id
- * order), flagged JD_OBJECT_FOREIGN. Their first symbol is read from their bytes (up to 64 MiB).
- * Returns 1 when more remain. */
+ * order), flagged JD_OBJECT_FOREIGN. Their first symbol and build-id are read from their bytes (up to
+ * 64 MiB each), on the server thread: one reply reads at most FOREIGN_BYTES_PER_REPLY of them (and at
+ * least one object), then says `more`, so the client pages and other clients' requests are served in
+ * between instead of waiting behind one LIST of many large objects. Returns 1 when more remain. */
 #define MAX_FOREIGN_NAMED (64u << 20)
+#define FOREIGN_BYTES_PER_REPLY (4u << 20)
 static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *count, uint32_t max, uint16_t version)
 {
 	struct jd_registry_object *v = NULL;
 	ssize_t n = jd_registrars_objects(&v);
 	int more = 0;
+	uint64_t read = 0;
 	for (ssize_t i = 0; i < n; i++) {
 		if (v[i].id <= *after)
 			continue;
-		if (*count == max || entries->len > JD_LINK_MAX_FRAME - 2 * JD_LINK_MAX_NAME - 128) {
+		int named = v[i].size <= MAX_FOREIGN_NAMED; /* its bytes are read */
+		if (*count == max || entries->len > JD_LINK_MAX_FRAME - 2 * JD_LINK_MAX_NAME - 128 ||
+		    (named && read && (read >= FOREIGN_BYTES_PER_REPLY || v[i].size > FOREIGN_BYTES_PER_REPLY - read))) {
 			more = 1;
 			break;
 		}
+		if (named)
+			read += v[i].size;
 		char first[JD_LINK_MAX_NAME] = "";
 		uint8_t bid[JD_BUILD_ID_MAX];
 		uint32_t bid_len = 0;
-		uint8_t *bytes = v[i].size <= MAX_FOREIGN_NAMED ? malloc(v[i].size) : NULL;
+		uint8_t *bytes = named ? malloc(v[i].size) : NULL;
 		if (bytes && jd_read_self(v[i].symfile, bytes, v[i].size) == 0) {
 			jd_object_first_symbol(bytes, v[i].size, first, sizeof(first));
 			if (version >= 2 && jd_object_build_id(bytes, v[i].size, bid, &bid_len, NULL, 0) < 0)
