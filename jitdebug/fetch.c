@@ -3,9 +3,11 @@
  *
  * libdebuginfod is opened at run time (dlopen of libdebuginfod.so.1), so libjitdebug does not depend
  * on it and on its HTTP stack: a machine without it gets a message saying so. The server's file is
- * untrusted: its size is capped, it must be an object jd_elf_open accepts, and its build-id is
- * computed again and compared with the one the registry recorded (a server that answers with another
- * object is refused). Then each section gets the address the registry recorded for it.
+ * untrusted: its size is capped while it downloads (a body past 1 GiB is abandoned as it arrives), it
+ * must be an object jd_elf_open accepts, and its build-id is computed again and compared with the one
+ * the registry recorded (a server that answers with another object is refused). A refused file is
+ * removed from libdebuginfod's cache, so no later run takes it. Then each section gets the address the
+ * registry recorded for it.
  */
 #include "buildid.h"
 #include "bytes.h"
@@ -29,11 +31,27 @@ void jd_free(void *p)
 }
 
 typedef void debuginfod_client;
+typedef int (*debuginfod_progressfn_t)(debuginfod_client *, long a, long b);
 struct dfd {
 	debuginfod_client *(*begin)(void);
 	int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
 	void (*end)(debuginfod_client *);
+	void (*set_progressfn)(debuginfod_client *, debuginfod_progressfn_t); /* may be NULL */
 };
+
+/* The download's progress (a: bytes so far, b: the announced size, or <= 0): a body past the largest
+ * object is abandoned as it arrives, before it lands in the cache whole. With DEBUGINFOD_PROGRESS set,
+ * the bytes so far are shown as libdebuginfod's own progress would show them. */
+static int progress(debuginfod_client *c, long a, long b)
+{
+	(void)c;
+	if (a > (long)JD_MAX_OBJECT_SIZE || b > (long)JD_MAX_OBJECT_SIZE)
+		return 1;
+	const char *show = getenv("DEBUGINFOD_PROGRESS");
+	if (show && *show && strcmp(show, "0") != 0)
+		fprintf(stderr, "\rDownloading from debuginfod: %ld/%ld bytes", a, b > 0 ? b : 0L);
+	return 0;
+}
 
 static void *lib;
 static void open_lib(void)
@@ -52,6 +70,7 @@ static int load_debuginfod(struct dfd *f, char *why, size_t len)
 	*(void **)&f->begin = dlsym(lib, "debuginfod_begin");
 	*(void **)&f->find_debuginfo = dlsym(lib, "debuginfod_find_debuginfo");
 	*(void **)&f->end = dlsym(lib, "debuginfod_end");
+	*(void **)&f->set_progressfn = dlsym(lib, "debuginfod_set_progressfn");
 	if (!f->begin || !f->find_debuginfo || !f->end) {
 		snprintf(why, len, "libdebuginfod.so.1 lacks debuginfod_begin/find_debuginfo/end");
 		return -ENOSYS;
@@ -59,9 +78,13 @@ static int load_debuginfod(struct dfd *f, char *why, size_t len)
 	return 0;
 }
 
-/* The file for id from DEBUGINFOD_URLS, read whole (malloc'ed). */
-static int fetch(const uint8_t *id, uint32_t id_len, uint8_t **data, size_t *size, char *why, size_t len)
+/* The file for id from DEBUGINFOD_URLS, read whole (malloc'ed); *cached: its path in libdebuginfod's
+ * cache (malloc'ed, may be NULL), so that a file refused later is removed from there too. A file refused
+ * here is removed at once. */
+static int fetch(const uint8_t *id, uint32_t id_len, uint8_t **data, size_t *size, char **cached, char *why,
+		 size_t len)
 {
+	*cached = NULL;
 	const char *urls = getenv("DEBUGINFOD_URLS");
 	if (!urls || !*urls) {
 		snprintf(why, len, "DEBUGINFOD_URLS is not set: nothing to fetch it from");
@@ -77,11 +100,15 @@ static int fetch(const uint8_t *id, uint32_t id_len, uint8_t **data, size_t *siz
 		return -ENOMEM;
 	}
 	char *path = NULL;
+	if (f.set_progressfn)
+		f.set_progressfn(c, progress);
 	int fd = f.find_debuginfo(c, id, (int)id_len, &path);
 	f.end(c);
 	if (fd < 0) {
 		snprintf(why, len, "not fetched from DEBUGINFOD_URLS=%.200s: %s", urls,
-			 fd == -ENOENT ? "no server has it" : strerror(-fd));
+			 fd == -ENOENT ? "no server has it"
+			 : fd == -ECANCELED || fd == -EFBIG ? "the server's file is larger than 1 GiB (abandoned as it came)"
+							     : strerror(-fd));
 		free(path);
 		return fd;
 	}
@@ -111,7 +138,12 @@ static int fetch(const uint8_t *id, uint32_t id_len, uint8_t **data, size_t *siz
 		*size = got;
 	}
 	close(fd);
-	free(path);
+	if (rc != 0 && path)
+		unlink(path); /* refused: not left in the cache for the next run to find */
+	if (rc == 0)
+		*cached = path;
+	else
+		free(path);
 	return rc;
 }
 
@@ -219,12 +251,17 @@ int jd_object_bytes(const struct jd_walk *w, const struct jd_registry_object *o,
 	}
 	jd_build_id_format(o->build_id, o->build_id_size, hex, sizeof(hex));
 	size_t got = 0;
-	int rc = fetch(o->build_id, o->build_id_size, &bytes, &got, why, sizeof(why));
+	char *cached = NULL;
+	int rc = fetch(o->build_id, o->build_id_size, &bytes, &got, &cached, why, sizeof(why));
 	if (rc == 0) {
 		rc = place(w, o, bytes, got, why, sizeof(why));
-		if (rc != 0)
+		if (rc != 0) {
 			free(bytes);
+			if (cached)
+				unlink(cached); /* another object, or unusable: not kept under this build-id */
+		}
 	}
+	free(cached);
 	if (rc != 0) {
 		snprintf(err, errlen, "object %s (build-id %s): its bytes are not in memory; %s", id, hex, why);
 		return rc;

@@ -7,7 +7,8 @@
 # - a lazy-mode executor with JITDEBUG_CORE_OBJECTS=omit crashes two JIT frames deep: its core lacks
 #   the object's bytes. `jitdebug core`, GDB + plugin and LLDB + plugin name both frames with lines
 #   through the server, and say which build-id is missing without DEBUGINFOD_URLS;
-# - a server that answers with another object is refused (build-id rechecked); an unreachable one
+# - a server that answers with another object is refused (build-id rechecked) and removed from the
+#   cache; one that answers with 2 GiB is abandoned past 1 GiB, nothing cached; an unreachable one
 #   fails at once, named.
 . "$(dirname "$0")/lib.sh"
 for t in debuginfod debuginfod-find; do
@@ -181,6 +182,44 @@ DEBUGINFOD_CACHE_PATH=$TMP/dcache-liar DEBUGINFOD_URLS=http://127.0.0.1:$LPORT "
 	> "$TMP/liar.out" 2>&1
 expect "a server answering with another object is detected and skipped" "$TMP/liar.out" \
 	"build-id $CRASH_ID with another object \(its build-id is $ID_A\): skipped"
+left=$(find "$TMP/dcache-liar" -type f -name debuginfo 2> /dev/null | wc -l)
+[ "$left" = 0 ] && pass "the refused object is removed from the debuginfod cache" \
+	|| fail "the refused object stays in the debuginfod cache ($left files)"
+# Servers that answer with 2 GiB, announced (Content-Length) or not: abandoned past 1 GiB as the body
+# arrives, nothing left in the cache.
+cat > "$TMP/huge.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    def do_GET(self):
+        self.send_response(200)
+        if sys.argv[2] == "announced":
+            self.send_header("Content-Length", str(2 << 30))
+        self.end_headers()
+        z = b"\0" * (1 << 20)
+        try:
+            for _ in range(2048):
+                self.wfile.write(z)
+        except OSError:
+            pass
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+for how in announced streamed; do
+	HPORT=$(free_port)
+	timeout 120 python3 "$TMP/huge.py" "$HPORT" "$how" > /dev/null 2>&1 &
+	PIDS+=("$!")
+	for _ in $(seq 100); do (exec 3<> /dev/tcp/127.0.0.1/$HPORT) 2> /dev/null && break; sleep 0.05; done
+	DEBUGINFOD_CACHE_PATH=$TMP/dcache-$how DEBUGINFOD_URLS=http://127.0.0.1:$HPORT timeout 100 "$JITDEBUG" core "$TMP/core" \
+		-o "$TMP/ext-$how" > "$TMP/huge-$how.out" 2>&1
+	echo "status=$?" >> "$TMP/huge-$how.out"
+	expect "a 2 GiB answer ($how size) is refused" "$TMP/huge-$how.out" "object 1 \(build-id $CRASH_ID\): its bytes are not in memory"
+	expect "... by jitdebug, not by the test's timeout" "$TMP/huge-$how.out" "^status=1$"
+	big=$(du -sm "$TMP/dcache-$how" 2> /dev/null | cut -f1)
+	[ "${big:-0}" -lt 2 ] && pass "... and the debuginfod cache keeps none of it (${big:-0} MB)" \
+		|| fail "the debuginfod cache holds ${big} MB after a refused 2 GiB answer ($how)"
+done
 DEBUGINFOD_CACHE_PATH=$TMP/dcache-none DEBUGINFOD_URLS=http://127.0.0.1:1 timeout 60 "$JITDEBUG" core "$TMP/core" \
 	-o "$TMP/ext-none" > "$TMP/none.out" 2>&1
 echo "status=$?" >> "$TMP/none.out"
