@@ -26,9 +26,7 @@ static int parse(int argc, char **argv, struct link_args *a, const char *verb)
 	memset(a, 0, sizeof(*a));
 	a->token = getenv("JITDEBUG_TOKEN");
 	a->timeout_s = -1;
-	a->rest = calloc((size_t)argc + 1, sizeof(char *));
-	if (!a->rest)
-		return -1;
+	a->rest = argv; /* the positional arguments, gathered at its front as they are met: nothing to free */
 	static const struct { const char *name; size_t off; } strings[] = {
 		{"--connect", offsetof(struct link_args, connect)}, {"--token", offsetof(struct link_args, token)},
 		{"-o", offsetof(struct link_args, out)},             {"--symbol", offsetof(struct link_args, symbol)},
@@ -67,7 +65,7 @@ static int parse(int argc, char **argv, struct link_args *a, const char *verb)
 			fprintf(stderr, "jitdebug %s: unknown option '%s'\n", verb, o);
 			return -1;
 		} else {
-			a->rest[a->nrest++] = argv[i];
+			a->rest[a->nrest++] = argv[i]; /* nrest <= i: only slots already read are written */
 		}
 	}
 	if (!a->connect) {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -51,7 +52,10 @@ int cli_write_file(const char *path, const void *data, size_t size)
 	if (f && fclose(f) != 0)
 		ok = 0;
 	if (!ok) {
-		fprintf(stderr, "jitdebug: cannot write %s: %s\n", path, strerror(errno));
+		int e = errno;
+		fprintf(stderr, "jitdebug: cannot write %s: %s\n", path, strerror(e));
+		if (f)
+			unlink(path); /* no partial file is left behind */
 		return -1;
 	}
 	return 0;
@@ -77,8 +81,17 @@ int cli_number(const char *verb, const char *what, const char *s, uint64_t min, 
 	return err ? -1 : 0;
 }
 
+/* Past RLIMIT_FSIZE a write fails with EFBIG and is reported like any failed write (its file removed),
+ * instead of SIGXFSZ ending the command mid-way. A handler, not SIG_IGN: what `perf record` runs gets
+ * the default back at exec. */
+static void on_xfsz(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char **argv)
 {
+	signal(SIGXFSZ, on_xfsz);
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		cli_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

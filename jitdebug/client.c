@@ -397,6 +397,9 @@ static int client_fetch(struct jd_client *c, uint64_t id, uint8_t **data, size_t
 			free(buf);
 			return fail(c, -EPROTO, "malformed FETCH reply");
 		}
+		if (osize == 0) /* no object is empty (registration refuses one): nothing to hand out as one */
+			return fail(c, -EPROTO, "malformed FETCH reply: the server sizes object %llu as 0 bytes",
+				    (unsigned long long)id);
 		if (!buf) {
 			total = osize;
 			if (!(buf = malloc(total ? total : 1)))

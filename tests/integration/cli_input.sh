@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CLI and the environment against bad input: numbers out of range or not numbers (one strict
 # parser: ports, --timeout, --count, ids, addresses), options without a value, a server that pages
-# LIST forever, FIFOs and directories where a file is expected, executables and cores given to
+# LIST forever or sizes an object as 0 bytes, writes past ulimit -f, FIFOs and directories where a file is expected, executables and cores given to
 # add-symbol-file, a core with nothing to extract, hostile cores (one object named a thousand times,
 # one id thrice, 400,000 mapped files, a hundred headers over one chain), and perf record without a
 # jitdump. Each ends promptly with a message that names the problem and a non-zero status.
@@ -38,36 +38,47 @@ expect_not "JITDEBUG_LISTEN port above 65535: nothing listens" "$TMP/env.err" "l
 LD_PRELOAD=$HOOKS_SO JITDEBUG_LISTEN=127.0.0.1:0 JITDEBUG_LINK_IDLE_TIMEOUT=-5 timeout 10 /bin/true 2> "$TMP/env2.err"
 expect "JITDEBUG_LINK_IDLE_TIMEOUT not a number: warned" "$TMP/env2.err" "JITDEBUG_LINK_IDLE_TIMEOUT=-5 is not a number of seconds"
 
-# ---- a server that repeats an id with more=1 ----
-cat > "$TMP/repeat_server.py" <<'PY'
+# ---- servers that lie: one repeats an id with more=1, one sizes its object as 0 bytes ----
+cat > "$TMP/lying_server.py" <<'PY'
 import socket, struct, sys
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
 print(s.getsockname()[1], flush=True)
 s.settimeout(20)
 c, _ = s.accept(); c.settimeout(20)
 def frame(t, seq, payload): return struct.pack("<IHHII", len(payload), t, 0, seq, 0) + payload
-def read_frame():
-    h = b""
-    while len(h) < 16:
-        d = c.recv(16 - len(h))
+def recv_exact(n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
         if not d: sys.exit(0)
-        h += d
-    size, t, _, seq, _ = struct.unpack("<IHHII", h)
-    p = b""
-    while len(p) < size: p += c.recv(size - len(p))
-    return t, seq
-t, seq = read_frame()   # HELLO
+        b += d
+    return b
+def read_frame():
+    size, t, _, seq, _ = struct.unpack("<IHHII", recv_exact(16))
+    return t, seq, recv_exact(size)
+t, seq, _ = read_frame()   # HELLO
 c.sendall(frame(0x41, seq, struct.pack("<HHIHHQI", 1, 0, 1, 62, 0, 0, 1 << 20) + struct.pack("<H", 3) + b"x86"))
-for _ in range(100000):  # every LIST gets the same object and "more"
-    t, seq = read_frame()
-    entry = struct.pack("<QQQQI", 5, 0x1000, 0x2000, 64, 0) + struct.pack("<H", 1) + b"f"
-    c.sendall(frame(0x42, seq, struct.pack("<QIB", 1, 1, 1) + entry))
+for _ in range(100000):
+    t, seq, p = read_frame()
+    if sys.argv[1] == "repeat":  # every LIST gets the same object and "more"
+        entry = struct.pack("<QQQQI", 5, 0x1000, 0x2000, 64, 0) + struct.pack("<H", 1) + b"f"
+        c.sendall(frame(0x42, seq, struct.pack("<QIB", 1, 1, 1) + entry))
+    else:  # FETCH: the object is 0 bytes long
+        c.sendall(frame(0x43, seq, struct.pack("<QQQI", struct.unpack_from("<Q", p)[0], 0, 0, 0)))
 PY
-python3 "$TMP/repeat_server.py" > "$TMP/rs.port" &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s "$TMP/rs.port" ] && break; sleep 0.05; done
-run "list against a server that repeats an id" 1 "malformed LIST reply: object id 5 after 5" \
-	"$JITDEBUG" list --connect "127.0.0.1:$(cat "$TMP/rs.port")"
+lying_server() {
+	rm -f "$TMP/ls.port"
+	python3 "$TMP/lying_server.py" "$1" > "$TMP/ls.port" &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$TMP/ls.port" ] && break; sleep 0.05; done
+	LS="127.0.0.1:$(cat "$TMP/ls.port")"
+}
+lying_server repeat
+run "list against a server that repeats an id" 1 "malformed LIST reply: object id 5 after 5" "$JITDEBUG" list --connect "$LS"
+lying_server empty
+run "fetch of an object the server sizes as 0 bytes" 1 "the server sizes object 5 as 0 bytes" \
+	"$JITDEBUG" fetch --connect "$LS" 5 -o "$TMP/empty.o"
+[ ! -e "$TMP/empty.o" ] && pass "... and writes no file" || fail "fetch wrote $TMP/empty.o from a 0-byte answer"
 
 # ---- a link server at its pre-HELLO limit: the CLI says why (the server's ERROR), after retrying ----
 start_link_host JITDEBUG_LISTEN=127.0.0.1:0
@@ -88,6 +99,17 @@ wait_exit "$HOLDER" 10 > /dev/null
 sleep 0.5
 timeout 10 "$JITDEBUG" list --connect "$LINK" > "$TMP/list-after.out" 2>&1
 expect "list once they are gone" "$TMP/list-after.out" "^1 +0x"
+# A file-size limit (ulimit -f): writes fail with EFBIG, said as such, no temporary file left (the
+# command used to die of SIGXFSZ, status 153).
+(ulimit -f 1; run "publish under ulimit -f 1" 1 "File too large" "$JITDEBUG" publish --connect "$LINK" "$TMP/tree"; \
+	echo "$PASS $FAIL" > "$TMP/sub.counts")
+read -r p f < "$TMP/sub.counts"; PASS=$p; FAIL=$f
+n=$(find "$TMP/tree" -type f | wc -l)
+[ "$n" = 0 ] && pass "... and leaves no file in the tree" || fail "publish left $n files in the tree under ulimit -f"
+(ulimit -f 1; run "fetch under ulimit -f 1" 1 "cannot write .*big.o: File too large" "$JITDEBUG" fetch --connect "$LINK" 1 -o "$TMP/big.o"; \
+	echo "$PASS $FAIL" > "$TMP/sub.counts")
+read -r p f < "$TMP/sub.counts"; PASS=$p; FAIL=$f
+[ ! -e "$TMP/big.o" ] && pass "... and leaves no partial file" || fail "fetch left a partial $TMP/big.o"
 
 # ---- files that are not files ----
 mkfifo "$TMP/fifo"
