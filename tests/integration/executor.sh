@@ -69,6 +69,27 @@ bad_arg "filedescs= huge number" "filedescs=99999999999999999999,1" "two descrip
 bad_arg "listen= port above 65535" "listen=127.0.0.1:70000" "port 70000 is out of range"
 bad_arg "listen= port not a number" "listen=127.0.0.1:http" "not a number"
 
+# A peer whose 32-byte header announces a 1 GiB message and then sends nothing: the executor's memory
+# grows with what arrives (it used to allocate and zero the gigabyte at once).
+start_executor
+python3 - "$PORT" > "$TMP/bighdr.out" 2>&1 <<'PY' &
+import socket, struct, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(struct.pack("<QQQQ", 32 + (1 << 30), 3, 1, 0x1000))
+print("sent", flush=True)
+time.sleep(3)
+PY
+HDRPID=$!
+PIDS+=("$HDRPID")
+for _ in $(seq 100); do grep -q sent "$TMP/bighdr.out" && break; sleep 0.05; done
+sleep 1
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$EXPID/status" 2> /dev/null)
+echo "    executor RSS with a 1 GiB message announced: ${rss:-?} kB"
+[ -n "$rss" ] && [ "$rss" -lt 204800 ] && pass "a 1 GiB header costs what arrives, not 1 GiB (${rss} kB)" \
+	|| fail "executor RSS ${rss:-?} kB after a header announcing 1 GiB"
+wait_exit "$HDRPID" 10 > /dev/null
+wait_exit "$EXPID" 10 > /dev/null
+
 timeout 10 "$EXECUTOR" bogus > "$TMP/bad.out" 2>&1
 echo "rc=$?" >> "$TMP/bad.out"
 expect "bad argument: usage and status 1" "$TMP/bad.out" "unknown argument bogus"
@@ -107,15 +128,23 @@ timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/jitfi
 wait_gone "$EXPID" 10
 expect "no C++ runtime offered: JIT'd C still runs" "$TMP/executor.out" "^jitfix: result=112 counter=42$"
 # JITDEBUG_EXECUTOR_CXX is untrusted: a name longer than PATH_MAX is refused with a message, a missing
-# library is no C++ runtime; the executor serves C either way.
-for bad in long missing; do
-	if [ "$bad" = long ]; then value=$(head -c 5000 /dev/zero | tr '\0' x); else value=/nonexistent/libstdc++.so.6; fi
+# library is no C++ runtime, a FIFO (or anything but a regular file) is refused at once instead of
+# blocking the loader's open for good; the executor serves C either way.
+mkfifo "$TMP/cxx.fifo"
+for bad in long missing fifo; do
+	case $bad in
+	long) value=$(head -c 5000 /dev/zero | tr '\0' x) ;;
+	missing) value=/nonexistent/libstdc++.so.6 ;;
+	fifo) value=$TMP/cxx.fifo ;;
+	esac
 	start_executor JITDEBUG_EXECUTOR_CXX="$value"
 	timeout 60 "$JITLINK" --oop-executor-connect=127.0.0.1:$PORT "$JD_FIXTURES/jitfix.o" > /dev/null 2>&1
 	wait_gone "$EXPID" 10
 	expect "JITDEBUG_EXECUTOR_CXX $bad: JIT'd C still runs" "$TMP/executor.out" "^jitfix: result=112 counter=42$"
 	[ "$bad" = long ] && expect "JITDEBUG_EXECUTOR_CXX longer than PATH_MAX: refused by name" "$TMP/executor.err" \
 		"^jitdebug-executor: JITDEBUG_EXECUTOR_CXX is longer than [0-9]+ bytes: no C\+\+ runtime offered$"
+	[ "$bad" = fifo ] && expect "JITDEBUG_EXECUTOR_CXX naming a FIFO: refused at once, by name" "$TMP/executor.err" \
+		"^jitdebug-executor: JITDEBUG_EXECUTOR_CXX=.*cxx\.fifo: not a regular file: no C\+\+ runtime offered$"
 done
 
 # A program of three objects whose calls cross objects (main -> a_run -> every a_N, main -> b_run).
