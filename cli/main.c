@@ -13,9 +13,14 @@
 
 const unsigned char *cli_map_file(const char *path, unsigned long *size)
 {
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* Only a regular file is opened (a device's open alone can act); O_NONBLOCK: a FIFO put there
+	 * between the stat and the open does not wait for a writer, and is refused below. */
 	struct stat st;
+	int fd = stat(path, &st) != 0 ? -1 : !S_ISREG(st.st_mode) ? -2 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd == -2) {
+		fprintf(stderr, "jitdebug: %s: %s\n", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		return NULL;
+	}
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		fprintf(stderr, "jitdebug: %s: %s\n", path, strerror(errno));
 		if (fd >= 0)

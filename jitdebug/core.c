@@ -111,9 +111,15 @@ struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, si
 
 struct jd_core *jd_core_open(const char *path, char *err, size_t errlen)
 {
-	/* O_NONBLOCK: a FIFO must not block the open; it is then refused as not a regular file. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* Only a regular file is opened (a device's open alone can act); O_NONBLOCK: a FIFO put there
+	 * between the stat and the open does not block it, and is refused as not a regular file. */
 	struct stat st;
+	int fd = stat(path, &st) != 0 ? -1 : !S_ISREG(st.st_mode) ? -2 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd == -2) {
+		snprintf(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular, non-empty file");
+		errno = EINVAL;
+		return NULL;
+	}
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(e));

@@ -86,8 +86,12 @@ static uint64_t place(const struct jd_elf *elf, const struct jd_elf_section *s, 
 
 static int module(const char *path, const struct jd_mapping *maps, size_t n, jd_descriptor_fn fn, void *ctx, int *stop)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* The path comes from a core's NT_FILE note or /proc/PID/maps: a device named there is never
+	 * opened (an open alone can act: a watchdog, a tape), a FIFO never waited on. */
 	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return 0;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr) ||
