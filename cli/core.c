@@ -6,6 +6,7 @@
  * --registry and --descriptor give addresses when the search cannot. What a walk skipped (a corrupted
  * list, unreadable objects) is reported on stderr. */
 #include "cli.h"
+#include "hashkeys.h"
 #include "jitdebug.h"
 
 #include <errno.h>
@@ -16,55 +17,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A set of 64-bit keys (open addressing; 0 is stored as a flag of its own). */
-struct keyset {
-	uint64_t *v;
-	size_t cap, n;
-	int has_zero;
-};
-
-/* 1 if key was there, 0 if added, -1 out of memory. */
-static int keyset_add(struct keyset *k, uint64_t key)
-{
-	if (key == 0) {
-		int had = k->has_zero;
-		k->has_zero = 1;
-		return had;
-	}
-	if (k->n * 2 >= k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 256;
-		uint64_t *v = calloc(cap, sizeof(*v));
-		if (!v)
-			return -1;
-		for (size_t i = 0; i < k->cap; i++)
-			if (k->v[i]) {
-				size_t j = (k->v[i] * 0x9e3779b97f4a7c15ull) >> 7 & (cap - 1);
-				while (v[j])
-					j = (j + 1) & (cap - 1);
-				v[j] = k->v[i];
-			}
-		free(k->v);
-		k->v = v;
-		k->cap = cap;
-	}
-	size_t j = (key * 0x9e3779b97f4a7c15ull) >> 7 & (k->cap - 1);
-	for (; k->v[j]; j = (j + 1) & (k->cap - 1))
-		if (k->v[j] == key)
-			return 1;
-	k->v[j] = key;
-	k->n++;
-	return 0;
-}
-
 /* What a core can make this command write is bounded by what the core holds: each object id once,
- * each range of the core's bytes once, and in all no more bytes from the core than its size (a
+ * each start address of object bytes once, and in all no more bytes from the core than its size (a
  * hostile core's thousand entries naming one megabyte would otherwise write a gigabyte). Objects
  * fetched by build-id come from a server, not the core, and are not counted against it. */
 struct extract {
 	struct jd_core *core;
 	const char *dir;
 	uint64_t core_size, from_core;
-	struct keyset ids, ranges;
+	struct jd_u64set ids, starts;
 	size_t written, failed, fetched, repeated, over_budget;
 };
 
@@ -87,8 +48,8 @@ static int extract_one(const struct jd_registry_object *o, void *ctx)
 	int fetched = 0;
 	char path[4096], id[24], err[600];
 	jd_id_format(o->id, id, sizeof(id));
-	int seen_id = keyset_add(&x->ids, o->id);
-	int seen_range = keyset_add(&x->ranges, o->symfile * 0x100000001b3ull ^ o->size);
+	int seen_id = jd_u64set_add(&x->ids, o->id);
+	int seen_range = jd_u64set_add(&x->starts, o->symfile); /* no two objects' bytes start at one address */
 	if (seen_id < 0 || seen_range < 0) {
 		fprintf(stderr, "jitdebug core: out of memory\n");
 		return 1;
@@ -96,7 +57,7 @@ static int extract_one(const struct jd_registry_object *o, void *ctx)
 	if (seen_id || seen_range) {
 		fprintf(stderr, "jitdebug core: skipped: object %s: %s\n", id,
 			seen_id ? "an object of this id was read before (a corrupted or forged list)"
-				: "its bytes are those of an object read before (a corrupted or forged list)");
+				: "its bytes start where an object read before starts (a corrupted or forged list)");
 		x->repeated++;
 		return 0;
 	}
@@ -265,8 +226,8 @@ int cli_core(int argc, char **argv)
 	if (x.written == 0)
 		fprintf(stderr, "jitdebug core: nothing extracted%s\n",
 			total ? "" : ": every JIT list was empty when the core was written");
-	free(x.ids.v);
-	free(x.ranges.v);
+	jd_u64set_free(&x.ids);
+	jd_u64set_free(&x.starts);
 	rc = x.written == 0; /* a run that extracted nothing did not do its job */
 out:
 	jd_core_close(core);

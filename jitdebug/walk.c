@@ -5,6 +5,7 @@
  * callback and the walk goes on where it can. No state: thread-safe when the reader is.
  */
 #include "bytes.h"
+#include "hashkeys.h"
 #include "jitdebug-types.h"
 #include "jitdebug.h"
 #include "opts.h"
@@ -24,50 +25,6 @@
 #define MAX_OBJECT_SIZE ((uint64_t)JD_MAX_OBJECT_SIZE)
 #define MAX_RANGE (1ull << 40)
 #define DEFAULT_MAX_ENTRIES (1ull << 22)
-
-/* The addresses already visited: an open-addressing set that grows (walks are capped, so it is too). */
-struct seen {
-	uint64_t *slots;
-	size_t cap, n;
-};
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	return x ^ (x >> 33);
-}
-
-/* 1 if addr was already there, 0 if added, -ENOMEM. addr is never 0. */
-static int seen_add(struct seen *s, uint64_t addr)
-{
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		uint64_t *slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return -ENOMEM;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->slots[i])
-				continue;
-			size_t k = mix(s->slots[i]) & (cap - 1);
-			while (slots[k])
-				k = (k + 1) & (cap - 1);
-			slots[k] = s->slots[i];
-		}
-		free(s->slots);
-		s->slots = slots;
-		s->cap = cap;
-	}
-	size_t k = mix(addr) & (s->cap - 1);
-	while (s->slots[k]) {
-		if (s->slots[k] == addr)
-			return 1;
-		k = (k + 1) & (s->cap - 1);
-	}
-	s->slots[k] = addr;
-	s->n++;
-	return 0;
-}
 
 static void report(const struct jd_walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(const struct jd_walk *w, const char *fmt, ...)
@@ -146,7 +103,7 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 
 	uint64_t max = JD_OPTS_GET(w, max_entries, 0) ? w->max_entries : DEFAULT_MAX_ENTRIES;
 	uint64_t cap = out.count < max ? out.count + 1 : max;
-	struct seen seen = {0};
+	struct jd_u64set seen = {0}; /* the entries visited (walks are capped, so it is too) */
 	uint64_t cur = jd_le(h + REG(first), 8), n = 0;
 	int rc = 0;
 	while (cur) {
@@ -154,7 +111,7 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 			report(w, "list longer than its count (%" PRIu64 "): walk stopped", out.count);
 			break;
 		}
-		int dup = seen_add(&seen, cur);
+		int dup = jd_u64set_add(&seen, cur);
 		if (dup < 0) {
 			snprintf(err, errlen, "out of memory");
 			rc = -ENOMEM;
@@ -193,7 +150,7 @@ int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_
 		if (w->object && w->object(&o, w->ctx))
 			break;
 	}
-	free(seen.slots);
+	jd_u64set_free(&seen);
 	return rc;
 }
 
@@ -257,14 +214,14 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 		align = 8; /* natural alignment on every ABI but i386's */
 	unsigned size_off = 3 * ptr_size;
 	size_off = (size_off + align - 1) & ~(align - 1);
-	struct seen seen = {0};
+	struct jd_u64set seen = {0}; /* the entries visited (walks are capped, so it is too) */
 	int rc = 0;
 	while (cur) {
 		if (n >= max) {
 			report(w, "GDB JIT list: longer than %" PRIu64 " entries: walk stopped", max);
 			break;
 		}
-		int dup = seen_add(&seen, cur);
+		int dup = jd_u64set_add(&seen, cur);
 		if (dup < 0) {
 			rc = -ENOMEM;
 			break;
@@ -298,7 +255,7 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 		if (w->object && w->object(&o, w->ctx))
 			break;
 	}
-	free(seen.slots);
+	jd_u64set_free(&seen);
 	if (count)
 		*count = n;
 	return rc;

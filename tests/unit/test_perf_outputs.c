@@ -212,40 +212,15 @@ static int victim_intact(const char *path)
 	return n == (ssize_t)strlen(victim_text) && strcmp(buf, victim_text) == 0;
 }
 
-static void planted_hard_links_are_refused(void)
-{
-	char victim[128], map[64], dump[160];
-	snprintf(victim, sizeof(victim), "%s/victim", dir);
-	int fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	CHECK(fd >= 0 && write(fd, victim_text, strlen(victim_text)) == (ssize_t)strlen(victim_text), "victim");
-	if (fd >= 0)
-		close(fd);
-	int go[2];
-	CHECK(pipe(go) == 0, "pipe");
-	pid_t pid;
-	in_child(register_with_outputs, dir, &pid, go[0]);
-	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)pid);
-	snprintf(dump, sizeof(dump), "%s/jit-%d.dump", dir, (int)pid);
-	CHECK(link(victim, map) == 0, "plant %s: %s", map, strerror(errno));
-	CHECK(link(victim, dump) == 0, "plant %s: %s", dump, strerror(errno));
-	CHECK(write(go[1], "g", 1) == 1, "go");
-	CHECK(wait_status(pid) == 0, "the child registered, and dropped both outputs");
-	CHECK(victim_intact(victim), "the linked file was neither truncated nor written");
-	unlink(map);
-	unlink(dump);
-	unlink(victim);
-	close(go[0]);
-	close(go[1]);
-}
-
 /* What can be planted at a perf file's path; each is refused at once, and the file behind it (if
  * any) is left as it was. */
-enum plant { PLANT_FIFO, PLANT_SYMLINK, PLANT_DEVICE, PLANT_OTHER_USER, PLANT_KINDS };
-static const char *plant_name[] = {"a FIFO", "a symbolic link", "a device", "another user's file"};
+enum plant { PLANT_HARDLINK, PLANT_FIFO, PLANT_SYMLINK, PLANT_DEVICE, PLANT_OTHER_USER, PLANT_KINDS };
+static const char *plant_name[] = {"a hard link", "a FIFO", "a symbolic link", "a device", "another user's file"};
 
 static int plant(enum plant kind, const char *path, const char *victim)
 {
 	switch (kind) {
+	case PLANT_HARDLINK: return link(victim, path);
 	case PLANT_FIFO: return mkfifo(path, 0666);
 	case PLANT_SYMLINK: return symlink(victim, path);
 	case PLANT_DEVICE: /* /dev/null's numbers; without the right to make one, a link to it */
@@ -410,7 +385,6 @@ int main(int argc, char **argv)
 	}
 	jd_hooks_set_log(quiet_log, NULL);
 	RUN(perf_map_cut_back_to_whole_lines);
-	RUN(planted_hard_links_are_refused);
 	RUN(planted_files_are_refused_without_blocking);
 	RUN(descriptors_taken_back_are_left_alone);
 	RUN(a_large_object_costs_linear_time);
