@@ -7,8 +7,11 @@
  * queued whole. */
 #include "link-internal.h"
 
+#include "../jitdebug/hashkeys.h"
+
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,11 +57,72 @@ static void put_object(struct jd_wbuf *b, const struct jd_obj_view *v)
 	jd_wr_u64(b, v->hi);
 }
 
+/* What LIST last found in another registrar's object (server thread only): its first symbol and
+ * build-id cost a copy of the object (up to 64 MiB), so they are kept, direct-mapped by id, and used
+ * again while the list says the same of the object (entry, size, range) and its first 4 KiB hash the
+ * same (an object replaced in place is read again). */
+enum { FOREIGN_SLOTS = 1024, FINGERPRINT_BYTES = 4096 };
+struct foreign_seen {
+	uint64_t id, entry, size, lo, hi, print;
+	char *first; /* malloc'ed; NULL: slot unused */
+	uint8_t bid[JD_BUILD_ID_MAX];
+	uint32_t bid_len;
+};
+static struct foreign_seen *foreign_seen; /* FOREIGN_SLOTS, allocated at the first LIST of one */
+
+/* The hash of the object's first bytes (0 when unreadable: never matches, as no slot holds 0). */
+static uint64_t fingerprint(const struct jd_registry_object *o)
+{
+	uint8_t head[FINGERPRINT_BYTES];
+	size_t n = o->size < sizeof(head) ? (size_t)o->size : sizeof(head);
+	return jd_read_self(o->symfile, head, n) == 0 ? jd_hash(head, n) | 1 : 0;
+}
+
+/* Ids are addresses (JD_FOREIGN_ID_BIT | symfile), often aligned alike: mixed before the modulo. */
+static size_t foreign_slot(uint64_t id)
+{
+	return (size_t)(jd_hash(&id, sizeof(id)) % FOREIGN_SLOTS);
+}
+
+/* The slot that describes o as it is now, or NULL. */
+static const struct foreign_seen *foreign_known(const struct jd_registry_object *o, uint64_t print)
+{
+	const struct foreign_seen *f = foreign_seen ? &foreign_seen[foreign_slot(o->id)] : NULL;
+	return f && f->first && print && f->id == o->id && f->entry == o->entry && f->size == o->size && f->lo == o->lo &&
+			       f->hi == o->hi && f->print == print
+		       ? f
+		       : NULL;
+}
+
+/* Reads o's first symbol and build-id from its bytes and keeps them (when a slot can be had). */
+static void foreign_learn(const struct jd_registry_object *o, uint64_t print, char *first, size_t first_len,
+			  uint8_t *bid, uint32_t *bid_len)
+{
+	first[0] = '\0';
+	*bid_len = 0;
+	uint8_t *bytes = malloc(o->size);
+	if (bytes && jd_read_self(o->symfile, bytes, o->size) == 0) {
+		jd_object_first_symbol(bytes, o->size, first, first_len);
+		if (jd_object_build_id(bytes, o->size, bid, bid_len, NULL, 0) < 0)
+			*bid_len = 0;
+	} else {
+		print = 0; /* not kept: read again next time */
+	}
+	free(bytes);
+	if (!print || (!foreign_seen && !(foreign_seen = calloc(FOREIGN_SLOTS, sizeof(*foreign_seen)))))
+		return;
+	struct foreign_seen *f = &foreign_seen[foreign_slot(o->id)];
+	free(f->first);
+	*f = (struct foreign_seen){o->id, o->entry, o->size, o->lo, o->hi, print, strdup(first), {0}, *bid_len};
+	memcpy(f->bid, bid, *bid_len);
+}
+
 /* LIST, after the registry's objects: the other registrars' (ids from JD_FOREIGN_ID_BIT up, in id
  * order), flagged JD_OBJECT_FOREIGN. Their first symbol and build-id are read from their bytes (up to
- * 64 MiB each), on the server thread: one reply reads at most FOREIGN_BYTES_PER_REPLY of them (and at
- * least one object), then says `more`, so the client pages and other clients' requests are served in
- * between instead of waiting behind one LIST of many large objects. Returns 1 when more remain. */
+ * 64 MiB each) on the server thread, once (foreign_seen). One reply reads at most
+ * FOREIGN_BYTES_PER_REPLY of objects not seen before (and at least one object), then says `more`, so
+ * the client pages and other clients' requests are served in between instead of waiting behind one
+ * LIST of many large objects. Returns 1 when more remain. */
 #define MAX_FOREIGN_NAMED (64u << 20)
 #define FOREIGN_BYTES_PER_REPLY (4u << 20)
 static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *count, uint32_t max, uint16_t version)
@@ -70,24 +134,28 @@ static int list_foreign(struct jd_wbuf *entries, uint64_t *after, uint32_t *coun
 	for (ssize_t i = 0; i < n; i++) {
 		if (v[i].id <= *after)
 			continue;
-		int named = v[i].size <= MAX_FOREIGN_NAMED; /* its bytes are read */
-		if (*count == max || entries->len > JD_LINK_MAX_FRAME - 2 * JD_LINK_MAX_NAME - 128 ||
-		    (named && read && (read >= FOREIGN_BYTES_PER_REPLY || v[i].size > FOREIGN_BYTES_PER_REPLY - read))) {
+		if (*count == max || entries->len > JD_LINK_MAX_FRAME - 2 * JD_LINK_MAX_NAME - 128) {
 			more = 1;
 			break;
 		}
-		if (named)
-			read += v[i].size;
 		char first[JD_LINK_MAX_NAME] = "";
 		uint8_t bid[JD_BUILD_ID_MAX];
 		uint32_t bid_len = 0;
-		uint8_t *bytes = named ? malloc(v[i].size) : NULL;
-		if (bytes && jd_read_self(v[i].symfile, bytes, v[i].size) == 0) {
-			jd_object_first_symbol(bytes, v[i].size, first, sizeof(first));
-			if (version >= 2 && jd_object_build_id(bytes, v[i].size, bid, &bid_len, NULL, 0) < 0)
-				bid_len = 0;
+		if (v[i].size <= MAX_FOREIGN_NAMED) { /* its bytes are read, once */
+			uint64_t print = fingerprint(&v[i]);
+			const struct foreign_seen *f = foreign_known(&v[i], print);
+			if (f) {
+				snprintf(first, sizeof(first), "%s", f->first);
+				memcpy(bid, f->bid, f->bid_len);
+				bid_len = f->bid_len;
+			} else if (read && (read >= FOREIGN_BYTES_PER_REPLY || v[i].size > FOREIGN_BYTES_PER_REPLY - read)) {
+				more = 1;
+				break;
+			} else {
+				read += v[i].size;
+				foreign_learn(&v[i], print, first, sizeof(first), bid, &bid_len);
+			}
 		}
-		free(bytes);
 		struct jd_obj_view view = {.id = v[i].id, .lo = v[i].lo, .hi = v[i].hi};
 		put_object(entries, &view);
 		jd_wr_u64(entries, v[i].size);

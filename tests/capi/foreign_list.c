@@ -3,7 +3,8 @@
  * 40 objects of 64 MiB). A GDB JIT list of the program's own (GDB's jit-elf pattern, exported) holds
  * six copies of OBJECT padded to 3 MiB; the hooks (linked in) listen (JITDEBUG_LISTEN). Raw LIST
  * requests (max 0: as many as fit) must each read at most 4 MiB of those objects, so each reply holds
- * one object and says `more`, and paging with the last id yields all six, each with its build-id.
+ * one object and says `more`, and paging with the last id yields all six. A second LIST reads none of
+ * them again (the link keeps what it found): one reply holds all six, with the same build-ids.
  * Ends with "N passed, N failed".
  *   foreign_list OBJECT */
 #include "abi.h"
@@ -52,35 +53,39 @@ int main(int argc, char **argv)
 
 	int fd = link_hello("");
 	check(fd >= 0, "HELLO");
-	uint64_t after = 0;
-	int replies = 0, objects = 0, most = 0;
-	for (int more = 1; more && fd >= 0 && replies < 3 * COPIES; replies++) {
-		struct jd_wbuf b = {0};
-		size_t f = jd_wr_begin(&b, JD_MSG_LIST, (uint32_t)replies + 2);
-		jd_wr_u64(&b, after);
-		jd_wr_u32(&b, 0);
-		jd_wr_end(&b, f);
-		send_all(fd, b.p, b.len);
-		jd_wr_free(&b);
-		struct jd_link_hdr h;
-		if (recv_frame_into(fd, &h, payload, sizeof(payload)) != JD_MSG_LIST_OK)
-			break;
-		struct jd_rcur r = {payload, h.size, 0, 0};
-		jd_rd_u64(&r);
-		uint32_t count = jd_rd_u32(&r);
-		more = jd_rd_u8(&r);
-		for (uint32_t i = 0; i < count && !r.bad; i++) {
-			after = jd_rd_u64(&r);
-			jd_rd_u64(&r), jd_rd_u64(&r), jd_rd_u64(&r), jd_rd_u32(&r);
-			uint16_t n;
-			jd_rd_str(&r, &n);
+	int replies[2] = {0, 0}, objects[2] = {0, 0}, most[2] = {0, 0};
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t after = 0;
+		for (int more = 1; more && fd >= 0 && replies[pass] < 3 * COPIES; replies[pass]++) {
+			struct jd_wbuf b = {0};
+			size_t f = jd_wr_begin(&b, JD_MSG_LIST, (uint32_t)replies[pass] + 2);
+			jd_wr_u64(&b, after);
+			jd_wr_u32(&b, 0);
+			jd_wr_end(&b, f);
+			send_all(fd, b.p, b.len);
+			jd_wr_free(&b);
+			struct jd_link_hdr h;
+			if (recv_frame_into(fd, &h, payload, sizeof(payload)) != JD_MSG_LIST_OK)
+				break;
+			struct jd_rcur r = {payload, h.size, 0, 0};
+			jd_rd_u64(&r);
+			uint32_t count = jd_rd_u32(&r);
+			more = jd_rd_u8(&r);
+			for (uint32_t i = 0; i < count && !r.bad; i++) {
+				after = jd_rd_u64(&r);
+				jd_rd_u64(&r), jd_rd_u64(&r), jd_rd_u64(&r), jd_rd_u32(&r);
+				uint16_t n;
+				jd_rd_str(&r, &n);
+			}
+			objects[pass] += (int)count;
+			most[pass] = (int)count > most[pass] ? (int)count : most[pass];
 		}
-		objects += (int)count;
-		most = (int)count > most ? (int)count : most;
+		printf("    LIST %d: %d objects of 3 MiB in %d replies (at most %d in one)\n", pass + 1, objects[pass],
+		       replies[pass], most[pass]);
 	}
-	printf("    %d objects of 3 MiB in %d LIST replies (at most %d in one)\n", objects, replies, most);
-	check(objects == COPIES, "paging with the last id lists every object of the other registrar");
-	check(most == 1, "no reply reads more than 4 MiB of another registrar's objects (one 3 MiB object each)");
+	check(objects[0] == COPIES, "paging with the last id lists every object of the other registrar");
+	check(most[0] == 1, "no reply reads more than 4 MiB of another registrar's objects (one 3 MiB object each)");
+	check(objects[1] == COPIES && replies[1] == 1, "a second LIST reads none of them again: one reply holds all six");
 	if (fd >= 0)
 		close(fd);
 	printf("%d passed, %d failed\n", passed, failed);
