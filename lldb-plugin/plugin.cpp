@@ -721,7 +721,9 @@ bool registrar_hit(void *, lldb::SBProcess &process, lldb::SBThread &, lldb::SBB
 // with the hooks alone keep their breakpoint numbers. A registrar loaded later (dlopen) with no stop in
 // between is covered once `jit break` was used (see RegistrarFunction).
 void arm_registrar_breakpoint(Target &t) {
-  if (t.st->registrar_breakpoint || !t.target.IsValid())
+  // Not on a core: nothing registers there, and LLDB warns for every site it cannot plant ("elf-core
+  // does not support enabling breakpoints").
+  if (t.st->registrar_breakpoint || !t.target.IsValid() || t.kind == Kind::Core)
     return;
   std::vector<Descriptor> mods = registrar_modules(t); // loaded or not yet
   if (std::none_of(mods.begin(), mods.end(), [](const Descriptor &d) { return !d.hooks; }))

@@ -115,6 +115,8 @@ if [ -s "$TMP/host.core" ]; then
 	timeout 120 "$LLDB" -b -o "plugin load $PLUGIN" -o "target create --core $TMP/host.core $HOST" -o "jit load-core" \
 		-o "bt 3" > "$TMP/lldb-core.out" 2>&1
 	expect "LLDB plugin: the core's JIT frame is named" "$TMP/lldb-core.out" "frame #0: .*\`hello\(name=.*\) at routes\.c:$HELLO_LINE"
+	expect_not "LLDB plugin: no breakpoint is planted in a core (LLDB warned for each site)" "$TMP/lldb-core.out" \
+		"failed to set breakpoint site"
 else
 	fail "GDB wrote no core of scripthost"
 fi

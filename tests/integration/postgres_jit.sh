@@ -132,6 +132,8 @@ if [ -s "$TMP/backend.core" ]; then
 	expect "LLDB plugin: jit load-core loads libLLVM-14's object" "$TMP/lldb-core.out" \
 		"^jit: 0 objects in the registry, 1 from $LIBLLVM14; loaded 1"
 	expect "LLDB plugin: the core's JIT frame is named" "$TMP/lldb-core.out" "frame #0: 0x[0-9a-f]+ .*\`evalexpr_0_0$"
+	expect_not "LLDB plugin: no breakpoint is planted in a core (LLDB warned for each site)" "$TMP/lldb-core.out" \
+		"failed to set breakpoint site"
 	rm -f "$TMP/backend.core"
 else
 	fail "GDB wrote no core of the backend"
