@@ -1,5 +1,6 @@
 /* main.c — the jitdebug command-line tool: one verb per file (perf.c, jitdump_check.c); their descriptions in help.c. */
 #include "cli.h"
+#include "files.h"
 #include "jitdebug.h"
 
 #include <errno.h>
@@ -7,45 +8,27 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 const unsigned char *cli_map_file(const char *path, unsigned long *size)
 {
-	/* Only a regular file is opened (a device's open alone can act); O_NONBLOCK: a FIFO put there
-	 * between the stat and the open does not wait for a writer, and is refused below. */
-	struct stat st;
-	int fd = stat(path, &st) != 0 ? -1 : !S_ISREG(st.st_mode) ? -2 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -2) {
-		fprintf(stderr, "jitdebug: %s: %s\n", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+	/* files.h: only a regular file is opened, and a FIFO is refused, not waited on. */
+	size_t n;
+	const unsigned char *data = jd_map_file(AT_FDCWD, path, 0, 0, UINT64_MAX, &n);
+	if (!data) {
+		int e = errno;
+		fprintf(stderr, "jitdebug: %s: %s\n", path,
+			e == EISDIR ? "is a directory" : e == EINVAL ? "not a regular file" : strerror(e));
 		return NULL;
 	}
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		fprintf(stderr, "jitdebug: %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "jitdebug: %s: %s\n", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-		close(fd);
-		return NULL;
-	}
-	*size = (unsigned long)st.st_size;
-	const unsigned char *data = *size ? mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0) : (const unsigned char *)"";
-	close(fd);
-	if (data == MAP_FAILED) {
-		fprintf(stderr, "jitdebug: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
+	*size = (unsigned long)n;
 	return data;
 }
 
 void cli_unmap_file(const unsigned char *data, unsigned long size)
 {
-	if (data && size)
-		munmap((void *)data, size);
+	jd_unmap_file(data, size);
 }
 
 int cli_write_file(const char *path, const void *data, size_t size)

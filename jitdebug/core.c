@@ -7,6 +7,7 @@
  * threads at once.
  */
 #include "bytes.h"
+#include "files.h"
 #include "jitdebug-types.h"
 #include "jitdebug.h"
 
@@ -111,43 +112,22 @@ struct jd_core *jd_core_open_memory(const void *data, size_t size, char *err, si
 
 struct jd_core *jd_core_open(const char *path, char *err, size_t errlen)
 {
-	/* Only a regular file is opened (a device's open alone can act); O_NONBLOCK: a FIFO put there
-	 * between the stat and the open does not block it, and is refused as not a regular file. */
-	struct stat st;
-	int fd = stat(path, &st) != 0 ? -1 : !S_ISREG(st.st_mode) ? -2 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -2) {
-		snprintf(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular, non-empty file");
-		errno = EINVAL;
-		return NULL;
-	}
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	/* files.h: only a regular file is opened, and a FIFO is refused, not waited on. */
+	size_t size;
+	const void *map = jd_map_file(AT_FDCWD, path, 0, 1, UINT64_MAX, &size);
+	if (!map) {
 		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		snprintf(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular, non-empty file");
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	int e = errno;
-	close(fd);
-	if (map == MAP_FAILED) {
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		errno = e;
+		snprintf(err, errlen, "%s: %s", path,
+			 e == EISDIR ? "is a directory" : e == EINVAL || e == EFBIG ? "not a regular, non-empty file" : strerror(e));
+		errno = e == EISDIR || e == EFBIG ? EINVAL : e;
 		return NULL;
 	}
 	char why[200];
-	struct jd_core *c = jd_core_open_memory(map, (size_t)st.st_size, why, sizeof(why));
+	struct jd_core *c = jd_core_open_memory(map, size, why, sizeof(why));
 	if (!c) {
-		e = errno;
+		int e = errno;
 		snprintf(err, errlen, "%s: %s", path, why);
-		munmap(map, (size_t)st.st_size);
+		jd_unmap_file(map, size);
 		errno = e;
 		return NULL;
 	}

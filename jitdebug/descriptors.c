@@ -6,6 +6,7 @@
  * bounds-checked here, and a file that cannot be read is passed over.
  */
 #include "bytes.h"
+#include "files.h"
 #include "jitdebug.h"
 
 #include <elf.h>
@@ -86,23 +87,11 @@ static uint64_t place(const struct jd_elf *elf, const struct jd_elf_section *s, 
 
 static int module(const char *path, const struct jd_mapping *maps, size_t n, jd_descriptor_fn fn, void *ctx, int *stop)
 {
-	/* The path comes from a core's NT_FILE note or /proc/PID/maps: a device named there is never
-	 * opened (an open alone can act: a watchdog, a tape), a FIFO never waited on. */
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr) ||
-	    (uint64_t)st.st_size > MAX_MODULE_SIZE) {
-		close(fd);
-		return 0;
-	}
-	size_t size = (size_t)st.st_size;
-	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
+	/* The path comes from a core's NT_FILE note or /proc/PID/maps (files.h: a device named there is
+	 * never opened, a FIFO never waited on). */
+	size_t size;
+	const uint8_t *map = jd_map_file(AT_FDCWD, path, 0, sizeof(Elf64_Ehdr), MAX_MODULE_SIZE, &size);
+	if (!map)
 		return 0;
 	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
 	struct jd_elf *elf = jd_elf_open(map, size, &light, NULL, 0);
@@ -123,7 +112,7 @@ static int module(const char *path, const struct jd_mapping *maps, size_t n, jd_
 		}
 		jd_elf_close(elf);
 	}
-	munmap(map, size);
+	jd_unmap_file(map, size);
 	return rc;
 }
 

@@ -13,15 +13,15 @@
  * there (a link, dangling or not, another object, junk) is replaced by rename().
  */
 #include "buildid.h"
+#include "files.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,26 +56,15 @@ static int open_tree_dir(int dfd, const char *name, int nofollow)
  * link, dangling or not, a FIFO, a file with other bytes): replaced, never trusted. */
 static int existing(int sfd, const char *name, const uint8_t *id, uint32_t id_len)
 {
-	struct stat st;
-	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	size_t size;
+	const void *map = jd_map_file(sfd, name, 1, sizeof(Elf64_Ehdr), JD_MAX_OBJECT_SIZE, &size);
+	if (!map)
 		return errno == ENOENT ? 0 : -1;
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr) || (uint64_t)st.st_size > JD_MAX_OBJECT_SIZE)
-		return -1;
-	int fd = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	void *map = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)sizeof(Elf64_Ehdr) &&
-				    (uint64_t)st.st_size <= JD_MAX_OBJECT_SIZE
-			    ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
-			    : MAP_FAILED;
-	close(fd);
-	if (map == MAP_FAILED)
-		return -1;
 	uint8_t have[JD_BUILD_ID_MAX];
 	uint32_t have_len = 0;
-	int same = jd_object_build_id(map, (size_t)st.st_size, have, &have_len, NULL, 0) >= 0 && have_len == id_len &&
+	int same = jd_object_build_id(map, size, have, &have_len, NULL, 0) >= 0 && have_len == id_len &&
 		   memcmp(have, id, id_len) == 0;
-	munmap(map, (size_t)st.st_size);
+	jd_unmap_file(map, size);
 	return same ? 1 : -1;
 }
 
