@@ -40,13 +40,15 @@ struct dfd {
 };
 
 /* The download's progress (a: bytes so far, b: the announced size, or <= 0): a body past the largest
- * object is abandoned as it arrives, before it lands in the cache whole. With DEBUGINFOD_PROGRESS set,
+ * object is abandoned as it arrives, before it lands in the cache whole (libdebuginfod then answers
+ * -ENOENT, as for a file no server has: `abandoned` tells the two apart). With DEBUGINFOD_PROGRESS set,
  * the bytes so far are shown as libdebuginfod's own progress would show them. */
+static _Thread_local int abandoned;
 static int progress(debuginfod_client *c, long a, long b)
 {
 	(void)c;
 	if (a > (long)JD_MAX_OBJECT_SIZE || b > (long)JD_MAX_OBJECT_SIZE)
-		return 1;
+		return abandoned = 1;
 	const char *show = getenv("DEBUGINFOD_PROGRESS");
 	if (show && *show && strcmp(show, "0") != 0)
 		fprintf(stderr, "\rDownloading from debuginfod: %ld/%ld bytes", a, b > 0 ? b : 0L);
@@ -100,15 +102,15 @@ static int fetch(const uint8_t *id, uint32_t id_len, uint8_t **data, size_t *siz
 		return -ENOMEM;
 	}
 	char *path = NULL;
+	abandoned = 0;
 	if (f.set_progressfn)
 		f.set_progressfn(c, progress);
 	int fd = f.find_debuginfo(c, id, (int)id_len, &path);
 	f.end(c);
 	if (fd < 0) {
 		snprintf(why, len, "not fetched from DEBUGINFOD_URLS=%.200s: %s", urls,
-			 fd == -ENOENT ? "no server has it"
-			 : fd == -ECANCELED || fd == -EFBIG ? "the server's file is larger than 1 GiB (abandoned as it came)"
-							     : strerror(-fd));
+			 abandoned ? "the server's file is larger than 1 GiB (abandoned as it arrived)"
+			 : fd == -ENOENT ? "no server has it" : strerror(-fd));
 		free(path);
 		return fd;
 	}

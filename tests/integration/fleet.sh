@@ -215,6 +215,7 @@ for how in announced streamed; do
 		-o "$TMP/ext-$how" > "$TMP/huge-$how.out" 2>&1
 	echo "status=$?" >> "$TMP/huge-$how.out"
 	expect "a 2 GiB answer ($how size) is refused" "$TMP/huge-$how.out" "object 1 \(build-id $CRASH_ID\): its bytes are not in memory"
+	expect "... and said so (not \"no server has it\")" "$TMP/huge-$how.out" "larger than 1 GiB \(abandoned as it arrived\)"
 	expect "... by jitdebug, not by the test's timeout" "$TMP/huge-$how.out" "^status=1$"
 	big=$(du -sm "$TMP/dcache-$how" 2> /dev/null | cut -f1)
 	[ "${big:-0}" -lt 2 ] && pass "... and the debuginfod cache keeps none of it (${big:-0} MB)" \
