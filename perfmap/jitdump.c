@@ -256,7 +256,6 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 	int err = 0;
 	uint32_t tid = (uint32_t)gettid();
 	uint64_t loads = 0, debug_infos = 0, unwinds = 0;
-	struct jd_unwind_index *ix = jd_unwind_index(obj, elf); /* before the lock: only this object's */
 
 	pthread_mutex_lock(&mu);
 	if (dump.fd < 0 && !failed && open_dump(dir, (uint16_t)(obj[18] | obj[19] << 8)) < 0)
@@ -264,10 +263,10 @@ int jd_jitdump_append(const uint8_t *obj, const struct jd_elf *elf, const struct
 	if (dump.fd < 0 || jd_own_file_check(&dump) != 0) {
 		failed = 1;
 		pthread_mutex_unlock(&mu);
-		jd_unwind_index_free(ix);
 		atomic_fetch_add(&jd_perf_ctr.jitdump_dropped, n);
 		return -EIO;
 	}
+	struct jd_unwind_index *ix = jd_unwind_index(obj, elf); /* only for a dump that is written */
 	for (size_t i = 0; i < n; i++) {
 		size_t name_len = strlen(f[i].name) + 1;
 		/* Both terms are at most 1 GiB (outputs.c bounds f[i].size, the name lies in the object). */
