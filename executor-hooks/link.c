@@ -27,7 +27,8 @@
  * descriptor of the link is remembered with its identity (device and inode: the listener, each client
  * socket, and the wake-up socket pair, sockets rather than an eventfd because eventfds share one
  * inode, and because a send with MSG_NOSIGNAL never raises SIGPIPE), and checked after every poll and
- * before a registration thread writes a wake-up. One that is gone or is
+ * before a registration thread writes a wake-up. None of them is ever 0, 1 or 2: a program that closed
+ * its standard streams reopens them by number later (jd_fd_above_stdio). One that is gone or is
  * now another file is never used again and never closed (the number is the program's): the link
  * forgets it, and when the listener or the wake-up pair is lost the server thread ends and the link
  * starts anew, on descriptors of its own, at the next registration. The poll sleeps until the next
@@ -454,7 +455,7 @@ static struct link_client *evictable(void)
 static void accept_clients(void)
 {
 	for (;;) {
-		int fd = accept4(lsock.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = jd_fd_above_stdio(accept4(lsock.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC));
 		if (fd < 0)
 			return;
 		struct stat st;
@@ -716,7 +717,7 @@ static int link_start(const char *spec)
 			refused = 1;
 			continue;
 		}
-		fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = jd_fd_above_stdio(socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 		int one = 1;
 		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 				bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 16) < 0)) {
@@ -739,10 +740,18 @@ static int link_start(const char *spec)
 		getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p), NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(jitdebug_link_address, sizeof(jitdebug_link_address), "%s%s%s:%s", ss.ss_family == AF_INET6 ? "[" : "",
 		 h, ss.ss_family == AF_INET6 ? "]" : "", p);
-	int pp[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pp) != 0) {
+	int pp[2] = {-1, -1};
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pp) == 0) {
+		pp[0] = jd_fd_above_stdio(pp[0]);
+		pp[1] = jd_fd_above_stdio(pp[1]);
+	}
+	if (pp[0] < 0 || pp[1] < 0) {
 		int e = errno;
 		close(fd);
+		if (pp[0] >= 0)
+			close(pp[0]);
+		if (pp[1] >= 0)
+			close(pp[1]);
 		return -e;
 	}
 	if (own(&lsock, fd) != 0 || own(&wake_rd, pp[0]) != 0 || own(&wake_wr, pp[1]) != 0) {

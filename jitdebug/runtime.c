@@ -2,6 +2,7 @@
 #include "runtime.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -80,4 +81,15 @@ int jd_read_self(uint64_t addr, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int jd_fd_above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return high;
 }

@@ -18,6 +18,11 @@ void jd_log_set(jd_log_fn fn, void *ctx);
 /* Copies size bytes at addr in this process without trusting addr: -EFAULT instead of a crash. */
 int jd_read_self(uint64_t addr, void *buf, size_t size);
 
+/* A descriptor the hooks made, moved off 0, 1 and 2 (a program that closed its standard streams
+ * reopens them by number later, and must not find ours there): fd itself when it is above 2, else a
+ * close-on-exec duplicate at 3 or above (fd closed); -1 with errno when that fails (fd closed too). */
+int jd_fd_above_stdio(int fd);
+
 /* Fork handling: the hooks' one pthread_atfork runs every lock's phases in lock order. */
 enum jd_fork_phase { JD_FORK_PREPARE, JD_FORK_PARENT, JD_FORK_CHILD };
 void jd_log_fork(enum jd_fork_phase phase); /* the log lock (a leaf) */

@@ -48,7 +48,7 @@ int jd_write_all(int fd, const void *buf, size_t len)
  * was opened; existing: the file was there before us and must be ours alone. */
 static int open_checked(const char *path, int flags, int existing, struct stat *st)
 {
-	int f = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int f = jd_fd_above_stdio(open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW, 0644));
 	if (f < 0)
 		return -1;
 	if (fstat(f, st) != 0 || !S_ISREG(st->st_mode) ||
@@ -78,8 +78,10 @@ int jd_open_own_file(struct jd_own_file *o, const char *path, int mode)
 	}
 	if (f < 0)
 		return -1;
-	*o = (struct jd_own_file){.fd = f, .dev = st.st_dev, .ino = st.st_ino, .mode = mode};
-	snprintf(o->path, sizeof(o->path), "%s", path);
+	o->fd = f;
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	o->mode = mode;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -66,6 +67,23 @@ static int count_object(const struct jd_link_object *o, void *ctx)
 	return 0;
 }
 
+/* The descriptor listening on addr ("HOST:PORT"), or -1. */
+static int listener_of(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	int port = colon ? atoi(colon + 1) : 0;
+	for (int fd = 3; fd < 1024 && port; fd++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+		int listening = 0;
+		socklen_t il = sizeof(listening);
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sin_family == AF_INET &&
+		    ntohs(sa.sin_port) == port && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) == 0 && listening)
+			return fd;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	alarm(60);
@@ -77,20 +95,24 @@ int main(int argc, char **argv)
 		return 2;
 	place_object(obj);
 	check(jitdebug_link_address[0] != '\0', "the link listens (JITDEBUG_LISTEN)");
-	char first[128];
-	snprintf(first, sizeof(first), "%s", jitdebug_link_address);
-	int before = threads();
+	int before = threads(), link_fd = listener_of(jitdebug_link_address);
+	check(link_fd >= 3, "the link's listening descriptor is found");
 
 	/* The program takes every descriptor above stderr back, as closerange(3, ~0U) does, then opens
-	 * its own: a listener and a socket pair land on the numbers the link had. */
+	 * its own: its listener on the number the link listened on (placed there with dup2, whatever the
+	 * lowest free number is where the test runs), and a socket pair on the lowest free ones. */
 	for (int fd = 3; fd < 1024; fd++)
 		close(fd);
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), pair[2];
+	if (lfd >= 0 && link_fd >= 0 && lfd != link_fd && dup3(lfd, link_fd, O_CLOEXEC) == link_fd) {
+		close(lfd);
+		lfd = link_fd;
+	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof(a);
-	check(lfd == 3 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 16) == 0 &&
+	check(lfd == link_fd && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 16) == 0 &&
 		      getsockname(lfd, (struct sockaddr *)&a, &al) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0,
-	      "the program opens a listener and a socket pair on the freed numbers");
+	      "the program opens a listener on the link's old number, and a socket pair");
 	int clients[3];
 	for (int i = 0; i < 3; i++) {
 		clients[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -305,8 +305,12 @@ static int take_descriptors_back(void *arg)
 		snprintf(mine[i], sizeof(mine[i]), "%s/program-%d-%d", dir, (int)getpid(), i);
 		close(fds[i]);
 		int fd = open(mine[i], O_RDWR | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0 && fd != fds[i] && dup2(fd, fds[i]) == fds[i]) { /* on that very number */
+			close(fd);
+			fd = fds[i];
+		}
 		if (fd != fds[i])
-			return 3; /* the lowest free number is the one just closed */
+			return 3;
 	}
 	struct jd_hooks_stats s0 = stats();
 	if (register_ok(&b) != 0)
