@@ -75,7 +75,7 @@ using namespace llvm;
 using namespace llvm::orc;
 using namespace llvm::orc::shared;
 
-// ---- What differs between the LLVM versions this file is built against (REFERENCE.md §5) ----------
+// ---- What differs between the LLVM versions this file is built against (docs/formats.md) ----------
 // Each executor is built against one LLVM's headers and ORC library (jitdebug-executor-NN), so the
 // wire format (the Setup message changed in 17) is always that version's own. What this file reads
 // itself differs only here:
@@ -1100,7 +1100,7 @@ int main(int argc, char *argv[]) {
     for (;;)
       pause();
   if (Received == 0) {
-    // A controller that cannot read our Setup message (another LLVM's wire format, REFERENCE.md §5.2)
+    // A controller that cannot read our Setup message (another LLVM's wire format: docs/formats.md)
     // gives up or crashes before it sends anything; so does one that was not a controller at all.
     fprintf(stderr,
             "jitdebug-executor: the controller closed the connection without a single message: it could not "

@@ -1,7 +1,8 @@
 /* orc.c — the executor-side symbols through which LLVM ORC hands over its debug objects.
  *
  * ORC's debugger support (EPCDebugObjectRegistrar, LLVM 13+) looks these up by name in the executor
- * (dlsym after dlopen(NULL)) and calls them with an SPS-serialized argument blob. See REFERENCE.md §5:
+ * (dlsym after dlopen(NULL)) and calls them with an SPS-serialized argument blob (docs/formats.md,
+ * "LLVM ORC: the executor side"):
  *   LLVM 14–16: SPSExecutorAddrRange        = u64 start, u64 end          (16 bytes)
  *   LLVM 17+:   (SPSExecutorAddrRange, bool) = u64 start, u64 end, u8 flag (17 bytes)
  * Both return SPSError: one byte 0x00 on success; on failure 0x01, u64 length, message (in-band:

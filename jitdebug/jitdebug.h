@@ -410,6 +410,109 @@ JD_API int jd_core_find_registry(const struct jd_core *c, uint64_t *addr, size_t
  * malformed note) or -ENOMEM. */
 JD_API int jd_core_mappings(const struct jd_core *c, struct jd_mapping **maps, size_t *n);
 
+/* ---- The debugger session: what both plugins do, written once (docs/architecture.md) -----------
+ * A struct jd_session is one debugger target's view of JIT code: the objects it loaded (and their
+ * cache files), the `jit break` watches, the link it was told to use, the caches of the last registry
+ * walk, of first symbols and build-ids. It owns every `jit` command (the table below: parsing,
+ * orchestration, messages); a plugin registers the commands by that table and adapts the callbacks of
+ * struct jd_debugger to its debugger (the shape of elfutils' Dwfl_Callbacks). A session follows its
+ * target's process: when `process` of struct jd_session_target changes, what it loaded is unloaded and
+ * its caches start afresh; the link, token and watches stay. Calls on one session are serialized by
+ * its own recursive lock (a debugger's callbacks may come from another thread, and may re-enter). */
+
+struct jd_session;
+
+enum jd_target_kind { JD_TARGET_NONE = 0, JD_TARGET_LIVE = 1, JD_TARGET_CORE = 2 };
+
+/* What the debugger has now, filled by the `target` callback (zeroed before the call). */
+struct jd_session_target {
+	int kind;          /* enum jd_target_kind */
+	uint64_t process;  /* names the process (or core): a new value starts the process state afresh */
+	uint32_t pid;      /* the live process's pid, 0 otherwise */
+	unsigned ptr_size; /* the target's pointer size (4 or 8; 0: 8) */
+	int big_endian;
+	int stopped;       /* the process's memory is read now (all-stop and stopped, or a core); the link
+			    * is used only when it is not */
+	int can_load;      /* there is a target to load objects into */
+};
+
+/* The debugger, as the session reaches it. ctx is the adapter's, passed to every call of one session
+ * entry point. Every callback must be set unless marked optional. */
+struct jd_debugger {
+	size_t sz;        /* sizeof(struct jd_debugger) */
+	const char *name; /* "gdb", "lldb": the list state "<name>-jit", the cache directory's prefix */
+	unsigned flags;   /* JD_DEBUGGER_* */
+	void (*target)(void *ctx, struct jd_session_target *t);
+	jd_read_fn read;
+	jd_write_fn write;
+	/* A symbol's load address in the process: 0, or -ENOENT. */
+	int (*symbol)(void *ctx, const char *name, uint64_t *addr);
+	/* An address expression of the debugger's language: 0, or a negative errno with err set. */
+	int (*evaluate)(void *ctx, const char *expr, uint64_t *value, char *err, size_t errlen);
+	/* Every module's __jit_debug_descriptor (hooks: the module defines jitdebug_registry; addr 0: the
+	 * module is not loaded yet). */
+	int (*descriptors)(void *ctx, jd_descriptor_fn fn, void *fnctx);
+	/* 1 when the debugger's own JIT reader already has the object's code. */
+	int (*has)(void *ctx, const struct jd_registry_object *o);
+	/* Loads the object saved at path (its bytes: data, size) at its addresses: 0, or a negative errno
+	 * with err set. */
+	int (*load)(void *ctx, uint64_t id, const char *path, const void *data, size_t size, char *err, size_t errlen);
+	void (*unload)(void *ctx, uint64_t id, const char *path);
+	/* Up to max PCs of every thread's frames (innermost first per thread); how many. */
+	size_t (*frames)(void *ctx, uint64_t *pcs, size_t max);
+	/* The debugger's own pending breakpoint for `jit break` (kind JD_WATCH_*, name, line as parsed);
+	 * it prints what the debugger says of it. 0, or a negative errno with err set. */
+	int (*breakpoint)(void *ctx, const char *spec, int kind, const char *name, uint32_t line, char *err,
+			  size_t errlen);
+	/* Absolute source files of the JIT objects the debugger has, and a source-path substitution. */
+	int (*source_files)(void *ctx, void (*fn)(const char *path, void *fnctx), void *fnctx);
+	int (*source_map)(void *ctx, const char *from, const char *to, char *err, size_t errlen);
+	void (*print)(void *ctx, const char *text);
+	/* Optional: the watches are in the process now / still waiting for it (a plugin that plants
+	 * breakpoints of its own for them). */
+	void (*watches_written)(void *ctx);
+	void (*watches_pending)(void *ctx);
+};
+
+/* The debugger lays a relocatable object out itself and ignores its section addresses (LLDB): objects
+ * are made absolute (jd_elf_make_absolute) before they are saved and loaded. */
+#define JD_DEBUGGER_ABSOLUTE 0x1u
+
+/* One `jit` command: its name, its usage line and its help (the first line a summary). */
+struct jd_session_command {
+	const char *name, *usage, *help;
+};
+
+/* The commands, in the order `help jit` lists them; *n how many. */
+JD_API const struct jd_session_command *jd_session_commands(size_t *n);
+/* A session over the debugger (dbg is borrowed: it must outlive the session). NULL with errno EINVAL
+ * or ENOMEM. */
+JD_API struct jd_session *jd_session_new(const struct jd_debugger *dbg);
+/* Unloads nothing (the debugger is going away); removes the session's cache files. */
+JD_API void jd_session_free(struct jd_session *s);
+/* A new target's session starts with what was set while there was none: the link, token, watches. */
+JD_API int jd_session_inherit(struct jd_session *s, const struct jd_session *from);
+/* Runs `jit argv[0] argv[1..]`. Output goes to print; 0, or a negative errno with err set (one line,
+ * without the "jit: " a plugin may put before it). */
+JD_API int jd_session_run(struct jd_session *s, void *ctx, int argc, const char *const *argv, char *err,
+			  size_t errlen);
+/* At a stop of a live process: write pending watches, unload objects unregistered since, load the
+ * objects that cover the threads' frames. Quiet; 0, or a negative errno with err set. */
+JD_API int jd_session_on_stop(struct jd_session *s, void *ctx, char *err, size_t errlen);
+/* The hooks flagged watched objects (jitdebug_debugger_notify): load those the debugger lacks. */
+JD_API int jd_session_load_watched(struct jd_session *s, void *ctx, char *err, size_t errlen);
+/* Another registrar's __jit_debug_register_code ran: load its new objects, unload its gone ones. */
+JD_API int jd_session_sync_registrars(struct jd_session *s, void *ctx, char *err, size_t errlen);
+/* Writes the watches into a stopped live process: 1 written, 0 not now (no process, no hooks, no
+ * watches), or a negative errno with err set. */
+JD_API int jd_session_write_watches(struct jd_session *s, void *ctx, char *err, size_t errlen);
+/* 1 when watches wait to be written into the process. */
+JD_API int jd_session_watches_pending(struct jd_session *s);
+/* The process is gone: its objects are unloaded and the process state starts afresh. */
+JD_API void jd_session_process_gone(struct jd_session *s, void *ctx);
+/* The directory the session's object files are saved in ("" before the first load). */
+JD_API const char *jd_session_cache_dir(const struct jd_session *s);
+
 #ifdef __cplusplus
 }
 #endif

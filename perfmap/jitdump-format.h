@@ -1,5 +1,5 @@
 /* jitdump-format.h — the jitdump file format as Linux perf reads it (tools/perf/util/jitdump.c;
- * REFERENCE.md §2). All fields are in the writer's native byte order; perf byte-swaps when the magic
+ * docs/formats.md). All fields are in the writer's native byte order; perf byte-swaps when the magic
  * reads reversed. Records follow each other with no padding; total_size includes the prefix. */
 #ifndef JD_JITDUMP_FORMAT_H
 #define JD_JITDUMP_FORMAT_H

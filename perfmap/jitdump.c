@@ -1,5 +1,5 @@
-/* jitdump.c — jit-<pid>.dump for `perf inject --jit` (REFERENCE.md §2; perf's jitdump.c wins where
- * the spec's text differs).
+/* jitdump.c — jit-<pid>.dump for `perf inject --jit` (docs/formats.md: the format as perf's jitdump.c
+ * reads it, which wins where the specification's text differs).
  *
  * Placement: JITDEBUG_JITDUMP=DIR writes DIR/jit-<pid>.dump; =1 writes under
  * ${JITDUMPDIR:-$HOME}/.debug/jit/jitdebug-jit-YYYYMMDD.XXXXXX/ (mkdtemp), as perf's jvmti agent

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check-layers.sh [SRC] — fails when a lower layer depends on a higher one (DESIGN.md: jitdebug/ ←
+# check-layers.sh [SRC] — fails when a lower layer depends on a higher one (docs/architecture.md: jitdebug/ ←
 # perfmap/ ← executor-hooks/ ← the CLI and the plugins). Checked: every `#include "..."` of the C and
 # C++ files of the three lower folders, resolved to the folder that holds the header, and their
 # CMakeLists.txt include directories. Prints each violation; the last line is "N passed, N failed".
