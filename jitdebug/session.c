@@ -31,12 +31,17 @@ enum {
 	PROGRESS = 1000,             /* a command loading this many objects says how far it got */
 };
 
+/* A growing list of copied strings. */
+struct strings {
+	char **v;
+	size_t n;
+};
+
 struct objects {
 	struct jd_registry_object *v;
 	uint32_t *registrar; /* per object: index into the session's registrar names (foreign ones) */
 	size_t n, cap;
-	char **skipped;
-	size_t nskipped;
+	struct strings skipped; /* what the walks skipped, one line each */
 };
 
 struct loaded {
@@ -70,8 +75,7 @@ struct jd_session {
 	size_t nloaded, caploaded;
 	struct named *first_symbols, *build_ids;
 	size_t nfirst, capfirst, nbuild, capbuild;
-	char **registrars; /* module names of the foreign objects' registrars */
-	size_t nregistrars;
+	struct strings registrars; /* module names of the foreign objects' registrars */
 	/* One entry point's. */
 	void *ctx;
 	struct jd_session_target t;
@@ -174,11 +178,27 @@ static int is_foreign(const struct jd_registry_object *o)
 	return (o->flags & JD_OBJECT_FOREIGN) != 0;
 }
 
+static void strings_add(struct strings *l, const char *text)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return;
+	l->v = v;
+	if ((v[l->n] = strdup(text)))
+		l->n++;
+}
+
+static void strings_free(struct strings *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	*l = (struct strings){0};
+}
+
 static void objects_free(struct objects *o)
 {
-	for (size_t i = 0; i < o->nskipped; i++)
-		free(o->skipped[i]);
-	free(o->skipped);
+	strings_free(&o->skipped);
 	free(o->v);
 	free(o->registrar);
 	*o = (struct objects){0};
@@ -203,23 +223,13 @@ static int objects_add(struct objects *o, const struct jd_registry_object *r, ui
 	return 0;
 }
 
-static void objects_skip(struct objects *o, const char *what)
-{
-	char **v = realloc(o->skipped, (o->nskipped + 1) * sizeof(*v));
-	if (!v)
-		return;
-	o->skipped = v;
-	if ((v[o->nskipped] = strdup(what)))
-		o->nskipped++;
-}
-
 static int objects_append(struct objects *to, const struct objects *from)
 {
 	for (size_t i = 0; i < from->n; i++)
 		if (objects_add(to, &from->v[i], from->registrar[i]) != 0)
 			return -ENOMEM;
-	for (size_t i = 0; i < from->nskipped; i++)
-		objects_skip(to, from->skipped[i]);
+	for (size_t i = 0; i < from->skipped.n; i++)
+		strings_add(&to->skipped, from->skipped.v[i]);
 	return 0;
 }
 
@@ -361,11 +371,7 @@ static void forget_process(struct jd_session *s)
 	s->watches_written = 0;
 	named_free(&s->first_symbols, &s->nfirst, &s->capfirst);
 	named_free(&s->build_ids, &s->nbuild, &s->capbuild);
-	for (size_t i = 0; i < s->nregistrars; i++)
-		free(s->registrars[i]);
-	free(s->registrars);
-	s->registrars = NULL;
-	s->nregistrars = 0;
+	strings_free(&s->registrars);
 }
 
 static void unload_all(struct jd_session *s)
@@ -513,7 +519,7 @@ static int walk_collect(const struct jd_registry_object *o, void *ctx)
 
 static void walk_skipped(const char *what, void *ctx)
 {
-	objects_skip(((struct walk_ctx *)ctx)->out, what);
+	strings_add(&((struct walk_ctx *)ctx)->out->skipped, what);
 }
 
 static int require_target(struct jd_session *s)
@@ -620,22 +626,17 @@ static void descriptors(struct jd_session *s, struct descriptor_list *l, int all
 static uint32_t registrar_index(struct jd_session *s, const char *path)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	for (size_t i = 0; i < s->nregistrars; i++)
-		if (strcmp(s->registrars[i], base) == 0)
+	for (size_t i = 0; i < s->registrars.n; i++)
+		if (strcmp(s->registrars.v[i], base) == 0)
 			return (uint32_t)i;
-	char **v = realloc(s->registrars, (s->nregistrars + 1) * sizeof(*v));
-	if (!v || !(v[s->nregistrars] = strdup(base))) {
-		if (v)
-			s->registrars = v;
-		return UINT32_MAX;
-	}
-	s->registrars = v;
-	return (uint32_t)s->nregistrars++;
+	size_t n = s->registrars.n;
+	strings_add(&s->registrars, base);
+	return s->registrars.n > n ? (uint32_t)n : UINT32_MAX;
 }
 
 static const char *registrar_name(const struct jd_session *s, uint32_t i)
 {
-	return i < s->nregistrars ? s->registrars[i] : "?";
+	return i < s->registrars.n ? s->registrars.v[i] : "?";
 }
 
 /* Walks the GDB JIT list at addr into out (its objects when collecting, and what it skipped). */
@@ -1115,8 +1116,8 @@ static int cmd_list(struct jd_session *s, int argc, const char *const *argv)
 		    o->lo, o->hi, o->size, build_id_text(s, o, bid), state_of(s, o, st), registrar_of(s, &all, i),
 		    first_symbol(s, o));
 	}
-	for (size_t i = 0; i < all.nskipped; i++)
-		say(s, "jit: skipped: %s\n", all.skipped[i]);
+	for (size_t i = 0; i < all.skipped.n; i++)
+		say(s, "jit: skipped: %s\n", all.skipped.v[i]);
 	say(s, "%zu objects (%zu from other registrars), %zu loaded by the plugin\n", all.n, foreign, s->nloaded);
 	objects_free(&all);
 	return 0;
@@ -1149,15 +1150,24 @@ static int select_objects(struct jd_session *s, const char *arg, const struct ob
 	return fail(s, -ENOENT, "no JIT object covers 0x%" PRIx64, v);
 }
 
+/* The objects a command's argument names, among all the objects there are now. */
+static int selected_objects(struct jd_session *s, const char *arg, struct objects *out, int *over_link)
+{
+	struct objects all = {0};
+	int rc = all_objects(s, &all, over_link);
+	if (rc == 0)
+		rc = select_objects(s, arg, &all, out);
+	objects_free(&all);
+	return rc;
+}
+
 static int cmd_info(struct jd_session *s, int argc, const char *const *argv)
 {
 	if (argc != 2 || strcmp(argv[1], "all") == 0)
 		return usage(s, "info");
-	struct objects all = {0}, one = {0};
+	struct objects one = {0};
 	int over_link = 0;
-	int rc = all_objects(s, &all, &over_link);
-	if (rc == 0)
-		rc = select_objects(s, argv[1], &all, &one);
+	int rc = selected_objects(s, argv[1], &one, &over_link);
 	if (rc == 0) {
 		const struct jd_registry_object *o = &one.v[0];
 		const struct loaded *l = loaded_find(s, o->id);
@@ -1194,7 +1204,6 @@ static int cmd_info(struct jd_session *s, int argc, const char *const *argv)
 		free(data);
 	}
 	objects_free(&one);
-	objects_free(&all);
 	return rc;
 }
 
@@ -1204,17 +1213,14 @@ static int cmd_load(struct jd_session *s, int argc, const char *const *argv)
 		return usage(s, "load");
 	if (!s->t.can_load)
 		return fail(s, -EINVAL, "no target to load into (create a target, or attach first)");
-	struct objects all = {0}, todo = {0};
+	struct objects todo = {0};
 	int over_link = 0;
-	int rc = all_objects(s, &all, &over_link);
-	if (rc == 0)
-		rc = select_objects(s, argv[1], &all, &todo);
+	int rc = selected_objects(s, argv[1], &todo, &over_link);
 	if (rc == 0) {
 		size_t n = load(s, todo.v, todo.n, 1);
 		say(s, "jit: loaded %zu object%s\n", n, n == 1 ? "" : "s");
 	}
 	objects_free(&todo);
-	objects_free(&all);
 	return rc;
 }
 
@@ -1274,26 +1280,16 @@ static int cmd_break(struct jd_session *s, int argc, const char *const *argv)
 	return 0;
 }
 
-struct source_files {
-	char **v;
-	size_t n;
-};
-
 static void source_file_add(const char *path, void *ctx)
 {
-	struct source_files *f = ctx;
+	struct strings *f = ctx;
 	struct stat st;
 	if (path[0] != '/' || stat(path, &st) == 0)
 		return; /* where its debug info says: nothing to map */
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->v[i], path) == 0)
 			return;
-	char **v = realloc(f->v, (f->n + 1) * sizeof(*v));
-	if (!v)
-		return;
-	f->v = v;
-	if ((v[f->n] = strdup(path)))
-		f->n++;
+	strings_add(f, path);
 }
 
 struct source_maps {
@@ -1334,7 +1330,7 @@ static int cmd_source_map(struct jd_session *s, int argc, const char *const *arg
 			size_t used = strlen(dirs);
 			snprintf(dirs + used, sizeof(dirs) - used, "%s%s", i > 2 ? " " : "", argv[i]);
 		}
-		struct source_files missing = {0};
+		struct strings missing = {0};
 		s->dbg->source_files(s->ctx, source_file_add, &missing);
 		int rc = 0;
 		if (!missing.n) {
@@ -1347,9 +1343,7 @@ static int cmd_source_map(struct jd_session *s, int argc, const char *const *arg
 			else
 				rc = m.rc;
 		}
-		for (size_t i = 0; i < missing.n; i++)
-			free(missing.v[i]);
-		free(missing.v);
+		strings_free(&missing);
 		return rc;
 	}
 	if (argc != 3 || strncmp(argv[1], "--", 2) == 0)
@@ -1433,8 +1427,8 @@ static int cmd_load_core(struct jd_session *s, int argc, const char *const *argv
 		if (ds.v[i].hooks && ds.v[i].addr)
 			walk_list(s, ds.v[i].addr, &all, 0, 0);
 	descriptors_free(&ds);
-	for (size_t i = 0; i < all.nskipped; i++)
-		say(s, "jit: skipped: %s\n", all.skipped[i]);
+	for (size_t i = 0; i < all.skipped.n; i++)
+		say(s, "jit: skipped: %s\n", all.skipped.v[i]);
 	if (has_registry(s) && s->header.generation % 2)
 		say(s, "jit: the registry was being edited when the core was written; the list may be incomplete\n");
 	size_t n = 0;
@@ -1446,22 +1440,22 @@ static int cmd_load_core(struct jd_session *s, int argc, const char *const *argv
 	/* Per registrar, in name order. */
 	size_t in_registry = 0;
 	char others[2048] = "";
-	size_t *per = calloc(s->nregistrars + 1, sizeof(*per));
+	size_t *per = calloc(s->registrars.n + 1, sizeof(*per));
 	for (size_t i = 0; i < all.n; i++) {
 		if (!is_foreign(&all.v[i]))
 			in_registry++;
-		else if (per && all.registrar[i] < s->nregistrars)
+		else if (per && all.registrar[i] < s->registrars.n)
 			per[all.registrar[i]]++;
 	}
 	for (;;) {
 		size_t best = SIZE_MAX;
-		for (size_t r = 0; per && r < s->nregistrars; r++)
-			if (per[r] && (best == SIZE_MAX || strcmp(s->registrars[r], s->registrars[best]) < 0))
+		for (size_t r = 0; per && r < s->registrars.n; r++)
+			if (per[r] && (best == SIZE_MAX || strcmp(s->registrars.v[r], s->registrars.v[best]) < 0))
 				best = r;
 		if (best == SIZE_MAX)
 			break;
 		size_t used = strlen(others);
-		snprintf(others + used, sizeof(others) - used, ", %zu from %s", per[best], s->registrars[best]);
+		snprintf(others + used, sizeof(others) - used, ", %zu from %s", per[best], s->registrars.v[best]);
 		per[best] = 0;
 	}
 	free(per);

@@ -186,6 +186,17 @@ expect_gdb_fixture_stops() {
 	expect ".bss static at its real address" "$1" "^counter=7$"
 }
 
+# expect_jit_info FILE — what `jit info ADDR` (jitfix.o loaded as object 1 by the plugin) and `jit info
+# 9876` print, the same in both debuggers (the command is the session's, written once).
+expect_jit_info() {
+	expect "jit info ADDR: the object covering it" "$1" "^object: +1$"
+	expect "jit info: loaded, by the plugin" "$1" "^state: +loaded"
+	expect "jit info: named by its first function" "$1" "^first symbol: +jd_leaf$"
+	expect "jit info: the cache file the debugger loaded" "$1" "^file: +.*/[0-9]+-1\.o$"
+	expect "jit info: .text at its load address" "$1" "^section: +\.text +0x[0-9a-f]+ +[0-9]+$"
+	expect "jit info: an unknown id" "$1" "(error: jit: )?object 9876: no such object"
+}
+
 JITDEBUG=$JD_BUILD/bin/jitdebug
 hot_line() { grep -n "MARK:$1" "$JD_SRC/tests/fixtures/hot.c" | cut -d: -f1; }
 # Perf map files this test made (by the PIDs it knows) are removed on exit.

@@ -240,12 +240,7 @@ timeout 120 "$LLDB" -b -O "$LOADER_OFF" -p "$HPID" -o "plugin load $PLUGIN" -o "
 	> "$TMP/unreg.out" 2>&1
 exec 7>&-
 expect "jit load ID loads the object" "$TMP/unreg.out" "^jit: loaded 1 object$"
-expect "jit info ADDR: the object covering it" "$TMP/unreg.out" "^object: +1$"
-expect "jit info: loaded, by the plugin" "$TMP/unreg.out" "^state: +loaded"
-expect "jit info: named by its first function" "$TMP/unreg.out" "^first symbol: +jd_leaf$"
-expect "jit info: the cache file the debugger loaded" "$TMP/unreg.out" "^file: +.*/[0-9]+-1\.o$"
-expect "jit info: .text at its load address" "$TMP/unreg.out" "^section: +\.text +0x[0-9a-f]+ +[0-9]+$"
-expect "jit info: an unknown id" "$TMP/unreg.out" "(error: jit: )?object 9876: no such object"
+expect_jit_info "$TMP/unreg.out"
 expect "its function is known by address" "$TMP/unreg.out" "Summary: [^ ]+-1\.o\`jd_leaf at jitfix\.c:"
 expect "unregistration unloads it" "$TMP/unreg.out" "^objects: 0 known, 0 loaded by the plugin"
 sed -n '/^==after-unreg==/,/jit frob/p' "$TMP/unreg.out" > "$TMP/after-unreg.txt"
