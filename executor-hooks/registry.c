@@ -450,7 +450,7 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	 * debuggers and tools parse the rest with their own checks. Borrowed objects are parsed in place;
 	 * all others (and borrowed ones that need a NOBITS fix-up, which writes) are copied first and the
 	 * copy is parsed, so the common path parses once. */
-	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	static const struct jd_elf_open_opts light = {.sz = sizeof(light), .flags = JD_ELF_SECTIONS_ONLY};
 	char why[256];
 	struct jd_elf *elf = NULL;
 	int borrow = 0;

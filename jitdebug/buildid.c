@@ -265,7 +265,7 @@ int jd_elf_object_id(const struct jd_elf *elf, const void *data, uint8_t out[JD_
 int jd_object_build_id(const void *data, size_t size, uint8_t out[JD_BUILD_ID_MAX], uint32_t *len, char *err,
 		       size_t errlen)
 {
-	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	static const struct jd_elf_open_opts light = {.sz = sizeof(light), .flags = JD_ELF_SECTIONS_ONLY};
 	struct jd_elf *elf = jd_elf_open(data, size, &light, err, errlen);
 	if (!elf)
 		return -EINVAL;
@@ -312,7 +312,7 @@ int jd_build_id_parse(const char *hex, uint8_t out[JD_BUILD_ID_MAX], uint32_t *l
 int jd_publish_image(const void *data, size_t size, uint8_t **image, size_t *image_size, int known,
 		     uint8_t id[JD_BUILD_ID_MAX], uint32_t *id_len, char *err, size_t errlen)
 {
-	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	static const struct jd_elf_open_opts light = {.sz = sizeof(light), .flags = JD_ELF_SECTIONS_ONLY};
 	if (size > JD_MAX_OBJECT_SIZE) {
 		snprintf(err, errlen, "larger than %u bytes", JD_MAX_OBJECT_SIZE);
 		return -E2BIG;

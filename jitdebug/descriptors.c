@@ -93,7 +93,7 @@ static int module(const char *path, const struct jd_mapping *maps, size_t n, jd_
 	const uint8_t *map = jd_map_file(AT_FDCWD, path, 0, sizeof(Elf64_Ehdr), MAX_MODULE_SIZE, &size);
 	if (!map)
 		return 0;
-	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	static const struct jd_elf_open_opts light = {.sz = sizeof(light), .flags = JD_ELF_SECTIONS_ONLY};
 	struct jd_elf *elf = jd_elf_open(map, size, &light, NULL, 0);
 	int rc = 0;
 	if (elf) {

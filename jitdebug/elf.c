@@ -382,6 +382,9 @@ struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_op
 		return NULL;
 	}
 	flags = JD_OPTS_GET(opts, flags, 0);
+	enum jd_elf_error *rejected = JD_OPTS_GET(opts, rejected, NULL);
+	if (rejected)
+		*rejected = JD_ELF_OK;
 	if (!data && size) {
 		if (err && errlen)
 			snprintf(err, errlen, "no bytes for a %zu-byte object", size);
@@ -391,6 +394,8 @@ struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_op
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		reject(diag, JD_ELF_E_NOMEM, 0, "out of memory");
+		if (rejected)
+			*rejected = JD_ELF_E_NOMEM;
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -399,6 +404,8 @@ struct jd_elf *jd_elf_open(const void *data, size_t size, const struct jd_elf_op
 	int rc = parse(e, flags, diag);
 	if (rc) {
 		jd_elf_close(e);
+		if (rejected)
+			*rejected = (enum jd_elf_error)-rc;
 		errno = rc == -JD_ELF_E_NOMEM ? ENOMEM : EINVAL;
 		return NULL;
 	}
@@ -469,7 +476,7 @@ int jd_elf_symbol(const struct jd_elf *elf, size_t index, struct jd_elf_symbol *
 int jd_gdb_add_symbol_file(const void *data, size_t size, const char *path, char *out, size_t len, char *err,
 			   size_t errlen)
 {
-	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	static const struct jd_elf_open_opts light = {.sz = sizeof(light), .flags = JD_ELF_SECTIONS_ONLY};
 	char why[256];
 	struct jd_elf *elf = jd_elf_open(data, size, &light, why, sizeof(why));
 	if (!elf) {
@@ -499,7 +506,7 @@ int jd_gdb_add_symbol_file(const void *data, size_t size, const char *path, char
 			rc = -ENOENT;
 		} else if (at >= len) {
 			snprintf(err, errlen, "too many sections for one command of %zu bytes", len);
-			rc = -E2BIG;
+			rc = -ERANGE; /* the caller's buffer is too small */
 		}
 	}
 	jd_elf_close(elf);

@@ -153,7 +153,7 @@ static int fetch(const uint8_t *id, uint32_t id_len, uint8_t **data, size_t *siz
 static int place(const struct jd_walk *w, const struct jd_registry_object *o, uint8_t *data, size_t size, char *why,
 		 size_t len)
 {
-	static const struct jd_elf_open_opts light = {sizeof(light), JD_ELF_SECTIONS_ONLY};
+	static const struct jd_elf_open_opts light = {.sz = sizeof(light), .flags = JD_ELF_SECTIONS_ONLY};
 	char msg[200];
 	struct jd_elf *elf = jd_elf_open(data, size, &light, msg, sizeof(msg));
 	if (!elf) {

@@ -47,7 +47,7 @@ JD_API int jd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out
 JD_API int jd_constant(const char *name, uint64_t *value);
 
 /* Object ids as users see and type them: registry ids in decimal, foreign ids (JD_FOREIGN_ID_BIT)
- * as "f" and the hex address of the object's bytes ("f7f3a2c001000"). Format: 0 or -E2BIG (24 bytes
+ * as "f" and the hex address of the object's bytes ("f7f3a2c001000"). Format: 0 or -ERANGE (24 bytes
  * always suffice). Parse: 0, or -EINVAL (not an id; 0 is none). */
 JD_API int jd_id_format(uint64_t id, char *out, size_t len);
 JD_API int jd_id_parse(const char *s, uint64_t *id);
@@ -117,6 +117,9 @@ struct jd_elf;
 struct jd_elf_open_opts {
 	size_t sz;      /* sizeof(struct jd_elf_open_opts) */
 	uint32_t flags; /* JD_ELF_* */
+	/* Optional: set to the rejection's kind when jd_elf_open fails (JD_ELF_OK otherwise, and for bad
+	 * opts or a NULL data), so a caller branches on a code, never on the message. */
+	enum jd_elf_error *rejected;
 };
 
 /* Parses and validates an object. The bytes are borrowed, not copied: they must stay valid and
@@ -184,7 +187,7 @@ JD_API int jd_elf_make_absolute(uint8_t *data, size_t size, size_t *unapplied, c
 /* The GDB command that loads the JIT debug object (data, size), saved at `path`, at its load
  * addresses: "add-symbol-file PATH -s SECTION ADDR ..." for every allocated section with an address,
  * into out (len bytes). Cores and linked programs (program headers) are refused. 0; -EINVAL (not a
- * JIT debug object), -ENOENT (no section has an address) or -E2BIG (out too small), with err set. */
+ * JIT debug object), -ENOENT (no section has an address) or -ERANGE (out too small), with err set. */
 JD_API int jd_gdb_add_symbol_file(const void *data, size_t size, const char *path, char *out, size_t len,
 				  char *err, size_t errlen);
 
@@ -338,8 +341,8 @@ JD_API void jd_free(void *p);
 
 /* A breakpoint location: "FUNCTION" (C++ "ns::f" included) or "FILE:LINE" (split at the last colon;
  * LINE decimal, 1 to 2^31-1). *kind: JD_WATCH_SYMBOL (name: the function) or JD_WATCH_FILE (name:
- * FILE, *line set). 0; -EINVAL ("bad location 'a:b:c': a function name or FILE:LINE") or -E2BIG (a
- * name of 248 bytes or more) with err set. */
+ * FILE, *line set). 0; -EINVAL ("bad location 'a:b:c': a function name or FILE:LINE"), -E2BIG (a
+ * name of 248 bytes or more) or -ERANGE (namelen too small for it), with err set. */
 JD_API int jd_parse_location(const char *spec, int *kind, char *name, size_t namelen, uint32_t *line, char *err,
 			     size_t errlen);
 

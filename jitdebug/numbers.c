@@ -79,7 +79,7 @@ int jd_id_format(uint64_t id, char *out, size_t len)
 {
 	int n = id & JD_FOREIGN_ID_BIT ? snprintf(out, len, "f%" PRIx64, (uint64_t)(id & ~JD_FOREIGN_ID_BIT))
 				       : snprintf(out, len, "%" PRIu64, id);
-	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
+	return n < 0 || (size_t)n >= len ? -ERANGE : 0; /* the caller's buffer is too small */
 }
 
 int jd_id_parse(const char *s, uint64_t *id)

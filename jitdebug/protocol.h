@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "jitdebug.h" /* JD_MAX_OBJECT_SIZE */
+#include "wbuf.h"
 
 #define JD_LINK_VERSION 2u     /* 2: LIST_OK entries end with the build-id */
 #define JD_LINK_VERSION_MIN 1u
@@ -72,26 +73,10 @@ uint64_t jd_rd_u64(struct jd_rcur *c);
 const char *jd_rd_str(struct jd_rcur *c, uint16_t *len);
 const uint8_t *jd_rd_bytes(struct jd_rcur *c, size_t n);
 
-struct jd_wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	int oom;
-};
-/* A buffer never grows past JD_WBUF_MAX (one object, JD_MAX_OBJECT_SIZE, plus its records' headers):
- * a size read from an object or a peer that asks for more fails like an allocation. */
-#define JD_WBUF_MAX ((size_t)JD_MAX_OBJECT_SIZE + ((size_t)1 << 20))
-/* Appends n bytes of room and returns it (NULL, and b->oom set, when out of memory or past
- * JD_WBUF_MAX). */
-uint8_t *jd_wr_reserve(struct jd_wbuf *b, size_t n);
-void jd_wr_u8(struct jd_wbuf *b, uint8_t v);
-void jd_wr_u16(struct jd_wbuf *b, uint16_t v);
-void jd_wr_u32(struct jd_wbuf *b, uint32_t v);
-void jd_wr_u64(struct jd_wbuf *b, uint64_t v);
-void jd_wr_str(struct jd_wbuf *b, const char *s, size_t len); /* truncated to JD_LINK_MAX_NAME */
-void jd_wr_bytes(struct jd_wbuf *b, const void *p, size_t n);
+/* Frames are written into a struct jd_wbuf (wbuf.h). */
+void jd_wr_str(struct jd_wbuf *b, const char *s, size_t len); /* u16 length, truncated to JD_LINK_MAX_NAME */
 /* Starts a frame (reserves the header); jd_wr_end fills the header's size. Returns the frame start. */
 size_t jd_wr_begin(struct jd_wbuf *b, uint16_t type, uint32_t seq);
 void jd_wr_end(struct jd_wbuf *b, size_t start);
-void jd_wr_free(struct jd_wbuf *b);
 
 #endif

@@ -13,7 +13,7 @@
  * are <elf.h>'s structs, whose sizes are asserted below. */
 #include "synth.h"
 
-#include "protocol.h"
+#include "wbuf.h"
 
 #include <dwarf.h>
 #include <elf.h>

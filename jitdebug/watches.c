@@ -32,9 +32,13 @@ int jd_parse_location(const char *spec, int *kind, char *name, size_t namelen, u
 		snprintf(err, errlen, "bad location '%s': a function name or FILE:LINE", spec ? spec : "");
 		return -EINVAL;
 	}
-	if (nlen >= JD_WATCH_PATTERN || nlen >= namelen) {
+	if (nlen >= JD_WATCH_PATTERN) {
 		snprintf(err, errlen, "location too long for a watch (%d bytes at most)", JD_WATCH_PATTERN - 1);
 		return -E2BIG;
+	}
+	if (nlen >= namelen) {
+		snprintf(err, errlen, "a name buffer of %zu bytes is too small for '%s'", namelen, spec);
+		return -ERANGE; /* the caller's buffer is too small */
 	}
 	memcpy(name, spec, nlen);
 	name[nlen] = '\0';

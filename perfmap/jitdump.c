@@ -17,7 +17,7 @@
 #include "perf-outputs.h"
 
 #include "../jitdebug/hashkeys.h"
-#include "../jitdebug/protocol.h" /* struct jd_wbuf: the one growable buffer */
+#include "../jitdebug/wbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
