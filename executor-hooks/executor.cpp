@@ -24,9 +24,7 @@
 #include "jitdebug-hooks.h"
 #include "jitdebug-version.h"
 #include "jitdebug.h"
-extern "C" {
-#include "internal.h" /* jd_registry_lookup_addr: the registry's address index */
-}
+#include "registry.h" /* jd_registry_lookup_addr: the registry's address index, the one internal entry point */
 
 #include "llvm/Config/llvm-config.h" /* LLVM_VERSION_STRING */
 #include "llvm/ExecutionEngine/Orc/Shared/OrcRTBridge.h"

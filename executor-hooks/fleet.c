@@ -11,7 +11,11 @@
  * Lock order: the registry lock is never held here; `pub.lock` is a leaf (warnings are issued after
  * releasing it).
  */
-#include "internal.h"
+#include "fleet.h"
+#include "subscribers.h"
+
+#include "jitdebug-hooks.h"
+#include "runtime.h"
 
 #include "../jitdebug/buildid.h"
 
@@ -203,7 +207,7 @@ static int start_thread(pthread_t *t, pthread_attr_t *a)
 	return rc;
 }
 
-void jd_publish_registered(const uint8_t *data, size_t size, int kind, const uint8_t *id, uint32_t id_len)
+static void publish_registered(const uint8_t *data, size_t size, int kind, const uint8_t *id, uint32_t id_len)
 {
 	if (!id_len || !publishing())
 		return;
@@ -282,7 +286,7 @@ __attribute__((destructor)) static void drain(void)
 	pthread_mutex_unlock(&pub.lock);
 }
 
-void jd_fleet_fork(enum jd_fork_phase phase)
+static void fleet_fork(enum jd_fork_phase phase)
 {
 	if (phase == JD_FORK_PREPARE) {
 		pthread_mutex_lock(&pub.lock);
@@ -303,7 +307,7 @@ void jd_fleet_fork(enum jd_fork_phase phase)
 	pthread_mutex_unlock(&pub.lock);
 }
 
-void jd_fleet_stats(struct jd_hooks_stats *s)
+static void fleet_stats(struct jd_hooks_stats *s)
 {
 	s->published = atomic_load(&counts.written);
 	s->publish_existing = atomic_load(&counts.existing);
@@ -311,3 +315,15 @@ void jd_fleet_stats(struct jd_hooks_stats *s)
 	s->publish_dropped = atomic_load(&counts.dropped);
 	s->publish_failed = atomic_load(&counts.failed);
 }
+
+static void publish_object_ready(const struct jd_registration *r)
+{
+	publish_registered(r->data, r->size, r->build_id_kind, r->build_id, r->build_id_len);
+}
+
+const struct jd_subscriber jd_publish_subscriber = {
+	.name = "publish",
+	.object_ready = publish_object_ready,
+	.fork = fleet_fork,
+	.stats = fleet_stats,
+};

@@ -4,7 +4,10 @@
  * an older or newer header keeps working: fields it does not know are zero, and fields this library
  * does not know must be zero. The object written by jitdebug/synth.c is then registered like any
  * other, without a second copy: the writer's buffer is handed to the registry. */
-#include "internal.h"
+#include "registry.h"
+
+#include "jitdebug-hooks.h"
+#include "runtime.h"
 #include "../jitdebug/synth.h"
 
 #include "../jitdebug/opts.h"

@@ -5,7 +5,9 @@
  * the dynamic symbol table. Every edit of the list, relevant_entry and action_flag, and the call
  * itself, happen under the registry lock (held by the callers of this file).
  */
-#include "internal.h"
+#include "gdbjit.h"
+
+#include "jitdebug-hooks.h"
 
 #include <stddef.h>
 

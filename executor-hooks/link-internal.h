@@ -7,7 +7,13 @@
 #ifndef JD_LINK_INTERNAL_H
 #define JD_LINK_INTERNAL_H
 
-#include "internal.h"
+#include "registry.h"
+#include "registrars.h"
+#include "gdbjit.h"
+#include "subscribers.h"
+
+#include "jitdebug-hooks.h"
+#include "runtime.h"
 
 #include "../jitdebug/bytes.h"
 #include "../jitdebug/protocol.h"
@@ -90,5 +96,8 @@ int link_watch_add(struct link_client *c, uint8_t kind, const char *pattern, siz
 		   const char **why);
 void link_watch_drop_conn_locked(uint64_t conn); /* mu held */
 void link_watch_reset_locked(void);              /* mu held; fork child */
+
+/* For the fuzzer only: feeds bytes to the frame handlers as client slot 0 (link.c). */
+int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len);
 
 #endif

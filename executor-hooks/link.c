@@ -100,7 +100,7 @@ const char *jd_link_token(size_t *len)
 	return token;
 }
 
-void jd_link_stats(struct jd_hooks_stats *s)
+static void link_stats(struct jd_hooks_stats *s)
 {
 	s->link_accepted = atomic_load(&ctr.accepted);
 	s->link_refused = atomic_load(&ctr.refused);
@@ -227,13 +227,14 @@ static void broadcast(struct jd_wbuf *b)
 	link_wake();
 }
 
-int jd_link_wants_first_symbol(void)
+static int link_wants_first_symbol(void)
 {
 	return atomic_load_explicit(&jd_link_subscribers, memory_order_relaxed) > 0;
 }
 
-void jd_link_registered_locked(const struct jd_obj_view *v)
+static void link_registered_locked(const struct jd_registration *r)
 {
+	const struct jd_obj_view *v = r->view;
 	if (!atomic_load_explicit(&jd_link_subscribers, memory_order_relaxed))
 		return;
 	const char *first = v->first_sym ? v->first_sym : "";
@@ -248,7 +249,7 @@ void jd_link_registered_locked(const struct jd_obj_view *v)
 	broadcast(&b);
 }
 
-void jd_link_unregistered_locked(uint64_t id)
+static void link_unregistered_locked(uint64_t id)
 {
 	if (!atomic_load_explicit(&jd_link_subscribers, memory_order_relaxed))
 		return;
@@ -785,7 +786,7 @@ static int link_start(const char *spec)
 
 /* ---- fork ---------------------------------------------------------------------------------------- */
 
-void jd_link_fork(enum jd_fork_phase phase)
+static void link_fork(enum jd_fork_phase phase)
 {
 	if (phase == JD_FORK_PREPARE) {
 		pthread_mutex_lock(&jd_link_mu);
@@ -867,11 +868,25 @@ int jd_link_feed_for_tests(int fd, const uint8_t *data, size_t len)
 	return fd_out;
 }
 
-void jd_link_restart_if_pending(void)
+/* After a registration: starts the link anew in a child forked from a process whose link listened on
+ * port 0 (the child's own link), or after the program took the link's descriptors back. A cheap
+ * no-op otherwise. */
+static void link_restart_if_pending(const struct jd_registration *r)
 {
+	(void)r;
 	if (atomic_load_explicit(&restart_pending, memory_order_relaxed) && atomic_exchange(&restart_pending, 0))
 		link_start(start_spec);
 }
+
+const struct jd_subscriber jd_link_subscriber = {
+	.name = "link",
+	.wants_first_symbol = link_wants_first_symbol,
+	.registered_locked = link_registered_locked,
+	.unregistered_locked = link_unregistered_locked,
+	.registered = link_restart_if_pending,
+	.fork = link_fork,
+	.stats = link_stats,
+};
 
 __attribute__((constructor)) static void link_autostart(void)
 {

@@ -1,6 +1,7 @@
 /* link_watch.c — watches: symbol names and source files that, when a registered object matches them,
  * produce EV_WATCH_MATCH for the link client that set them, and (with the debugger-written table
- * `jitdebug_watches`) the debugger rendezvous (registry.c calls jd_link_match_watches).
+ * `jitdebug_watches`) the debugger rendezvous: the watches are a subscriber of the registry
+ * (jd_watches_subscriber), called after each registration, before it returns.
  *
  * Bounded cost: at most LINK_MAX_WATCHES link watches (LINK_MAX_WATCHES_PER_CLIENT per client) and
  * JD_WATCH_SLOTS debugger watches, each pattern under JD_WATCH_PATTERN bytes. The link watches are an
@@ -193,7 +194,7 @@ static void mark_symbol(const struct jd_hkey *k, size_t n, size_t base, const st
 	}
 }
 
-int jd_link_match_watches(struct jd_parsed *p, uint64_t id)
+static int match_watches(struct jd_parsed *p, uint64_t id)
 {
 	if (!atomic_load_explicit(&n_watches, memory_order_relaxed) && !jitdebug_watches.active)
 		return 0;
@@ -270,3 +271,20 @@ int jd_link_match_watches(struct jd_parsed *p, uint64_t id)
 		link_wake();
 	return matched_any;
 }
+
+/* A match (link or debugger watch), unless the mode is off: in lazy mode the object is announced to
+ * GDB's JIT list before its code can run; in both modes the debuggers' rendezvous is called, for
+ * plugins that load the object themselves. */
+static void watches_registered(const struct jd_registration *r)
+{
+	uint64_t id = r->view->id;
+	if (match_watches(r->parsed, id) && r->mode != JD_GDB_OFF) {
+		jd_registry_add_flags(id, JD_OBJECT_WATCHED | (r->mode == JD_GDB_LAZY ? JD_OBJECT_ANNOUNCED : 0));
+		jitdebug_debugger_notify(id);
+	}
+}
+
+const struct jd_subscriber jd_watches_subscriber = {
+	.name = "watches",
+	.registered = watches_registered,
+};

@@ -20,7 +20,10 @@
  * Limits (docs/nobits.md): a section no code refers to, on a path that reports no segments, stays at
  * 0 and is counted in nobits_unplaced; relocation recovery reads x86-64 and AArch64 code only.
  */
-#include "internal.h"
+#include "nobits.h"
+#include "subscribers.h"
+
+#include "runtime.h"
 
 #include "../jitdebug/jitdebug.h"
 #include "../jitdebug/relocs.h"
@@ -162,13 +165,18 @@ static void place_by_segments(const struct alloc *a, struct jd_elf_section *nb, 
 	}
 }
 
-void jd_nobits_fork(enum jd_fork_phase phase)
+static void nobits_fork(enum jd_fork_phase phase)
 {
 	if (phase == JD_FORK_PREPARE)
 		pthread_mutex_lock(&alloc_lock);
 	else
 		pthread_mutex_unlock(&alloc_lock); /* the child keeps the allocations: its memory is a copy */
 }
+
+const struct jd_subscriber jd_nobits_subscriber = {
+	.name = "nobits",
+	.fork = nobits_fork,
+};
 
 
 /* Method 2: recover the section's address from resolved relocations in code already in memory. */

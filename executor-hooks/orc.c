@@ -9,7 +9,9 @@
  * LLVM 16's server drops out-of-band errors). The bytes at [start, end) are copied.
  */
 #include "../jitdebug/bytes.h"
-#include "internal.h"
+#include "registry.h"
+
+#include "jitdebug-hooks.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -10,7 +10,12 @@
  * of a whole registration with the outputs off). Only modules added since the last look are opened
  * and their symbol tables scanned (jd_find_descriptors); a removal makes the next look a whole one.
  */
-#include "internal.h"
+#include "registrars.h"
+#include "gdbjit.h"
+#include "subscribers.h"
+
+#include "jitdebug-hooks.h"
+#include "runtime.h"
 #include "jitdebug.h" /* jd_find_descriptors */
 
 #include <errno.h>
@@ -122,7 +127,9 @@ static int on_descriptor(const struct jd_descriptor *d, void *ctx)
 	return 0;
 }
 
-void jd_registrars_check(void)
+/* Looks at the modules again if the loader's set changed, warning once per new descriptor (never
+ * under the registry lock). At load time, and from registrations at most once a second. */
+static void registrars_check(void)
 {
 	if (pthread_mutex_trylock(&scan_lock) != 0)
 		return; /* another thread is looking */
@@ -143,16 +150,23 @@ void jd_registrars_check(void)
 	pthread_mutex_unlock(&scan_lock);
 }
 
-void jd_registrars_poll(void)
+static void registrars_poll(const struct jd_registration *r)
 {
+	(void)r;
 	static _Atomic uint64_t next_ns;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, next = atomic_load(&next_ns);
 	if (now < next || !atomic_compare_exchange_strong(&next_ns, &next, now + 1000000000u))
 		return;
-	jd_registrars_check();
+	registrars_check();
 }
+
+const struct jd_subscriber jd_registrars_subscriber = {
+	.name = "registrars",
+	.init = registrars_check,
+	.registered = registrars_poll,
+};
 
 static int read_self(void *ctx, uint64_t addr, void *buf, size_t len)
 {
@@ -163,7 +177,7 @@ static int read_self(void *ctx, uint64_t addr, void *buf, size_t len)
  * list without the hooks' lock: a torn list ends the walk or skips an entry, and the walk is capped. */
 static void walk_others(int (*fn)(const struct jd_registry_object *o, void *ctx), void *ctx)
 {
-	jd_registrars_check();
+	registrars_check();
 	pthread_mutex_lock(&scan_lock);
 	uint64_t addrs[JD_MAX_REGISTRARS];
 	size_t n = n_others;

@@ -15,19 +15,26 @@
  * last reference frees a copied object; unregistering a borrowed one waits until the holders are
  * done with the caller's bytes (one object's parse on the server thread, never a client's I/O).
  *
- * Fork: every lock of the hooks is taken before fork() and released on both sides (hooks_atfork), so
- * a child forked while another thread registers starts with consistent, unlocked state. Lock order:
- * perf writers (perfmap/), then `lock`, then the publishing queue's lock (fleet.c), then the link's
- * queue lock, then the allocation lock; the log lock is a leaf.
+ * Consumers (perf outputs, publishing, the debug link, watches, the other registrars' check) are not
+ * called by name: they subscribe (subscribers.h), and a registration hands them one struct
+ * jd_registration with the shared parse: before the object is visible, under the lock (append to
+ * memory only), and after. Lock order, fork and statistics are the subscribers' table's (hooks.c);
+ * the registry's own part is its lock and the `released` condition.
  */
-#include "internal.h"
+#include "registry.h"
+
+#include "fleet.h"
+#include "gdbjit.h"
+#include "mode.h"
+#include "nobits.h"
+#include "subscribers.h"
 
 #include "../jitdebug/jitdebug.h"
 #include "../jitdebug/hashkeys.h"
 #include "../jitdebug/opts.h"
 #include "../jitdebug/buildid.h"
 #include "../jitdebug/parsed.h"
-#include "../perfmap/perf-outputs.h"
+#include "runtime.h" /* jd_warn_once, jd_read_self */
 
 #include <elf.h>
 #include <errno.h>
@@ -76,116 +83,56 @@ static pthread_cond_t released = PTHREAD_COND_INITIALIZER; /* a hold on a borrow
 static struct obj **index_buckets; /* power-of-two sized, chained */
 static size_t index_nbuckets;
 static uint64_t next_id = 1;
-static _Atomic int gdb_mode = -1; /* -1: not initialised yet */
 
 static struct {
 	_Atomic uint64_t registered, unregistered, rejected, nobits_placed, nobits_unplaced;
 } stats;
 
 
-/* ---- logging (jitdebug/runtime.c) ------------------------------------------------------------- */
-
-void jd_hooks_set_log(jd_log_fn fn, void *ctx)
-{
-	jd_log_set(fn, ctx);
-}
-
 void jd_count_rejected(void)
 {
 	atomic_fetch_add(&stats.rejected, 1);
 }
 
-/* ---- mode ----------------------------------------------------------------------------------- */
+/* ---- mode and fork ------------------------------------------------------------------------ */
 
-static int mode_from_env(void)
+void jd_registry_publish_mode(int mode)
 {
-	const char *v = getenv("JITDEBUG_GDB");
-	if (!v || !*v || strcmp(v, "eager") == 0)
-		return JD_GDB_EAGER;
-	if (strcmp(v, "lazy") == 0)
-		return JD_GDB_LAZY;
-	if (strcmp(v, "off") == 0)
-		return JD_GDB_OFF;
-	jd_warn_once("JITDEBUG_GDB=%s is not eager, lazy or off; using eager", v);
-	return JD_GDB_EAGER;
+	pthread_mutex_lock(&lock);
+	jitdebug_registry.gdb_mode = (uint64_t)mode;
+	pthread_mutex_unlock(&lock);
 }
 
-static int current_mode(void)
-{
-	int m = atomic_load_explicit(&gdb_mode, memory_order_relaxed);
-	if (m < 0) {
-		int expected = -1;
-		m = mode_from_env();
-		if (!atomic_compare_exchange_strong(&gdb_mode, &expected, m))
-			m = expected;
-	}
-	return m;
-}
-
-/* ---- load time and fork ----------------------------------------------------------------------- */
-
-/* Each lock's owner handles its phase: PREPARE takes the lock, PARENT releases it, CHILD releases it
- * and resets what belongs to the parent's process (the link's server thread, the perf files). */
-static void fork_phase(enum jd_fork_phase phase)
+/* The registry's place in the lock order (subscribers.c): PREPARE takes the lock, PARENT releases
+ * it, CHILD releases it with a fresh condition. */
+static void registry_fork(enum jd_fork_phase phase)
 {
 	if (phase == JD_FORK_PREPARE) {
-		jd_perf_fork(phase);
 		pthread_mutex_lock(&lock);
-		jd_fleet_fork(phase);
-		jd_link_fork(phase);
-		jd_nobits_fork(phase);
-		jd_log_fork(phase);
 		return;
 	}
-	jd_log_fork(phase);
-	jd_nobits_fork(phase);
-	jd_link_fork(phase);
-	jd_fleet_fork(phase);
 	if (phase == JD_FORK_CHILD)
 		pthread_cond_init(&released, NULL);
 	pthread_mutex_unlock(&lock);
-	jd_perf_fork(phase);
 }
 
-static void fork_prepare(void) { fork_phase(JD_FORK_PREPARE); }
-static void fork_parent(void) { fork_phase(JD_FORK_PARENT); }
-static void fork_child(void) { fork_phase(JD_FORK_CHILD); }
+size_t jd_object_count(void);
 
-/* The mode is known from the start (a debugger that reads the registry before the first registration
- * sees the real one), and fork is safe from the start. */
-__attribute__((constructor)) static void registry_init(void)
+static void registry_stats(struct jd_hooks_stats *s)
 {
-	int m = current_mode();
-	jitdebug_registry.gdb_mode = (uint64_t)m;
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
-	jd_registrars_check();
+	s->registered = atomic_load(&stats.registered);
+	s->unregistered = atomic_load(&stats.unregistered);
+	s->rejected = atomic_load(&stats.rejected);
+	s->nobits_placed = atomic_load(&stats.nobits_placed);
+	s->nobits_unplaced = atomic_load(&stats.nobits_unplaced);
+	s->live = jd_object_count();
 }
 
-int jd_hooks_init(const struct jd_hooks_opts *opts)
-{
-	if (!opts || !JD_OPTS_VALID(opts, JD_OPTS_END(struct jd_hooks_opts, gdb_mode)))
-		return -EINVAL;
-	int m = opts->gdb_mode < 0 ? mode_from_env() : opts->gdb_mode;
-	if (m > JD_GDB_OFF)
-		return -EINVAL;
-	if (JD_OPTS_HAS(opts, jitdump))
-		jd_perf_configure(opts->perfmap, opts->jitdump);
-	pthread_mutex_lock(&lock);
-	atomic_store(&gdb_mode, m);
-	jitdebug_registry.gdb_mode = (uint64_t)m;
-	pthread_mutex_unlock(&lock);
-	return 0;
-}
-
-void jd_hooks_fini(void)
-{
-	jd_perf_fini();
-}
-
-enum jd_gdb_mode jd_hooks_gdb_mode(void)
-{
-	return (enum jd_gdb_mode)current_mode();
-}
+const struct jd_subscriber jd_registry_subscriber = {
+	.name = "registry",
+	.fork = registry_fork,
+	.stats = registry_stats,
+};
 
 /* ---- id index (under lock) ------------------------------------------------------------------ */
 
@@ -356,7 +303,6 @@ static int reject_object(const char *why)
 	return -EINVAL;
 }
 
-static int add_flags(uint64_t id, uint32_t flags);
 static const char *first_symbol_of(struct obj *o, struct jd_parsed *p);
 
 static void free_obj(struct obj *o)
@@ -522,7 +468,13 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	 * read it. */
 	struct jd_parsed parsed;
 	jd_parsed_init(&parsed, o->data, size);
-	jd_perf_object_registered(&parsed);
+	int mode = jd_mode();
+	struct jd_registration ev = {
+		.parsed = &parsed, .data = o->data, .size = size, .build_id_kind = o->reg.build_id_kind,
+		.build_id = o->reg.build_id_size ? o->reg.build_id : NULL, .build_id_len = o->reg.build_id_size,
+		.mode = mode,
+	};
+	jd_subscribers_object_ready(&ev);
 	o->refs = 1;
 
 	o->gdb.symfile_addr = (const char *)o->data;
@@ -533,10 +485,8 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	o->reg.hi = hi;
 	o->reg.flags = borrow && !o->owned ? JD_OBJECT_BORROWED : 0;
 	o->reg.entry_size = sizeof(o->reg);
-	jd_publish_registered(o->data, size, o->reg.build_id_kind, o->reg.build_id, o->reg.build_id_size);
-	const char *first = jd_link_wants_first_symbol() ? first_symbol_of(o, &parsed) : "";
+	const char *first = jd_subscribers_want_first_symbol() ? first_symbol_of(o, &parsed) : "";
 
-	int mode = current_mode();
 	pthread_mutex_lock(&lock);
 	o->reg.id = next_id;
 	if (index_insert(o) < 0 || addr_insert(o) < 0) {
@@ -565,19 +515,15 @@ static int register_common(const void *data, size_t size, uint32_t flags, int un
 	}
 	jitdebug_registry.generation++;
 	uint64_t id = o->reg.id;
-	jd_link_registered_locked(&(struct jd_obj_view){id, size, lo, hi, o->reg.flags, o->data, first, NULL, NULL, 0});
+	struct jd_obj_view view = {id, size, lo, hi, o->reg.flags, o->data, first, NULL, NULL, 0};
+	ev.view = &view;
+	jd_subscribers_registered_locked(&ev);
 	pthread_mutex_unlock(&lock);
 	atomic_fetch_add(&stats.registered, 1);
-	jd_link_restart_if_pending();
-	jd_registrars_poll();
-	/* Watches (debug link and debugger-written): in lazy mode a match is announced before the code
-	 * can run; in both modes the debugger's rendezvous is called, for plugins that load it themselves. */
-	int matched = jd_link_match_watches(&parsed, id);
+	/* The object is visible: the link restarts if it must, other registrars are looked at, and the
+	 * watches match (in lazy mode a match is announced before the code can run). */
+	jd_subscribers_registered(&ev);
 	jd_parsed_fini(&parsed);
-	if (matched && mode != JD_GDB_OFF) {
-		add_flags(id, JD_OBJECT_WATCHED | (mode == JD_GDB_LAZY ? JD_OBJECT_ANNOUNCED : 0));
-		jitdebug_debugger_notify(id);
-	}
 	if (id_out)
 		*id_out = id;
 	return 0;
@@ -615,7 +561,7 @@ int jd_unregister_object(uint64_t id)
 		jitdebug_registry.last = o->reg.prev;
 	jitdebug_registry.count--;
 	jitdebug_registry.generation++;
-	jd_link_unregistered_locked(id);
+	jd_subscribers_unregistered_locked(id);
 	o->unlinked = 1;
 	int last = --o->refs == 0;
 	if (!last && (o->reg.flags & JD_OBJECT_BORROWED)) {
@@ -631,9 +577,7 @@ int jd_unregister_object(uint64_t id)
 	return 0;
 }
 
-/* Adds flags to a live object, announcing it to GDB when JD_OBJECT_ANNOUNCED is new among them. The
- * generation moves, so a reader that caches the registry sees the change. */
-static int add_flags(uint64_t id, uint32_t flags)
+int jd_registry_add_flags(uint64_t id, uint32_t flags)
 {
 	int err = 0;
 
@@ -654,9 +598,9 @@ static int add_flags(uint64_t id, uint32_t flags)
 
 int jd_announce_object(uint64_t id)
 {
-	if (current_mode() == JD_GDB_OFF)
+	if (jd_mode() == JD_GDB_OFF)
 		return -EPERM;
-	return add_flags(id, JD_OBJECT_ANNOUNCED);
+	return jd_registry_add_flags(id, JD_OBJECT_ANNOUNCED);
 }
 
 int jd_foreach_object(jd_object_fn fn, void *ctx)
@@ -860,33 +804,4 @@ uint64_t jd_registry_generation(void)
 	uint64_t g = jitdebug_registry.generation;
 	pthread_mutex_unlock(&lock);
 	return g;
-}
-
-int jd_hooks_stats(struct jd_hooks_stats *out)
-{
-	if (!out || out->sz < sizeof(size_t))
-		return -EINVAL;
-	struct jd_hooks_stats s = {
-		.sz = out->sz,
-		.registered = atomic_load(&stats.registered),
-		.unregistered = atomic_load(&stats.unregistered),
-		.rejected = atomic_load(&stats.rejected),
-		.nobits_placed = atomic_load(&stats.nobits_placed),
-		.nobits_unplaced = atomic_load(&stats.nobits_unplaced),
-		.live = jd_object_count(),
-	};
-	struct jd_perf_counters pc;
-	jd_perf_counters(&pc);
-	s.perfmap_lines = pc.perfmap_lines;
-	s.perfmap_dropped = pc.perfmap_dropped;
-	s.jitdump_loads = pc.jitdump_loads;
-	s.jitdump_dropped = pc.jitdump_dropped;
-	s.jitdump_debug_info = pc.debug_info_records;
-	s.objects_without_lines = pc.objects_without_lines;
-	s.code_salted = pc.code_salted;
-	s.files_lost = pc.files_lost;
-	jd_link_stats(&s);
-	jd_fleet_stats(&s);
-	memcpy(out, &s, out->sz < sizeof(s) ? out->sz : sizeof(s));
-	return 0;
 }

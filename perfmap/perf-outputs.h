@@ -24,8 +24,8 @@ void jd_perf_configure(int perfmap, const char *jitdump);
 void jd_perf_object_registered(struct jd_parsed *p);
 /* Writes JIT_CODE_CLOSE and closes the files; safe to call twice (also runs at exit). */
 void jd_perf_fini(void);
-/* Fork handling, run by the hooks' one pthread_atfork (registry.c) in lock order: PREPARE takes the
- * writers' locks, PARENT releases them, CHILD releases them and starts its own pid's files. */
+/* Fork handling, run by the hooks' one pthread_atfork (executor-hooks/hooks.c) in lock order: PREPARE
+ * takes the writers' locks, PARENT releases them, CHILD releases them and starts its own pid's files. */
 void jd_perf_fork(enum jd_fork_phase phase);
 
 struct jd_perf_counters {

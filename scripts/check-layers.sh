@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# check-layers.sh [SRC] — fails when a lower layer depends on a higher one (docs/architecture.md: jitdebug/ ←
-# perfmap/ ← executor-hooks/ ← the CLI and the plugins). Checked: every `#include "..."` of the C and
-# C++ files of the three lower folders, resolved to the folder that holds the header, and their
-# CMakeLists.txt include directories. Prints each violation; the last line is "N passed, N failed".
+# check-layers.sh [SRC] — fails when a lower layer depends on a higher one (docs/architecture.md,
+# "Layers": jitdebug/ ← perfmap/ ← executor-hooks/ ← the executor, the CLI and the plugins). Checked:
+# every `#include "..."` of the C and C++ files of the three lower folders, resolved to the folder that
+# holds the header, and their CMakeLists.txt include directories; and that the registry names none of
+# its consumers. Prints each violation; the last line is "N passed, N failed".
 set -uo pipefail
 SRC=$(cd "${1:-$(dirname "$0")/..}" && pwd)
 rank() {
@@ -45,6 +46,21 @@ for layer in jitdebug perfmap executor-hooks; do
 			bad=$((bad + 1))
 		fi
 	done
+done
+# The registry does not know its consumers (docs/architecture.md, "The registry and its
+# subscribers"): registry.c and registry.h reach the perf outputs, publishing, the link, the watches
+# and the other registrars only through the subscribers' table, never by a header or a name of theirs,
+# so no circle runs from the registry to a consumer and back.
+for f in registry.c registry.h; do
+	file=$SRC/executor-hooks/$f
+	[ -f "$file" ] || continue
+	checked=$((checked + 1))
+	hits=$(grep -nE '#[[:space:]]*include[[:space:]]*"(\.\./perfmap/[^"]*|link-internal\.h|registrars\.h)"|\bjd_(link|perf|publish|fleet|registrars|watch)[a-z_]*[[:space:]]*\(|\bjitdebug_debugger_notify\b' "$file")
+	if [ -n "$hits" ]; then
+		echo "FAIL executor-hooks/$f names a consumer of the registry (subscribe it in subscribers.c instead):"
+		echo "$hits" | sed 's/^/    /'
+		bad=$((bad + 1))
+	fi
 done
 echo "layers: $checked includes and include directories checked"
 echo "$((checked - bad)) passed, $bad failed"
