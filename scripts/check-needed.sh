@@ -2,7 +2,7 @@
 # check-needed.sh BUILD — every jitdebug-executor-NN needs nothing but the C library: its NEEDED
 # entries are among libc.so.6, libm.so.6 (glibc's math part) and the dynamic loader. No libdw, libelf,
 # compression or terminfo library, and no C++ runtime (linked in statically; JIT'd C++ code gets the
-# machine's own, loaded at start: executor-hooks/executor.cpp). The last line is "N passed, N failed".
+# machine's own, loaded at start: executor/session.cpp). The last line is "N passed, N failed".
 set -uo pipefail
 BUILD=$(cd "$1" && pwd)
 PASS=0
