@@ -16,14 +16,17 @@ int cli_watch(int argc, char **argv);
 int cli_publish(int argc, char **argv);
 int cli_add_symbol_file(int argc, char **argv);
 int cli_core(int argc, char **argv);
-/* help.c: the verbs described once. cli_usage: every verb's synopsis; cli_verb_usage: "usage: jitdebug
- * VERB SYNOPSIS" on stderr; cli_help: `jitdebug help [VERB]`; cli_man: the man page (roff) on stdout. */
+/* verbs.c: the one table of verbs. cli_run_verb: runs the verb argv names (argv[0], or argv[0] and
+ * argv[1] for "perf record"), its status, or -1 when no verb has that name; cli_usage: every verb's
+ * synopsis; cli_verb_usage: "usage: jitdebug VERB SYNOPSIS" on stderr; cli_help: `jitdebug help
+ * [VERB]`; cli_man: the man page (roff) on stdout. */
 #include <stdio.h>
 void cli_usage(FILE *f);
 void cli_verb_usage(const char *verb);
 void cli_version(void);
 int cli_help(int argc, char **argv);
 int cli_man(void);
+int cli_run_verb(int argc, char **argv);
 /* Prints the GDB add-symbol-file command that loads the JIT debug object in path at its addresses:
  * 0, or 1 after a message on stderr. */
 int cli_print_add_symbol_file(const char *path);

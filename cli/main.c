@@ -1,4 +1,5 @@
-/* main.c — the jitdebug command-line tool: one verb per file (perf.c, jitdump_check.c); their descriptions in help.c. */
+/* main.c — the jitdebug command-line tool: the options every verb shares, and the dispatch through the
+ * one table of verbs (verbs.c); each verb lives in cli/verb_NAME.c. */
 #include "cli.h"
 #include "files.h"
 #include "jitdebug.h"
@@ -88,26 +89,11 @@ int main(int argc, char **argv)
 		cli_version();
 		return 0;
 	}
-	if (strcmp(argv[1], "help") == 0)
-		return cli_help(argc - 2, argv + 2);
 	if (strcmp(argv[1], "--man") == 0) /* the build writes jitdebug.1 with it */
 		return cli_man();
-	if (strcmp(argv[1], "perf") == 0 && argc >= 3 && strcmp(argv[2], "record") == 0)
-		return cli_perf_record(argc - 3, argv + 3);
-	if (strcmp(argv[1], "perf") == 0 && argc >= 3 && strcmp(argv[2], "report") == 0)
-		return cli_perf_report(argc - 3, argv + 3);
-	if (strcmp(argv[1], "add-symbol-file") == 0)
-		return cli_add_symbol_file(argc - 2, argv + 2);
-	if (strcmp(argv[1], "core") == 0)
-		return cli_core(argc - 2, argv + 2);
-	if (strcmp(argv[1], "jitdump-check") == 0)
-		return cli_jitdump_check(argc - 2, argv + 2);
-	static const struct { const char *name; int (*fn)(int, char **); } link_verbs[] = {
-		{"list", cli_list}, {"fetch", cli_fetch}, {"symbolize", cli_symbolize}, {"watch", cli_watch},
-		{"publish", cli_publish}};
-	for (size_t i = 0; i < sizeof(link_verbs) / sizeof(link_verbs[0]); i++)
-		if (strcmp(argv[1], link_verbs[i].name) == 0)
-			return link_verbs[i].fn(argc - 2, argv + 2);
+	int status = cli_run_verb(argc - 1, argv + 1);
+	if (status >= 0)
+		return status;
 	fprintf(stderr, "jitdebug: unknown command '%s%s%s'\n", argv[1], argc >= 3 ? " " : "", argc >= 3 ? argv[2] : "");
 	cli_usage(stderr);
 	return 2;

@@ -1,4 +1,4 @@
-/* perf.c — `jitdebug perf record` and `jitdebug perf report`.
+/* verb_perf.c — `jitdebug perf record` and `jitdebug perf report`.
  *
  * record: runs COMMAND under `perf record -k 1` (CLOCK_MONOTONIC, which the jitdump's timestamps
  * use) with the hooks' perf outputs on (JITDEBUG_PERFMAP=1, JITDEBUG_JITDUMP=DIR/jit) and the hooks

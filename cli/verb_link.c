@@ -1,4 +1,4 @@
-/* link.c — the CLI verbs over the debug link: list, fetch, symbolize, watch, publish (docs/cli.md). */
+/* verb_link.c — the CLI verbs over the debug link: list, fetch, symbolize, watch, publish (docs/cli.md). */
 #include "cli.h"
 #include "dwarf-lines.h"
 #include "jitdebug.h"

@@ -1,4 +1,4 @@
-/* jitdump_check.c — `jitdebug jitdump-check FILE...`: validates jitdumps record by record and reports
+/* verb_jitdump_check.c — `jitdebug jitdump-check FILE...`: validates jitdumps record by record and reports
  * the first bad record with its offset. */
 #include "cli.h"
 #include "perf-outputs.h"

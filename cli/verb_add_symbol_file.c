@@ -1,4 +1,4 @@
-/* objects.c — `jitdebug add-symbol-file FILE...`: the GDB command that loads a JIT debug object saved
+/* verb_add_symbol_file.c — `jitdebug add-symbol-file FILE...`: the GDB command that loads a JIT debug object saved
  * to a file (by `jitdebug fetch`, the GDB plugin's cache, or `jitdebug core`) at its load addresses:
  * `add-symbol-file FILE -s SECTION ADDR ...` with every allocated section that has an address. The GDB
  * plugin runs it rather than parse ELF in Python. */

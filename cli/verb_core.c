@@ -1,4 +1,4 @@
-/* core.c — `jitdebug core COREFILE -o DIR [--registry ADDR] [--descriptor ADDR]`: the JIT objects of a
+/* verb_core.c — `jitdebug core COREFILE -o DIR [--registry ADDR] [--descriptor ADDR]`: the JIT objects of a
  * core file, written to DIR/ID.o, and for each one the GDB command that loads it at its addresses
  * (stdout), ready to paste. Every registrar is read: the hooks' registry, found in the core by its
  * magic number, and every other GDB JIT descriptor (libLLVM's listener, hand-written ones), found in
