@@ -7,7 +7,7 @@ AARCH64_BUILD ?= $(BUILD)/aarch64
 ARM64_SYSROOT = $(abspath $(BUILD))/deps/arm64
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan aarch64 check demo demo-device bench deb clean
+.PHONY: all deps build build-asan aarch64 check test-unit demo demo-device bench deb clean
 
 all: build
 
@@ -35,6 +35,10 @@ aarch64: deps
 check: build build-asan aarch64
 	@cd $(BUILD) && ctest --output-on-failure --timeout 300
 	@cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 300 -L sanitize
+
+# The unit tests and the build checks alone (`ctest -L unit`): no debugger, perf or LLVM tool runs.
+test-unit: build
+	@cd $(BUILD) && ctest --output-on-failure --timeout 300 -L unit
 
 demo: build
 	@examples/demo.sh $(BUILD)
