@@ -3,6 +3,7 @@
 #include "dwarf-lines.h"
 #include "jitdebug.h"
 #include "jitdebug-types.h"
+#include "listing.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -127,9 +128,10 @@ static int print_object(const struct jd_link_object *o, void *p)
 		json_str(stdout, o->first_symbol);
 		printf("}");
 	} else {
-		printf("%-14s 0x%012llx-0x%012llx %9llu %-40s %-9s %s\n", id, (unsigned long long)o->lo,
-		       (unsigned long long)o->hi, (unsigned long long)o->size, bid,
-		       foreign ? "other" : (o->flags & JD_OBJECT_ANNOUNCED) ? "announced" : "-", o->first_symbol);
+		char row[1024];
+		jd_list_row(row, sizeof(row), o->id, o->lo, o->hi, o->size, bid,
+			    foreign ? "other" : (o->flags & JD_OBJECT_ANNOUNCED) ? "announced" : "-", NULL, o->first_symbol);
+		fputs(row, stdout);
 	}
 	l->n++;
 	return 0;
@@ -144,11 +146,13 @@ int cli_list(int argc, char **argv)
 	if (!c)
 		return 1;
 	struct list_out l = {a.json, 0};
+	char head[256];
+	jd_list_header(head, sizeof(head), 0);
 	if (a.json)
 		printf("{\"pid\":%u,\"generation\":%llu,\"objects\":[", jd_client_info(c)->pid,
 		       (unsigned long long)jd_client_info(c)->generation);
 	else
-		printf("%-14s %-31s %9s %-40s %-9s %s\n", "ID", "ADDRESS RANGE", "BYTES", "BUILD-ID", "GDB", "FIRST SYMBOL");
+		fputs(head, stdout);
 	char why[JD_CLI_ERRLEN];
 	int err = jd_client_list(c, 0, print_object, &l, why, sizeof(why));
 	if (a.json)

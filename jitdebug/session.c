@@ -11,6 +11,7 @@
 #include "hashkeys.h"
 #include "jitdebug-types.h"
 #include "jitdebug.h"
+#include "listing.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1105,16 +1106,17 @@ static int cmd_list(struct jd_session *s, int argc, const char *const *argv)
 		objects_free(&all);
 		return rc;
 	}
-	say(s, "%-14s %-33s %10s  %-40s %-9s %-18s %s\n", "id", "range", "bytes", "build-id", "state", "registrar",
-	    "first symbol");
+	char row[1024];
+	jd_list_header(row, sizeof(row), 1);
+	say(s, "%s", row);
 	size_t foreign = 0;
 	for (size_t i = 0; i < all.n; i++) {
 		const struct jd_registry_object *o = &all.v[i];
-		char id[24], bid[41], st[32];
+		char bid[41], st[32];
 		foreign += is_foreign(o);
-		say(s, "%-14s 0x%012" PRIx64 "-0x%012" PRIx64 " %10" PRIu64 "  %-40s %-9s %-18s %s\n", id_text(o->id, id),
-		    o->lo, o->hi, o->size, build_id_text(s, o, bid), state_of(s, o, st), registrar_of(s, &all, i),
-		    first_symbol(s, o));
+		jd_list_row(row, sizeof(row), o->id, o->lo, o->hi, o->size, build_id_text(s, o, bid), state_of(s, o, st),
+			    registrar_of(s, &all, i), first_symbol(s, o));
+		say(s, "%s", row);
 	}
 	for (size_t i = 0; i < all.skipped.n; i++)
 		say(s, "jit: skipped: %s\n", all.skipped.v[i]);
