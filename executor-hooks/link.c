@@ -249,8 +249,9 @@ static void link_registered_locked(const struct jd_registration *r)
 	broadcast(&b);
 }
 
-static void link_unregistered_locked(uint64_t id)
+static void link_unregistered_locked(const struct jd_obj_view *v)
 {
+	uint64_t id = v->id;
 	if (!atomic_load_explicit(&jd_link_subscribers, memory_order_relaxed))
 		return;
 	struct jd_wbuf b = {0};

@@ -304,6 +304,7 @@ static int reject_object(const char *why)
 }
 
 static const char *first_symbol_of(struct obj *o, struct jd_parsed *p);
+static struct jd_obj_view view_of(struct obj *o);
 
 static void free_obj(struct obj *o)
 {
@@ -561,7 +562,8 @@ int jd_unregister_object(uint64_t id)
 		jitdebug_registry.last = o->reg.prev;
 	jitdebug_registry.count--;
 	jitdebug_registry.generation++;
-	jd_subscribers_unregistered_locked(id);
+	struct jd_obj_view gone = view_of(o);
+	jd_subscribers_unregistered_locked(&gone);
 	o->unlinked = 1;
 	int last = --o->refs == 0;
 	if (!last && (o->reg.flags & JD_OBJECT_BORROWED)) {

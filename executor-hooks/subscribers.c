@@ -12,6 +12,7 @@ static const struct jd_subscriber *const table[] = {
 	&jd_link_subscriber,
 	&jd_registrars_subscriber, /* after the link: registered() polls the loader's modules */
 	&jd_watches_subscriber,    /* last of the registered() calls: it may call the debugger's rendezvous */
+	&jd_graveyard_subscriber,  /* unregistered_locked only: no lock of its own */
 	&jd_nobits_subscriber,
 	&jd_log_subscriber,        /* a leaf */
 };
@@ -28,7 +29,7 @@ void jd_subscribers_init(void) { EACH(init); }
 void jd_subscribers_fini(void) { EACH(fini); }
 void jd_subscribers_object_ready(const struct jd_registration *r) { EACH(object_ready, r); }
 void jd_subscribers_registered_locked(const struct jd_registration *r) { EACH(registered_locked, r); }
-void jd_subscribers_unregistered_locked(uint64_t id) { EACH(unregistered_locked, id); }
+void jd_subscribers_unregistered_locked(const struct jd_obj_view *v) { EACH(unregistered_locked, v); }
 void jd_subscribers_registered(const struct jd_registration *r) { EACH(registered, r); }
 void jd_subscribers_stats(struct jd_hooks_stats *s) { EACH(stats, s); }
 

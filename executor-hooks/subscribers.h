@@ -42,7 +42,9 @@ struct jd_subscriber {
 	int (*wants_first_symbol)(void);
 	/* Under the registry lock: append to memory only, never block or do I/O. */
 	void (*registered_locked)(const struct jd_registration *r);
-	void (*unregistered_locked)(uint64_t id);
+	/* Under the registry lock, as the object leaves: its view (first_sym only when it was computed,
+	 * NULL otherwise: nothing is parsed for it). Memory only. */
+	void (*unregistered_locked)(const struct jd_obj_view *v);
 	/* After the object is visible, outside the lock, before the registration returns. */
 	void (*registered)(const struct jd_registration *r);
 	void (*fork)(enum jd_fork_phase phase);
@@ -56,6 +58,7 @@ extern const struct jd_subscriber jd_publish_subscriber;   /* fleet.c: JITDEBUG_
 extern const struct jd_subscriber jd_link_subscriber;      /* link.c: the debug link's events */
 extern const struct jd_subscriber jd_registrars_subscriber; /* registrars.c: other GDB JIT registrars */
 extern const struct jd_subscriber jd_watches_subscriber;   /* link_watch.c: link and debugger watches */
+extern const struct jd_subscriber jd_graveyard_subscriber; /* graveyard.c: what was unregistered lately */
 extern const struct jd_subscriber jd_nobits_subscriber;    /* nobits.c: its allocation lock */
 extern const struct jd_subscriber jd_log_subscriber;       /* subscribers.c: jitdebug/'s log lock */
 
@@ -65,7 +68,7 @@ void jd_subscribers_fini(void);
 void jd_subscribers_object_ready(const struct jd_registration *r);
 int jd_subscribers_want_first_symbol(void);
 void jd_subscribers_registered_locked(const struct jd_registration *r);
-void jd_subscribers_unregistered_locked(uint64_t id);
+void jd_subscribers_unregistered_locked(const struct jd_obj_view *v);
 void jd_subscribers_registered(const struct jd_registration *r);
 void jd_subscribers_fork(enum jd_fork_phase phase);
 void jd_subscribers_stats(struct jd_hooks_stats *s);

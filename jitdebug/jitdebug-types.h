@@ -113,6 +113,38 @@ struct jd_registry {
 	uint64_t gdb_mode;     /* enum jd_gdb_mode in force */
 };
 
+/* ---- What was unregistered lately: the graveyard ------------------------------------------------
+ * Exported as `jitdebug_graveyard`: a ring of the last JD_GRAVEYARD_SLOTS unregistered objects, so a
+ * debugger or a core reader can say what a PC in freed JIT code belonged to (calling code the JIT has
+ * freed is a classic JIT bug, and a stock debugger shows it as "??"). Written under the registry lock,
+ * memory only; `generation` is odd while a slot is written. Slot `unregistered % nslots` is the next
+ * one written; a slot's `seq` (1 for the first unregistration) is 0 while unused. Fixed-width
+ * little-endian fields, like the registry's. docs/registry.md. */
+#define JD_GRAVEYARD_MAGIC 0x31305652474a444aull /* "JDJGRV01" read as little-endian bytes */
+#define JD_GRAVEYARD_SLOTS 64u
+#define JD_GRAVEYARD_NAME 48u /* bytes of first_symbol, NUL included */
+
+struct jd_graveyard_slot {
+	uint64_t seq;          /* which unregistration (1-based); 0: unused */
+	uint64_t id;
+	uint64_t lo, hi;       /* the allocated-section range it had */
+	uint64_t size;         /* bytes of the object */
+	uint32_t build_id_size;
+	uint8_t build_id[JD_BUILD_ID_MAX];
+	char first_symbol[JD_GRAVEYARD_NAME]; /* "" when it was never computed (no parse is made for it) */
+};
+
+struct jd_graveyard {
+	uint64_t magic;
+	uint32_t version;      /* 1 */
+	uint32_t header_size;  /* offset of slots */
+	uint64_t generation;   /* odd while a slot is written */
+	uint64_t unregistered; /* unregistrations so far */
+	uint32_t nslots;       /* JD_GRAVEYARD_SLOTS */
+	uint32_t slot_size;    /* sizeof(struct jd_graveyard_slot) */
+	struct jd_graveyard_slot slots[JD_GRAVEYARD_SLOTS];
+};
+
 /* ---- Watches a debugger writes into the process while it is stopped ------------------------------
  * Exported as `jitdebug_watches`. In all-stop debuggers the debug link's thread is stopped with the
  * rest of the process, so a debugger plugin sets watches by writing this table in the target's memory

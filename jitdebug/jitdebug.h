@@ -308,6 +308,12 @@ struct jd_registry_header {
  * unreadable), -EINVAL (bad magic), -EPROTONOSUPPORT (other version) or -ENOMEM, with err set. */
 JD_API int jd_walk_registry(uint64_t base, const struct jd_walk *w, struct jd_registry_header *hdr, char *err,
 			    size_t errlen);
+/* What was at addr before it was unregistered: the newest slot of the graveyard at base (the hooks'
+ * `jitdebug_graveyard`, jitdebug-types.h) whose range holds addr, read through read (every read
+ * checked, the header's sizes bounded, the name's end enforced). 0; -ENOENT (nothing there),
+ * -EINVAL (not a version-1 graveyard), or the reader's error. */
+JD_API int jd_graveyard_find(uint64_t base, jd_read_fn read, void *ctx, uint64_t addr, struct jd_graveyard_slot *out);
+
 /* ---- Build-ids, publishing and fetching by build-id (docs/fleet.md) ---------------------------- */
 
 /* The object's build-id: its own GNU build-id note (1 to 20 bytes), else the SHA-1 of its content with

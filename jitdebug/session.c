@@ -1125,6 +1125,29 @@ static int cmd_list(struct jd_session *s, int argc, const char *const *argv)
 	return 0;
 }
 
+/* What a PC in freed JIT code belonged to, from the hooks' graveyard (jitdebug_graveyard) while the
+ * process's memory is read: ": object 3 (jd_leaf, build-id 5e77...) held 0x...-0x... until it was
+ * unregistered", or "" when nothing is known. The name is the graveyard's, else the one this session
+ * saw while the object lived. */
+static void graveyard_note(struct jd_session *s, uint64_t addr, char *out, size_t len)
+{
+	uint64_t base = 0;
+	struct jd_graveyard_slot g;
+	out[0] = '\0';
+	if (s->t.kind == JD_TARGET_NONE || !s->t.stopped || s->dbg->symbol(s->ctx, "jitdebug_graveyard", &base) != 0 ||
+	    jd_graveyard_find(base, s->dbg->read, s->ctx, addr, &g) != 0)
+		return;
+	const char *name = g.first_symbol[0] ? g.first_symbol : named_get(s->first_symbols, s->nfirst, g.id);
+	char id[24], bid[2 * JD_BUILD_ID_MAX + 1] = "", what[160] = "";
+	if (g.build_id_size)
+		jd_build_id_format(g.build_id, g.build_id_size, bid, sizeof(bid));
+	if ((name && *name) || bid[0])
+		snprintf(what, sizeof(what), " (%s%s%s%s)", name && *name ? name : "", name && *name && bid[0] ? ", " : "",
+			 bid[0] ? "build-id " : "", bid);
+	snprintf(out, len, ": object %s%s held 0x%" PRIx64 "-0x%" PRIx64 " until it was unregistered", id_text(g.id, id),
+		 what, g.lo, g.hi);
+}
+
 /* The objects named by `all`, an object id, or an address expression. */
 static int select_objects(struct jd_session *s, const char *arg, const struct objects *all, struct objects *out)
 {
@@ -1149,7 +1172,9 @@ static int select_objects(struct jd_session *s, const char *arg, const struct ob
 	for (size_t i = 0; i < all->n; i++)
 		if (all->v[i].lo <= v && v < all->v[i].hi)
 			return objects_add(out, &all->v[i], all->registrar[i]) ? fail(s, -ENOMEM, "out of memory") : 0;
-	return fail(s, -ENOENT, "no JIT object covers 0x%" PRIx64, v);
+	char gone[300];
+	graveyard_note(s, v, gone, sizeof(gone));
+	return fail(s, -ENOENT, "no JIT object covers 0x%" PRIx64 "%s", v, gone);
 }
 
 /* The objects a command's argument names, among all the objects there are now. */

@@ -260,3 +260,51 @@ int jd_walk_gdb_jit_list(uint64_t descriptor, unsigned ptr_size, int big_endian,
 		*count = n;
 	return rc;
 }
+
+/* ---- the graveyard: what was unregistered lately ------------------------------------------------- */
+
+#define GRV(field) offsetof(struct jd_graveyard, field)
+#define SLOT(field) offsetof(struct jd_graveyard_slot, field)
+
+int jd_graveyard_find(uint64_t base, jd_read_fn read, void *ctx, uint64_t addr, struct jd_graveyard_slot *out)
+{
+	if (!read || !out)
+		return -EINVAL;
+	uint8_t h[GRV(slots)];
+	int rc = read(ctx, base, h, sizeof(h));
+	if (rc)
+		return rc < 0 ? rc : -EFAULT;
+	uint32_t header_size = (uint32_t)jd_le(h + GRV(header_size), 4);
+	uint32_t nslots = (uint32_t)jd_le(h + GRV(nslots), 4), slot_size = (uint32_t)jd_le(h + GRV(slot_size), 4);
+	if (jd_le(h + GRV(magic), 8) != JD_GRAVEYARD_MAGIC || jd_le(h + GRV(version), 4) != 1 ||
+	    header_size < sizeof(h) || header_size > 4096 || nslots > 4096 || slot_size < sizeof(struct jd_graveyard_slot) ||
+	    slot_size > 4096)
+		return -EINVAL;
+	/* header_size, nslots and slot_size are at most 4096: the span fits 32 bits. */
+	if (base > UINT64_MAX - ((uint64_t)header_size + (uint64_t)nslots * slot_size))
+		return -EINVAL;
+	uint64_t best_seq = 0;
+	for (uint32_t i = 0; i < nslots; i++) {
+		uint8_t s[sizeof(struct jd_graveyard_slot)];
+		if (read(ctx, base + header_size + (uint64_t)i * slot_size, s, sizeof(s)) != 0)
+			continue;
+		uint64_t seq = jd_le(s + SLOT(seq), 8), lo = jd_le(s + SLOT(lo), 8), hi = jd_le(s + SLOT(hi), 8);
+		if (!seq || seq <= best_seq || addr < lo || addr >= hi || hi - lo > MAX_RANGE)
+			continue;
+		best_seq = seq;
+		memset(out, 0, sizeof(*out));
+		out->seq = seq;
+		out->id = jd_le(s + SLOT(id), 8);
+		out->lo = lo;
+		out->hi = hi;
+		out->size = jd_le(s + SLOT(size), 8);
+		uint32_t n = (uint32_t)jd_le(s + SLOT(build_id_size), 4);
+		if (n <= JD_BUILD_ID_MAX) {
+			out->build_id_size = n;
+			memcpy(out->build_id, s + SLOT(build_id), n);
+		}
+		memcpy(out->first_symbol, s + SLOT(first_symbol), JD_GRAVEYARD_NAME - 1);
+		out->first_symbol[JD_GRAVEYARD_NAME - 1] = '\0'; /* the target's bytes are not trusted to end */
+	}
+	return best_seq ? 0 : -ENOENT;
+}

@@ -143,6 +143,7 @@ shell echo 'unreg 1' > $TMP/host.in; echo stats > $TMP/host.in
 continue
 jit status
 info symbol $LEAF
+jit info $LEAF
 jit frob
 jit break a:b:c
 jit unload 5

@@ -186,8 +186,10 @@ expect_gdb_fixture_stops() {
 	expect ".bss static at its real address" "$1" "^counter=7$"
 }
 
-# expect_jit_info FILE — what `jit info ADDR` (jitfix.o loaded as object 1 by the plugin) and `jit info
-# 9876` print, the same in both debuggers (the command is the session's, written once).
+# expect_jit_info FILE — what `jit info ADDR` (jitfix.o loaded as object 1 by the plugin), `jit info
+# 9876`, and `jit info ADDR` again after the host unregistered the object print, the same in both
+# debuggers (the command is the session's, written once; the last answer comes from the hooks'
+# graveyard).
 expect_jit_info() {
 	expect "jit info ADDR: the object covering it" "$1" "^object: +1$"
 	expect "jit info: loaded, by the plugin" "$1" "^state: +loaded"
@@ -195,6 +197,8 @@ expect_jit_info() {
 	expect "jit info: the cache file the debugger loaded" "$1" "^file: +.*/[0-9]+-1\.o$"
 	expect "jit info: .text at its load address" "$1" "^section: +\.text +0x[0-9a-f]+ +[0-9]+$"
 	expect "jit info: an unknown id" "$1" "(error: jit: )?object 9876: no such object"
+	expect "jit info ADDR after the unregistration: the graveyard names the freed code" "$1" \
+		"no JIT object covers 0x[0-9a-f]+: object 1 \(jd_leaf, build-id [0-9a-f]{40}\) held 0x[0-9a-f]+-0x[0-9a-f]+ until it was unregistered"
 }
 
 JITDEBUG=$JD_BUILD/bin/jitdebug

@@ -223,6 +223,7 @@ breakpoint set -n jd_hooks_stats
 platform shell $TMP/host-ctl.sh
 continue
 jit status
+jit info $LEAF
 script print("==after-unreg==")
 image lookup -a $LEAF
 jit frob

@@ -4,7 +4,8 @@
  * a stopped process. The debugger's side (load an object, a breakpoint, print) records what it is
  * asked. The real debuggers run the same code in it.gdb_plugin and it.lldb_plugin; this test reaches
  * what they cannot under ASan + UBSan: every command's bad arguments, hostile lengths, a process that
- * changes under the session, and the stop work without a debugger. */
+ * changes under the session, the stop work without a debugger, and freed code named from the hooks'
+ * graveyard. */
 #include "abi.h"
 #include "check.h"
 #include "elfbuild.h"
@@ -21,6 +22,7 @@
 
 extern struct jd_registry jitdebug_registry;
 extern struct jd_watch_table jitdebug_watches;
+extern struct jd_graveyard jitdebug_graveyard;
 
 /* ---- the "debugger": this process, and a record of what the session asked ---------------------- */
 
@@ -69,7 +71,9 @@ static int cb_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 
 static int cb_symbol(void *ctx, const char *name, uint64_t *addr)
 {
-	if (strcmp(name, "jitdebug_registry") == 0)
+	if (strcmp(name, "jitdebug_graveyard") == 0)
+		*addr = (uint64_t)(uintptr_t)&jitdebug_graveyard;
+	else if (strcmp(name, "jitdebug_registry") == 0)
 		*addr = (uint64_t)(uintptr_t)&jitdebug_registry;
 	else if (strcmp(name, "jitdebug_watches") == 0)
 		*addr = (uint64_t)(uintptr_t)&jitdebug_watches;
@@ -330,6 +334,38 @@ static void a_stop_loads_the_frames_objects_and_a_new_process_unloads_them(void)
 	jd_session_free(s);
 }
 
+static void freed_code_is_named_from_the_graveyard(void)
+{
+	struct jd_session *s = new_session(), *fresh = new_session();
+	char err[600], cmd[64], want[160];
+	struct eb gone;
+	uint64_t id = 0;
+	eb_build(&gone, TEXT + 0x100000);
+	CHECK(jd_register_object(gone.buf, gone.size, NULL, &id) == 0, "registered");
+	CHECK(run(s, err, sizeof(err), "list") == 0, "%s", err); /* the session sees it live, with its name */
+	CHECK(jd_unregister_object(id) == 0, "unregistered");
+	snprintf(cmd, sizeof(cmd), "info 0x%llx", (unsigned long long)TEXT + 0x100000 + 3);
+	CHECK(run(s, err, sizeof(err), cmd) < 0, "no live object there");
+	snprintf(want, sizeof(want), "no JIT object covers 0x%llx: object %llu (jd_func, build-id 0102030405060708) held 0x",
+		 (unsigned long long)TEXT + 0x100000 + 3, (unsigned long long)id);
+	CHECK(strstr(err, want) == err && strstr(err, " until it was unregistered"), "%s", err);
+	/* A session that never saw it alive has the build-id and the range (no parse is made for a name). */
+	CHECK(run(fresh, err, sizeof(err), cmd) < 0 && strstr(err, "(build-id 0102030405060708) held 0x"), "%s", err);
+	/* An address nothing ever held: the plain message. */
+	CHECK(run(s, err, sizeof(err), "info 0x10") < 0 && strcmp(err, "no JIT object covers 0x10") == 0, "%s", err);
+	/* The ring keeps the newest JD_GRAVEYARD_SLOTS: 70 more unregistrations elsewhere push it out. */
+	for (int i = 0; i < 70; i++) {
+		uint64_t other;
+		struct eb e;
+		eb_build(&e, TEXT + 0x200000);
+		if (jd_register_object(e.buf, e.size, NULL, &other) == 0)
+			jd_unregister_object(other);
+	}
+	CHECK(run(fresh, err, sizeof(err), cmd) < 0 && !strstr(err, "unregistered"), "pushed out: %s", err);
+	jd_session_free(fresh);
+	jd_session_free(s);
+}
+
 static void source_map_auto_finds_a_moved_file(void)
 {
 	struct jd_session *s = new_session();
@@ -365,6 +401,7 @@ int main(void)
 	RUN(bad_arguments_get_one_line_each);
 	RUN(break_writes_the_watch_and_the_hooks_flag_the_match);
 	RUN(a_stop_loads_the_frames_objects_and_a_new_process_unloads_them);
+	RUN(freed_code_is_named_from_the_graveyard);
 	RUN(source_map_auto_finds_a_moved_file);
 	return check_report();
 }

@@ -1,7 +1,7 @@
 /* test_walk.c — jitdebug/walk.c: the registry and GDB's JIT list walked through a memory reader, as
  * the debugger plugins and `jitdebug core` walk them: every entry, cycles, caps, implausible and
  * unreadable entries, bad headers, the growing options struct, the target's pointer ABI, and other
- * registrars' ids and ranges. */
+ * registrars' ids and ranges, and the graveyard of objects unregistered lately. */
 #include "check.h"
 #include "fakemem.h"
 #include "jitdebug.h"
@@ -111,6 +111,69 @@ static void test_registry_walk_rejects_bad_headers(void)
 	err[0] = '\0';
 	CHECK(jd_walk_registry(REG, &w, NULL, err, sizeof(err)) == -EINVAL && strstr(err, "bad struct jd_walk"),
 	      "short struct accepted, or no message: '%s'", err);
+}
+
+/* The graveyard (jitdebug_graveyard) as a hostile target may hold it: the newest slot covering the
+ * address wins; bad headers, sizes past their bounds, a range past 1 TiB, an unterminated name and an
+ * unreadable slot are refused or passed over. Built from the layout's offsets, not from the struct. */
+#define GRV (BASE + 0x4000)
+static void make_graveyard(uint32_t nslots, uint32_t slot_size)
+{
+	memset(mem, 0, sizeof(mem));
+	put(GRV, 0x31305652474a444aull, 8);
+	put(GRV + 8, 1, 4);
+	put(GRV + 12, 40, 4);
+	put(GRV + 32, nslots, 4);
+	put(GRV + 36, slot_size, 4);
+}
+static void put_slot(uint32_t i, uint64_t seq, uint64_t id, uint64_t lo, uint64_t hi, const char *name)
+{
+	uint64_t at = GRV + 40 + (uint64_t)i * 112;
+	put(at, seq, 8);
+	put(at + 8, id, 8);
+	put(at + 16, lo, 8);
+	put(at + 24, hi, 8);
+	put(at + 40, 2, 4);
+	put(at + 44, 0xabcd, 2);
+	memcpy(mem + (at + 64 - BASE), name, strlen(name) < 48 ? strlen(name) : 48);
+}
+
+static void test_graveyard_names_the_newest_holder(void)
+{
+	struct jd_graveyard_slot g;
+	make_graveyard(4, 112);
+	put_slot(0, 1, 7, 0x7000, 0x8000, "old");
+	put_slot(1, 3, 9, 0x7000, 0x7800, "newest");
+	put_slot(2, 2, 8, 0x7000, 0x8000, "middle");
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x7100, &g) == 0 && g.id == 9 && strcmp(g.first_symbol, "newest") == 0,
+	      "id %llu %s", (unsigned long long)g.id, g.first_symbol);
+	CHECK(g.build_id_size == 2 && g.build_id[0] == 0xcd && g.build_id[1] == 0xab, "build-id");
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x7900, &g) == 0 && g.id == 8, "past the newest's range");
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x9000, &g) == -ENOENT, "nothing there");
+	/* A name of 48 bytes and more is ended by the reader. */
+	put_slot(3, 4, 10, 0xa000, 0xb000, "");
+	memset(mem + (GRV + 40 + 3 * 112 + 64 - BASE), 'n', 48);
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0xa000, &g) == 0 && strlen(g.first_symbol) == 47, "name ended");
+	/* A range past 1 TiB is corruption; an unused slot (seq 0) is nothing. */
+	put_slot(3, 5, 11, 0x1000, 0x1000 + (2ull << 40), "huge");
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x2000, &g) == -ENOENT, "huge range passed over");
+	put_slot(3, 0, 12, 0xc000, 0xd000, "unused");
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0xc000, &g) == -ENOENT, "unused slot");
+	/* Bad headers. */
+	make_graveyard(4, 112);
+	put(GRV, 0x1234, 8);
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x7100, &g) == -EINVAL, "bad magic");
+	make_graveyard(4, 112);
+	put(GRV + 8, 2, 4);
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x7100, &g) == -EINVAL, "version 2");
+	make_graveyard(5000, 112);
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x7100, &g) == -EINVAL, "5,000 slots");
+	make_graveyard(4, 16);
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x7100, &g) == -EINVAL, "slots smaller than a slot");
+	make_graveyard(4096, 4096);
+	CHECK(jd_graveyard_find(GRV, read_mem, NULL, 0x7100, &g) == -ENOENT, "slots past the target's memory: unread");
+	CHECK(jd_graveyard_find(0x10, read_mem, NULL, 0x7100, &g) == -EFAULT, "unreadable header");
+	CHECK(jd_graveyard_find(UINT64_MAX - 8, read_mem, NULL, 0x7100, &g) < 0, "at the end of the address space");
 }
 
 /* The options convention (opts.h): a caller built before a field existed passes a smaller struct and
@@ -283,5 +346,6 @@ int main(void)
 	RUN(test_walk_struct_grows);
 	RUN(test_gdb_list_follows_the_target_abi);
 	RUN(test_gdb_list_gives_foreign_ids_and_ranges);
+	RUN(test_graveyard_names_the_newest_holder);
 	return check_report();
 }
