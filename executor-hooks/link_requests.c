@@ -78,20 +78,41 @@ static uint64_t fingerprint(const struct jd_registry_object *o)
 	return jd_read_self(o->symfile, head, n) == 0 ? jd_hash(head, n) | 1 : 0;
 }
 
-/* Ids are addresses (JD_FOREIGN_ID_BIT | symfile), often aligned alike: mixed before the modulo. */
+/* Ids are addresses (JD_FOREIGN_ID_BIT | symfile), often aligned and spaced alike: FNV-1a's low bits
+ * collided for one in five sets of six 3 MiB objects, so the id goes through a 64-bit finalizer (the
+ * one of jd_u64set), and an object may sit in any of FOREIGN_WAYS slots from there. */
+enum { FOREIGN_WAYS = 8 };
 static size_t foreign_slot(uint64_t id)
 {
-	return (size_t)(jd_hash(&id, sizeof(id)) % FOREIGN_SLOTS);
+	return jd_u64set_slot(id, FOREIGN_SLOTS);
 }
 
 /* The slot that describes o as it is now, or NULL. */
 static const struct foreign_seen *foreign_known(const struct jd_registry_object *o, uint64_t print)
 {
-	const struct foreign_seen *f = foreign_seen ? &foreign_seen[foreign_slot(o->id)] : NULL;
-	return f && f->first && print && f->id == o->id && f->entry == o->entry && f->size == o->size && f->lo == o->lo &&
-			       f->hi == o->hi && f->print == print
-		       ? f
-		       : NULL;
+	for (size_t w = 0; foreign_seen && print && w < FOREIGN_WAYS; w++) {
+		const struct foreign_seen *f = &foreign_seen[(foreign_slot(o->id) + w) % FOREIGN_SLOTS];
+		if (f->first && f->id == o->id)
+			return f->entry == o->entry && f->size == o->size && f->lo == o->lo && f->hi == o->hi &&
+					       f->print == print
+				       ? f
+				       : NULL;
+	}
+	return NULL;
+}
+
+/* Where o is kept: the slot that has its id, else a free one, else the first of its ways. */
+static struct foreign_seen *foreign_place(uint64_t id)
+{
+	size_t first = foreign_slot(id), free_slot = SIZE_MAX;
+	for (size_t w = 0; w < FOREIGN_WAYS; w++) {
+		struct foreign_seen *f = &foreign_seen[(first + w) % FOREIGN_SLOTS];
+		if (f->first && f->id == id)
+			return f;
+		if (!f->first && free_slot == SIZE_MAX)
+			free_slot = (first + w) % FOREIGN_SLOTS;
+	}
+	return &foreign_seen[free_slot != SIZE_MAX ? free_slot : first];
 }
 
 /* Reads o's first symbol and build-id from its bytes and keeps them (when a slot can be had). */
@@ -111,7 +132,7 @@ static void foreign_learn(const struct jd_registry_object *o, uint64_t print, ch
 	free(bytes);
 	if (!print || (!foreign_seen && !(foreign_seen = calloc(FOREIGN_SLOTS, sizeof(*foreign_seen)))))
 		return;
-	struct foreign_seen *f = &foreign_seen[foreign_slot(o->id)];
+	struct foreign_seen *f = foreign_place(o->id);
 	free(f->first);
 	*f = (struct foreign_seen){o->id, o->entry, o->size, o->lo, o->hi, print, strdup(first), {0}, *bid_len};
 	memcpy(f->bid, bid, *bid_len);
