@@ -28,15 +28,6 @@ class JitError(gdb.GdbError):
     pass
 
 
-class Entry(ctypes.Structure):
-    """struct jd_registry_object of jitdebug.h."""
-    _fields_ = [("entry", ctypes.c_uint64), ("id", ctypes.c_uint64), ("symfile", ctypes.c_uint64),
-                ("size", ctypes.c_uint64), ("lo", ctypes.c_uint64), ("hi", ctypes.c_uint64),
-                ("flags", ctypes.c_uint32), ("build_id_size", ctypes.c_uint32), ("build_id", ctypes.c_uint8 * 20),
-                ("build_id_kind", ctypes.c_uint32), ("nsections", ctypes.c_uint32), ("sections", ctypes.c_uint64),
-                ("section_size", ctypes.c_uint32)]
-
-
 class Descriptor(ctypes.Structure):
     """struct jd_descriptor of jitdebug.h."""
     _fields_ = [("addr", ctypes.c_uint64), ("path", ctypes.c_char_p), ("hooks", ctypes.c_int)]
@@ -64,7 +55,7 @@ CALLBACKS = [  # struct jd_debugger's callbacks, in order
     ("symbol", ctypes.CFUNCTYPE(INT, VP, CP, ctypes.POINTER(U64))),
     ("evaluate", ctypes.CFUNCTYPE(INT, VP, CP, ctypes.POINTER(U64), VP, SZ)),
     ("descriptors", ctypes.CFUNCTYPE(INT, VP, DESCRIPTOR_FN, VP)),
-    ("has", ctypes.CFUNCTYPE(INT, VP, ctypes.POINTER(Entry))),
+    ("has", ctypes.CFUNCTYPE(INT, VP, U64, U64)),
     ("load", ctypes.CFUNCTYPE(INT, VP, U64, CP, VP, SZ, VP, SZ)),
     ("unload", ctypes.CFUNCTYPE(None, VP, U64, CP)),
     ("frames", ctypes.CFUNCTYPE(SZ, VP, ctypes.POINTER(U64), SZ)),
@@ -276,8 +267,8 @@ def gdb_jit_symfiles():
 
 
 @guarded(0)
-def cb_has(ctx, obj):
-    return int(obj.contents.symfile in gdb_jit_symfiles())
+def cb_has(ctx, symfile, lo):
+    return int(symfile in gdb_jit_symfiles())
 
 
 def cb_load(ctx, ident, path, data, size, err, errlen):

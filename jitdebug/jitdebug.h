@@ -461,8 +461,9 @@ struct jd_debugger {
 	/* Every module's __jit_debug_descriptor (hooks: the module defines jitdebug_registry; addr 0: the
 	 * module is not loaded yet). */
 	int (*descriptors)(void *ctx, jd_descriptor_fn fn, void *fnctx);
-	/* 1 when the debugger's own JIT reader already has the object's code. */
-	int (*has)(void *ctx, const struct jd_registry_object *o);
+	/* 1 when the debugger's own JIT reader already has the object whose bytes are at symfile in the
+	 * process and whose code starts at lo. */
+	int (*has)(void *ctx, uint64_t symfile, uint64_t lo);
 	/* Loads the object saved at path (its bytes: data, size) at its addresses: 0, or a negative errno
 	 * with err set. */
 	int (*load)(void *ctx, uint64_t id, const char *path, const void *data, size_t size, char *err, size_t errlen);

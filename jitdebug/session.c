@@ -891,7 +891,7 @@ static int load_one(struct jd_session *s, const struct jd_registry_object *o)
 /* Whether the debugger already has the object: loaded by us, or by its own JIT reader. */
 static int debugger_has(struct jd_session *s, const struct jd_registry_object *o)
 {
-	return loaded_find(s, o->id) || s->dbg->has(s->ctx, o);
+	return loaded_find(s, o->id) || s->dbg->has(s->ctx, o->symfile, o->lo);
 }
 
 /* Loads the objects (skipping those the debugger has); failures are reported (when `report`) and
@@ -1082,7 +1082,7 @@ static const char *state_of(struct jd_session *s, const struct jd_registry_objec
 {
 	if (loaded_find(s, o->id))
 		return "loaded";
-	if (s->t.can_load && s->dbg->has(s->ctx, o)) {
+	if (s->t.can_load && s->dbg->has(s->ctx, o->symfile, o->lo)) {
 		snprintf(buf, 32, "%s-jit", s->dbg->name);
 		return buf;
 	}

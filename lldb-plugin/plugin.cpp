@@ -183,9 +183,9 @@ int cb_descriptors(void *ctx, jd_descriptor_fn fn, void *fnctx) {
 }
 
 // Whether some module already covers the object's code (LLDB's own JIT loader).
-int cb_has(void *ctx, const jd_registry_object *o) {
+int cb_has(void *ctx, uint64_t, uint64_t lo) {
   Target &t = T(ctx);
-  lldb::SBAddress a = t.target.ResolveLoadAddress(o->lo);
+  lldb::SBAddress a = t.target.ResolveLoadAddress(lo);
   return a.GetSection().IsValid() && a.GetModule().IsValid();
 }
 

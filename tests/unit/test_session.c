@@ -95,7 +95,7 @@ static int cb_descriptors(void *ctx, jd_descriptor_fn fn, void *fnctx)
 	return 0;
 }
 
-static int cb_has(void *ctx, const struct jd_registry_object *o)
+static int cb_has(void *ctx, uint64_t symfile, uint64_t lo)
 {
 	return 0;
 }
