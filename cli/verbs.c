@@ -22,8 +22,10 @@ static const struct verb verbs[] = {
 	{"perf report", "[DIR] [-- PERF-REPORT-OPTIONS...]",
 	 "Shows the JIT code's share of the samples, every JIT function with samples by source line, then perf's "
 	 "whole report of DIR/perf.jit.data by symbol and source line.", cli_perf_report},
-	{"jitdump-check", "FILE...",
-	 "Validates jitdump files: prints FILE: ok, N records, or the offset and reason of the first bad record. "
+	{"jitdump-check", "[--strict] FILE...",
+	 "Validates jitdumps as perf reads them: prints FILE: ok, N records, or every bad record with its offset and "
+	 "reason (the first 20) and a count; padding, line-0 entries and unknown record ids that perf reads past "
+	 "are counted, not errors. --strict checks them as jitdebug's own writer writes them (none of those). "
 	 "Status 1 if any file is bad.", cli_jitdump_check},
 	{"list", "--connect HOST:PORT [--token T] [--pid P] [--json]",
 	 "Lists the live JIT objects of a process over its debug link: id, address range, size, GDB state and "

@@ -109,9 +109,28 @@ void jd_unwind_index_free(struct jd_unwind_index *ix);
 int jd_unwind_for_function(const struct jd_unwind_index *ix, uint64_t addr, uint64_t code_size, uint8_t **buf,
 			   size_t *len, size_t *hdr_len);
 
-/* Validation of a whole jitdump file (jitdebug jitdump-check, tests, fuzzing). Returns 0, or -EINVAL
- * with the offset of the first bad record in *bad_offset and why in err. *records: how many records
- * were good. Any output may be NULL. */
+/* Validation of a whole jitdump file (jitdebug jitdump-check, tests, fuzzing; docs/formats.md). By
+ * default as perf reads it: padding after a record's counted contents, line-0 entries and records of
+ * unknown ids are counted, not errors. JD_JITDUMP_STRICT: as jitdebug's own writer must write it (none
+ * of those). Every bad record is passed to problem (may be NULL) with its offset; the walk stops only
+ * where the framing breaks. 0, or -EINVAL when any record (or the header) is bad; rep (may be NULL)
+ * gets the counts and the first problem. */
+#define JD_JITDUMP_STRICT 0x1u
+struct jd_jitdump_report {
+	uint64_t records;          /* records read */
+	uint64_t bad;              /* bad records (and a bad header or frame) */
+	uint64_t first_good;       /* records before the first bad one */
+	uint64_t first_bad_offset;
+	char first[160];           /* the first problem */
+	uint64_t padded;           /* records with bytes perf skips after their contents */
+	uint64_t line_zero;        /* DEBUG_INFO entries with line 0 */
+	uint64_t unknown;          /* records of ids perf does not know (it skips them) */
+};
+typedef void (*jd_jitdump_problem_fn)(uint64_t offset, const char *what, void *ctx);
+int jd_jitdump_check_all(const uint8_t *data, size_t size, unsigned flags, jd_jitdump_problem_fn problem, void *ctx,
+			 struct jd_jitdump_report *rep);
+/* The strict check, first problem only: 0, or -EINVAL with the offset of the first bad record in
+ * *bad_offset and why in err. *records: how many records were good before it. Any output may be NULL. */
 int jd_jitdump_check(const uint8_t *data, size_t size, uint64_t *records, uint64_t *bad_offset, char *err,
 		     size_t errlen);
 

@@ -20,6 +20,8 @@
 #
 # PostgreSQL 15 is a real JIT of the field (llvmjit.so on libLLVM-14, its own GDB listener):
 # it.postgres_jit runs a throwaway cluster of its own and never uses the package's cluster or service.
+#
+# Node (nodejs: V8) is a runtime nobody here wrote that writes its own jitdump: it.node_jitdump.
 set -euo pipefail
 deps_dir=${1:-}
 
@@ -34,6 +36,7 @@ pkgs=(
   dpkg-dev
   qemu-user-static gdb-multiarch libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross libgcc-12-dev-arm64-cross
   debuginfod libdebuginfod1 elfutils
+  nodejs
 )
 
 missing=()

@@ -17,7 +17,7 @@ expect "most samples in jd_hot, by name" "$TMP/sym.txt" "^ +([5-9][0-9]|100)\.[0
 expect "jd_twin_a has its own name" "$TMP/sym.txt" "\[\.\] jd_twin_a$"
 expect "jd_twin_b has its own name" "$TMP/sym.txt" "\[\.\] jd_twin_b$"
 expect "--sort srcline shows the fixture's hot line" "$TMP/src.txt" "hot\.c:$(hot_line hot-loop)$"
-"$JITDEBUG" jitdump-check "$REC"/jit/jit-*.dump > "$TMP/check.txt" 2>&1
+"$JITDEBUG" jitdump-check --strict "$REC"/jit/jit-*.dump > "$TMP/check.txt" 2>&1
 expect "the executor's jitdump is valid" "$TMP/check.txt" ": ok, [0-9]+ records"
 "$JITDEBUG" perf report "$REC" > "$TMP/report.txt" 2>&1
 expect "jitdebug perf report: jd_hot with file:line" "$TMP/report.txt" "jd_hot +hot\.c:$(hot_line hot-loop)"

@@ -29,7 +29,7 @@ run() {
 	local dump
 	dump=$(find "$dir/dumps" -name 'jit-*.dump' | head -1)
 	if [ -n "$dump" ]; then pass "$name: a jitdump under JITDUMPDIR"; else fail "$name: a jitdump under JITDUMPDIR"; fi
-	[ -n "$dump" ] && "$JITDEBUG" jitdump-check "$dump" > "$dir/check.txt" 2>&1
+	[ -n "$dump" ] && "$JITDEBUG" jitdump-check --strict "$dump" > "$dir/check.txt" 2>&1
 	expect "$name: the jitdump is valid" "$dir/check.txt" ": ok, [0-9]+ records"
 	(cd "$dir" && timeout 120 perf inject --jit -i "$dir/perf.data" -o "$dir/perf.jit.data" > "$dir/inject.out" 2>&1)
 	perf report -i "$dir/perf.jit.data" --stdio --no-children --sort sym 2>/dev/null | grep -E '^ +[0-9]' > "$dir/sym.txt"

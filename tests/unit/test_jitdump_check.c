@@ -1,5 +1,7 @@
-/* test_jitdump_check.c — perfmap/jitdump_check.c, the jitdump validator: a valid dump built here is accepted; one crafted file per
- * rejection rule is refused with the offset of the bad record. */
+/* test_jitdump_check.c — perfmap/jitdump_check.c, the jitdump validator: a valid dump built here is
+ * accepted; one crafted file per rejection rule is refused with the offset of the bad record (strict,
+ * jitdebug's own writer); as perf reads them, padding, line-0 entries and unknown ids are counted and
+ * accepted, file names holding NUL bytes (V8) are named as such, and every bad record is reported. */
 #include "check.h"
 #include "jitdump-format.h"
 #include "perf-outputs.h"
@@ -127,10 +129,91 @@ static void rejects_debug_entry_overrun(void)
 	struct dump d;
 	build(&d);
 	set64(&d, d.debug_off + offsetof(struct jd_jitdump_debug_info, nr_entry), 3);
-	CHECK(rejected_at(&d, d.debug_off + sizeof(struct jd_jitdump_debug_info) + 2 * 20), "overrun accepted");
+	CHECK(rejected_at(&d, d.debug_off), "overrun accepted");
 	build(&d);
 	set64(&d, d.debug_off + offsetof(struct jd_jitdump_debug_info, nr_entry), UINT64_MAX); /* absurd count */
-	CHECK(rejected_at(&d, d.debug_off + sizeof(struct jd_jitdump_debug_info) + 2 * 20), "huge count accepted");
+	CHECK(rejected_at(&d, d.debug_off), "huge count accepted");
+}
+
+/* Appends n zero bytes to the record at rec (total_size grows), moving what follows. */
+static void pad_record(struct dump *d, size_t rec, size_t n)
+{
+	uint32_t total;
+	memcpy(&total, d->b + rec + 4, 4);
+	memmove(d->b + rec + total + n, d->b + rec + total, d->len - rec - total);
+	memset(d->b + rec + total, 0, n);
+	set32(d, rec + 4, total + (uint32_t)n);
+	d->len += n;
+	if (d->load_off > rec)
+		d->load_off += n;
+	if (d->close_off > rec)
+		d->close_off += n;
+}
+
+static void perf_reads_past_padding_line_zero_and_unknown_ids(void)
+{
+	struct dump d;
+	build(&d);
+	pad_record(&d, d.debug_off, 2); /* V8 pads some DEBUG_INFO records */
+	set32(&d, d.debug_off + sizeof(struct jd_jitdump_debug_info) + 20 + 8, 0); /* the last entry: line 0 (BEAM) */
+	struct jd_jitdump_prefix unknown = {9, sizeof(unknown) + 4, 5}; /* a record of an id perf does not know */
+	put(&d, &unknown, sizeof(unknown));
+	put(&d, "abcd", 4);
+	struct jd_jitdump_report r;
+	CHECK(jd_jitdump_check_all(d.b, d.len, 0, NULL, NULL, &r) == 0, "perf's reading refused it: %s", r.first);
+	CHECK(r.records == 4 && r.padded == 1 && r.line_zero == 1 && r.unknown == 1 && r.bad == 0,
+	      "%llu records, %llu padded, %llu line 0, %llu unknown", (unsigned long long)r.records,
+	      (unsigned long long)r.padded, (unsigned long long)r.line_zero, (unsigned long long)r.unknown);
+	CHECK(jd_jitdump_check_all(d.b, d.len, JD_JITDUMP_STRICT, NULL, NULL, &r) < 0 && r.bad == 2,
+	      "strict: line 0 and the unknown id are bad (%llu)", (unsigned long long)r.bad);
+}
+
+static unsigned seen;
+static uint64_t seen_at[8];
+static void note(uint64_t offset, const char *what, void *ctx)
+{
+	if (seen < 8)
+		seen_at[seen] = offset;
+	seen++;
+}
+
+static void every_bad_record_is_reported(void)
+{
+	struct dump d;
+	build(&d);
+	/* Two bad records (a CODE_LOAD claiming more code than it holds, a CLOSE of the wrong size) and
+	 * good ones around them: both are named, the walk goes on. */
+	set64(&d, d.load_off + offsetof(struct jd_jitdump_code_load, code_size), 99);
+	pad_record(&d, d.close_off, 8);
+	struct jd_jitdump_prefix c = {JD_JIT_CODE_CLOSE, sizeof(c), 9};
+	put(&d, &c, sizeof(c));
+	struct jd_jitdump_report r;
+	seen = 0;
+	CHECK(jd_jitdump_check_all(d.b, d.len, 0, note, NULL, &r) < 0, "accepted");
+	CHECK(r.bad == 2 && seen == 2 && seen_at[0] == d.load_off && seen_at[1] == d.close_off && r.records == 4,
+	      "%llu bad, %u seen", (unsigned long long)r.bad, seen);
+	CHECK(r.first_bad_offset == d.load_off && r.first_good == 1, "the first at %llu after %llu",
+	      (unsigned long long)r.first_bad_offset, (unsigned long long)r.first_good);
+}
+
+/* V8 writes some DEBUG_INFO file names with NUL bytes inside: named as such, not as a bogus line. */
+static void file_names_holding_nuls_are_named(void)
+{
+	struct dump d;
+	memset(&d, 0, sizeof(d));
+	struct jd_jitdump_header h = {JD_JITDUMP_MAGIC, 1, sizeof(h), 62, 0, 123, 1, 0};
+	put(&d, &h, sizeof(h));
+	static const char name[] = "\x16_\x01\0\0\0\0\0\x02\xb8js"; /* 14 bytes + NUL, NULs inside */
+	struct jd_jitdump_debug_info di = {{JD_JIT_CODE_DEBUG_INFO, sizeof(di) + 3 * (16 + sizeof(name)), 1}, 0x1000, 3};
+	put(&d, &di, sizeof(di));
+	for (int i = 0; i < 3; i++) {
+		struct jd_jitdump_debug_entry e = {0x1000 + (uint64_t)i, 2 + i, 0};
+		put(&d, &e, sizeof(e));
+		put(&d, name, sizeof(name));
+	}
+	struct jd_jitdump_report r;
+	CHECK(jd_jitdump_check_all(d.b, d.len, 0, NULL, NULL, &r) < 0 && strstr(r.first, "file names hold NUL bytes"),
+	      "%s", r.first);
 }
 
 static void rejects_unknown_record(void)
@@ -152,5 +235,8 @@ int main(void)
 	RUN(rejects_wrong_code_size);
 	RUN(rejects_debug_entry_overrun);
 	RUN(rejects_unknown_record);
+	RUN(perf_reads_past_padding_line_zero_and_unknown_ids);
+	RUN(every_bad_record_is_reported);
+	RUN(file_names_holding_nuls_are_named);
 	return check_report();
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# V8's own jitdump (Node's --perf-prof), a runtime nobody here wrote: stock perf takes it (perf inject
+# --jit writes a jitted-*.so per function), so `jitdebug jitdump-check` must too. What perf reads past
+# (V8 pads its UNWINDING_INFO and some DEBUG_INFO records) is counted, not an error; what perf misreads
+# is reported as what it is (V8 writes some DEBUG_INFO file names with NUL bytes inside), and nothing
+# else. --strict, jitdebug's own writer's standard, still refuses the padding.
+. "$(dirname "$0")/lib.sh"
+NODE=$(command -v node || command -v nodejs || true)
+[ -n "$NODE" ] || skip "no node (Debian's nodejs)"
+cat > "$TMP/hot.js" <<'JS'
+function square(x) { return x * x; }
+function poly(n) { let s = 0; for (let i = 0; i < n; i++) s += square(i) % 7; return s; }
+let t = 0; for (let k = 0; k < 60; k++) t += poly(100000);
+console.log("sum " + t);
+JS
+# The stock path on the same run: perf records node, perf inject reads V8's dump.
+(cd "$TMP" && timeout 120 perf record -q -k 1 -o "$TMP/perf.data" "$NODE" --perf-prof --interpreted-frames-native-stack \
+	hot.js > "$TMP/node.out" 2> "$TMP/record.err")
+expect "node ran under perf" "$TMP/node.out" "^sum [0-9]+$"
+dump=$(ls "$TMP"/jit-*.dump 2>/dev/null | head -1)
+[ -n "$dump" ] && echo "dump=$dump" > "$TMP/dump.txt" || echo "no dump" > "$TMP/dump.txt"
+expect "V8 wrote its jitdump in the working directory" "$TMP/dump.txt" "^dump=.*/jit-[0-9]+\.dump$"
+timeout 120 perf inject --jit -i "$TMP/perf.data" -o "$TMP/perf.jit.data" > "$TMP/inject.out" 2>&1
+echo "status=$?" >> "$TMP/inject.out"
+ls "$TMP"/jitted-*.so 2>/dev/null | wc -l | sed 's/^/jitted=/' >> "$TMP/inject.out"
+expect "stock: perf inject takes V8's dump" "$TMP/inject.out" "^status=0$"
+expect_not "stock: perf inject writes a file per function" "$TMP/inject.out" "^jitted=0$"
+
+timeout 60 "$JITDEBUG" jitdump-check "$dump" > "$TMP/check.out" 2>&1
+echo "status=$?" >> "$TMP/check.out"
+expect "jitdump-check reads the whole dump" "$TMP/check.out" "[0-9]+ records"
+grep '^.*: bad record at offset' "$TMP/check.out" | grep -v 'file names hold NUL bytes' > "$TMP/other-bad.out" || true
+expect_not "jitdump-check finds nothing wrong that perf reads right (only V8's NUL-in-name records)" \
+	"$TMP/other-bad.out" "bad record"
+if grep -q 'bad record at' "$TMP/check.out"; then
+	expect "V8's file names with NUL bytes are named as such" "$TMP/check.out" "file names hold NUL bytes"
+	expect "... and the status says the dump has bad records" "$TMP/check.out" "^status=1$"
+else
+	expect "a dump without V8's defect is ok" "$TMP/check.out" "^status=0$"
+fi
+timeout 60 "$JITDEBUG" jitdump-check --strict "$dump" > "$TMP/strict.out" 2>&1
+if grep -q "padded records" "$TMP/check.out"; then
+	expect "--strict refuses the padding perf reads past" "$TMP/strict.out" "do not fit|bytes after its"
+fi
+finish
