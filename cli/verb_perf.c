@@ -60,6 +60,43 @@ static int hooks_path(char *out, size_t len)
 	return 0;
 }
 
+static char *trim(char *s);
+static double jit_share(const char *jitdata, const char *dir);
+
+/* The jitdumps perf inject read for data: the jit-PID.dump files the recorded processes mapped (the
+ * marker perf looks for), wherever the program wrote them (V8 in its working directory, BEAM in /tmp).
+ * Their paths, one per line, into out (empty when there is none). */
+static void marker_dumps(const char *data, const char *dir, char *out, size_t len)
+{
+	out[0] = '\0';
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s/.mmaps.XXXXXX", dir) >= (int)sizeof(tmp))
+		return;
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return;
+	close(fd);
+	char *script[] = {"perf", "script", "-i", (char *)data, "--show-mmap-events", "-F", "ip", NULL};
+	int st = cli_run(script, NULL, tmp);
+	FILE *f = fopen(tmp, "r");
+	unlink(tmp);
+	char line[PATH_MAX + 256];
+	while (st == 0 && f && fgets(line, sizeof(line), f)) {
+		char *path = strrchr(line, ' ');
+		if (!strstr(line, "PERF_RECORD_MMAP") || !path)
+			continue;
+		path = trim(path);
+		const char *base = strrchr(path, '/');
+		size_t n = strlen(path), used = strlen(out);
+		if (!base || strncmp(base, "/jit-", 5) != 0 || n < 5 || strcmp(path + n - 5, ".dump") != 0 ||
+		    strstr(out, path) || used + n + 2 > len)
+			continue;
+		snprintf(out + used, len - used, "%s%s", used ? ", " : "", path);
+	}
+	if (f)
+		fclose(f);
+}
+
 /* Whether dir holds a jit-*.dump (the hooks create dir when they open their dump). */
 static int has_jitdump(const char *dir)
 {
@@ -159,9 +196,22 @@ int cli_perf_record(int argc, char **argv)
 		fprintf(stderr, "jitdebug: perf inject --jit failed (status %d); see %s\n", ist, log);
 		return 1;
 	}
+	char own[2048] = "";
+	double share = 0;
+	if (!has_jitdump(jitdir)) {
+		marker_dumps(data, dir, own, sizeof(own));
+		if (!own[0])
+			share = jit_share(jitdata, dir);
+	}
 	if (has_jitdump(jitdir))
 		fprintf(stderr, "jitdebug: recorded %s; with JIT symbols: %s (jitdump and jitted-*.so in %s)\n", data, jitdata,
 			jitdir);
+	else if (own[0])
+		fprintf(stderr, "jitdebug: recorded %s; with JIT symbols: %s (from the program's own jitdump: %s; perf inject "
+				"wrote jitted-*.so next to it)\n", data, jitdata, own);
+	else if (share > 0)
+		fprintf(stderr, "jitdebug: recorded %s and %s; no jitdump, but %.2f%% of the samples are JIT code named from "
+				"the program's perf map (/tmp/perf-PID.map): names without source lines\n", data, jitdata, share);
 	else
 		fprintf(stderr, "jitdebug: recorded %s and %s, but the process wrote no jitdump: JIT code has names only "
 				"from /tmp/perf-PID.map if the hooks were loaded (--no-preload without the hooks linked in "
@@ -181,10 +231,43 @@ static char *trim(char *s)
 	return s;
 }
 
+/* JIT code as perf names its DSO: a jitted-PID-N.so perf inject made from a jitdump, or perf-map
+ * samples, labelled `[JIT] tid PID` by perf 6.1 and `perf-PID.map` by older ones. */
 static int is_jit_dso(const char *dso)
 {
 	size_t n = strlen(dso);
-	return strncmp(dso, "jitted-", 7) == 0 || (strncmp(dso, "perf-", 5) == 0 && n > 4 && strcmp(dso + n - 4, ".map") == 0);
+	return strncmp(dso, "jitted-", 7) == 0 || strncmp(dso, "[JIT] tid ", 10) == 0 ||
+	       (strncmp(dso, "perf-", 5) == 0 && n > 4 && strcmp(dso + n - 4, ".map") == 0);
+}
+
+/* The JIT share of all samples as perf itself reports it: the sum of the JIT DSOs' rows of `perf report
+ * --sort dso`. -1 when perf report failed. */
+static double jit_share(const char *jitdata, const char *dir)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s/.jit-dso.XXXXXX", dir) >= (int)sizeof(tmp))
+		return -1;
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	char *rep[] = {"perf", "report", "-i", (char *)jitdata, "--stdio", "--no-children", "--sort", "dso",
+		       "--percent-limit", "0", "-t", "\t", NULL};
+	int st = cli_run(rep, NULL, tmp);
+	FILE *f = fopen(tmp, "r");
+	unlink(tmp);
+	double share = st == 0 && f ? 0 : -1;
+	char line[4096];
+	while (share >= 0 && fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t');
+		if (line[0] == '#' || !tab)
+			continue;
+		if (is_jit_dso(trim(tab + 1)))
+			share += strtod(line, NULL);
+	}
+	if (f)
+		fclose(f);
+	return share;
 }
 
 /* The JIT part of the profile: every row of `perf report --sort dso,sym,srcline` whose DSO is JIT
@@ -246,6 +329,9 @@ static int report_jit(const char *jitdata, const char *dir)
 		jit += pct;
 	}
 	fclose(f);
+	double share = jit_share(jitdata, dir); /* perf's own per-DSO figure: no sum of rounded rows */
+	if (share >= 0)
+		jit = share;
 	printf("# JIT code: %.2f%% of all samples%s%s%s\n", jit, samples[0] ? " (" : "", samples, samples[0] ? ")" : "");
 	if (!rows)
 		printf("# no JIT function has samples: was the process running with the jitdebug hooks and perf outputs on?\n");

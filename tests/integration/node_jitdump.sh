@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# V8's own jitdump (Node's --perf-prof), a runtime nobody here wrote: stock perf takes it (perf inject
-# --jit writes a jitted-*.so per function), so `jitdebug jitdump-check` must too. What perf reads past
-# (V8 pads its UNWINDING_INFO and some DEBUG_INFO records) is counted, not an error; what perf misreads
-# is reported as what it is (V8 writes some DEBUG_INFO file names with NUL bytes inside), and nothing
-# else. --strict, jitdebug's own writer's standard, still refuses the padding.
+# V8's own perf outputs (Node), a runtime nobody here wrote, against stock perf on the same runs:
+# - its jitdump (--perf-prof): stock perf takes it (perf inject --jit writes a jitted-*.so per
+#   function), so `jitdebug jitdump-check` must too. What perf reads past (V8 pads its UNWINDING_INFO and
+#   some DEBUG_INFO records) is counted, not an error; what perf misreads is reported as what it is (V8
+#   writes some DEBUG_INFO file names with NUL bytes inside), and nothing else. --strict, jitdebug's own
+#   writer's standard, still refuses the padding. `jitdebug perf record` names the dump V8 wrote in its
+#   working directory, and `jitdebug perf report` names V8's functions with their lines;
+# - its perf map (--perf-basic-prof): `jitdebug perf report` counts the samples perf 6.1 labels
+#   `[JIT] tid PID` as JIT code, with the share `perf report --sort dso` gives on the same data.
 . "$(dirname "$0")/lib.sh"
 NODE=$(command -v node || command -v nodejs || true)
 [ -n "$NODE" ] || skip "no node (Debian's nodejs)"
@@ -42,4 +46,25 @@ timeout 60 "$JITDEBUG" jitdump-check --strict "$dump" > "$TMP/strict.out" 2>&1
 if grep -q "padded records" "$TMP/check.out"; then
 	expect "--strict refuses the padding perf reads past" "$TMP/strict.out" "do not fit|bytes after its"
 fi
+
+# jitdebug perf record/report on Node as the user runs it (no hooks: V8 writes its own outputs).
+(cd "$TMP" && timeout 180 "$JITDEBUG" perf record -o "$TMP/pj" --no-preload -- "$NODE" --perf-prof hot.js \
+	> "$TMP/pj.out" 2> "$TMP/pj.err")
+expect "perf record names the jitdump V8 wrote itself" "$TMP/pj.err" "from the program's own jitdump: .*/jit-[0-9]+\.dump"
+expect_not "perf record does not say the process wrote none" "$TMP/pj.err" "wrote no jitdump"
+timeout 120 "$JITDEBUG" perf report "$TMP/pj" > "$TMP/pj.report" 2>&1
+expect "perf report through V8's jitdump: poly by name and hot.js line" "$TMP/pj.report" "^ +[0-9.]+% +JS:\*?~?poly .*hot\.js:[0-9]+$"
+(cd "$TMP" && timeout 180 "$JITDEBUG" perf record -o "$TMP/pm" --no-preload -- "$NODE" --perf-basic-prof hot.js \
+	> "$TMP/pm.out" 2> "$TMP/pm.err")
+expect "perf record says the JIT code is named from the program's perf map" "$TMP/pm.err" "JIT code named from the program's perf map"
+timeout 120 "$JITDEBUG" perf report "$TMP/pm" > "$TMP/pm.report" 2>&1
+# V8 wrote /tmp/perf-PID.map: removed at exit with the test's other perf maps.
+PERFMAPS+=($(sed -n 's/.*\[JIT\] tid \([0-9][0-9]*\).*/\1/p' "$TMP/pm.report" | sort -u))
+expect "perf report through V8's perf map: poly by name" "$TMP/pm.report" "^ +[0-9.]+% +JS:\*?~?poly "
+mine=$(sed -n 's/^# JIT code: \([0-9.]*\)% of all samples.*/\1/p' "$TMP/pm.report")
+stock=$(timeout 120 perf report -i "$TMP/pm/perf.jit.data" --stdio --no-children --sort dso 2>/dev/null |
+	awk '/\[JIT\] tid/ { gsub("%", "", $1); s += $1 } END { printf "%.2f", s }')
+echo "mine=$mine stock=$stock" > "$TMP/share.txt"
+expect "the JIT share is perf report's own ($stock%), not 0" "$TMP/share.txt" "^mine=$stock stock=$stock$"
+expect_not "... and it is not zero" "$TMP/share.txt" "^mine=0\.00 "
 finish
