@@ -3,10 +3,13 @@
 #include "dwarf-lines.h"
 #include "jitdebug.h"
 #include "jitdebug-types.h"
+#include "files.h"
 #include "listing.h"
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +316,52 @@ static int parse_hex(const char *s, uint64_t *out)
 	return snprintf(buf, sizeof(buf), "0x%s", s) < (int)sizeof(buf) && jd_parse_u64(buf, 0, UINT64_MAX, out) == 0;
 }
 
+/* Whether HOST:PORT is this machine (loopback): only then is /tmp/perf-PID.map the process's. */
+static int link_is_local(const char *hostport)
+{
+	char host[256], why[8];
+	uint16_t port;
+	if (!hostport || jd_parse_hostport(hostport, host, sizeof(host), &port, why, sizeof(why)) != 0)
+		return 0;
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 || strcmp(host, "localhost") == 0;
+}
+
+/* The perf map's entry for addr (the last one that covers it: perf maps are appended to and never
+ * invalidated, so a newer line wins): 0 with the name in out and its start in *start, or -ENOENT. The
+ * file is the process's own, untrusted: at most 256 MiB, every number parsed strictly, names cut at
+ * the end of their line. */
+static int perfmap_lookup(uint32_t pid, uint64_t addr, char *out, size_t len, uint64_t *start, char *path, size_t plen)
+{
+	snprintf(path, plen, "/tmp/perf-%u.map", pid);
+	size_t size = 0;
+	const char *m = jd_map_file(AT_FDCWD, path, 1, 1, 256u << 20, &size);
+	if (!m)
+		return -ENOENT;
+	int found = -ENOENT;
+	for (const char *p = m, *end = m + size; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		char head[64];
+		size_t hl = (size_t)(eol - p) < sizeof(head) - 1 ? (size_t)(eol - p) : sizeof(head) - 1;
+		memcpy(head, p, hl);
+		head[hl] = '\0';
+		char *e1, *e2;
+		errno = 0;
+		uint64_t s = strtoull(head, &e1, 16), n = *e1 == ' ' ? strtoull(e1 + 1, &e2, 16) : 0;
+		if (!errno && e1 != head && *e1 == ' ' && n && *e2 == ' ' && addr >= s && addr - s < n) {
+			const char *name = p + (e2 + 1 - head);
+			size_t nlen = (size_t)(eol - name) < len - 1 ? (size_t)(eol - name) : len - 1;
+			memcpy(out, name, nlen);
+			out[nlen] = '\0';
+			*start = s;
+			found = 0;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	jd_unmap_file(m, size);
+	return found;
+}
+
 int cli_symbolize(int argc, char **argv)
 {
 	struct link_args a;
@@ -336,8 +385,18 @@ int cli_symbolize(int argc, char **argv)
 			printf("%s: not a hex address\n", a.rest[i]);
 			status = 1;
 		} else if (jd_client_lookup_addr(c, addr, &o, why, sizeof(why)) != 0) {
-			printf("0x%llx: %s\n", (unsigned long long)addr, why);
-			status = 1;
+			/* No object: the name the process's perf map gives (V8, BEAM, .NET write one), on this
+			 * machine only, and said so. */
+			char name[512], path[64];
+			uint64_t start;
+			if (link_is_local(a.connect) &&
+			    perfmap_lookup(jd_client_info(c)->pid, addr, name, sizeof(name), &start, path, sizeof(path)) == 0) {
+				printf("0x%llx: %s+0x%llx (from %s: %s)\n", (unsigned long long)addr, name,
+				       (unsigned long long)(addr - start), path, why);
+			} else {
+				printf("0x%llx: %s\n", (unsigned long long)addr, why);
+				status = 1;
+			}
 		} else if (jd_client_fetch(c, o.id, &data, &size, why, sizeof(why)) != 0) {
 			printf("0x%llx: object %llu: %s\n", (unsigned long long)addr, (unsigned long long)o.id, why);
 			status = 1;

@@ -325,6 +325,9 @@ static int report_jit(const char *jitdata, const char *dir)
 		}
 		r[rows].pct = pct;
 		snprintf(r[rows].text, sizeof(r[rows].text), "%-40s %s", sym, fields[3] ? fields[3] : "");
+		for (char *q = r[rows].text; *q; q++) /* a runtime's garbage file names (V8's) stay on their row */
+			if ((unsigned char)*q < 0x20)
+				*q = '?';
 		rows++;
 		jit += pct;
 	}

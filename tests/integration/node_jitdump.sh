@@ -7,7 +7,10 @@
 #   writer's standard, still refuses the padding. `jitdebug perf record` names the dump V8 wrote in its
 #   working directory, and `jitdebug perf report` names V8's functions with their lines;
 # - its perf map (--perf-basic-prof): `jitdebug perf report` counts the samples perf 6.1 labels
-#   `[JIT] tid PID` as JIT code, with the share `perf report --sort dso` gives on the same data.
+#   `[JIT] tid PID` as JIT code, with the share `perf report --sort dso` gives on the same data;
+# - the hooks preloaded into node with the link on: V8 registers nothing with the GDB JIT interface
+#   (Debian's node is built without it), so `jitdebug symbolize` names an address from V8's perf map and
+#   says so.
 . "$(dirname "$0")/lib.sh"
 NODE=$(command -v node || command -v nodejs || true)
 [ -n "$NODE" ] || skip "no node (Debian's nodejs)"
@@ -53,18 +56,48 @@ fi
 expect "perf record names the jitdump V8 wrote itself" "$TMP/pj.err" "from the program's own jitdump: .*/jit-[0-9]+\.dump"
 expect_not "perf record does not say the process wrote none" "$TMP/pj.err" "wrote no jitdump"
 timeout 120 "$JITDEBUG" perf report "$TMP/pj" > "$TMP/pj.report" 2>&1
-expect "perf report through V8's jitdump: poly by name and hot.js line" "$TMP/pj.report" "^ +[0-9.]+% +JS:\*?~?poly .*hot\.js:[0-9]+$"
+# By name: V8's file names are garbage in some runs (the NUL bytes above; newlines among them), in
+# perf's own report too, so the source column is not checked.
+expect "perf report through V8's jitdump: poly by name" "$TMP/pj.report" "^ +[0-9.]+% +JS:[*~^]?poly "
 (cd "$TMP" && timeout 180 "$JITDEBUG" perf record -o "$TMP/pm" --no-preload -- "$NODE" --perf-basic-prof hot.js \
 	> "$TMP/pm.out" 2> "$TMP/pm.err")
 expect "perf record says the JIT code is named from the program's perf map" "$TMP/pm.err" "JIT code named from the program's perf map"
 timeout 120 "$JITDEBUG" perf report "$TMP/pm" > "$TMP/pm.report" 2>&1
-# V8 wrote /tmp/perf-PID.map: removed at exit with the test's other perf maps.
-PERFMAPS+=($(sed -n 's/.*\[JIT\] tid \([0-9][0-9]*\).*/\1/p' "$TMP/pm.report" | sort -u))
-expect "perf report through V8's perf map: poly by name" "$TMP/pm.report" "^ +[0-9.]+% +JS:\*?~?poly "
+expect "perf report through V8's perf map: poly by name" "$TMP/pm.report" "^ +[0-9.]+% +JS:[*~^]?poly "
 mine=$(sed -n 's/^# JIT code: \([0-9.]*\)% of all samples.*/\1/p' "$TMP/pm.report")
-stock=$(timeout 120 perf report -i "$TMP/pm/perf.jit.data" --stdio --no-children --sort dso 2>/dev/null |
-	awk '/\[JIT\] tid/ { gsub("%", "", $1); s += $1 } END { printf "%.2f", s }')
+timeout 120 perf report -i "$TMP/pm/perf.jit.data" --stdio --no-children --sort dso > "$TMP/pm.dso" 2>/dev/null
+stock=$(awk '/\[JIT\] tid/ { gsub("%", "", $1); s += $1 } END { printf "%.2f", s }' "$TMP/pm.dso")
+# V8 wrote /tmp/perf-PID.map: removed at exit with the test's other perf maps.
+PERFMAPS+=($(sed -n 's/.*\[JIT\] tid \([0-9][0-9]*\).*/\1/p' "$TMP/pm.dso" | sort -u))
 echo "mine=$mine stock=$stock" > "$TMP/share.txt"
 expect "the JIT share is perf report's own ($stock%), not 0" "$TMP/share.txt" "^mine=$stock stock=$stock$"
 expect_not "... and it is not zero" "$TMP/share.txt" "^mine=0\.00 "
+# The hooks preloaded, the link on, V8's perf map: symbolize falls back to the perf map.
+cat > "$TMP/long.js" <<'JS'
+function square(x) { return x * x; }
+function poly(n) { let s = 0; for (let i = 0; i < n; i++) s += square(i) % 7; return s; }
+let t = 0; const until = Date.now() + 20000;
+while (Date.now() < until) t += poly(100000);
+console.log("sum " + t);
+JS
+(cd "$TMP" && exec timeout 60 env LD_PRELOAD="$HOOKS_SO" JITDEBUG_LISTEN=127.0.0.1:0 "$NODE" --perf-basic-prof long.js \
+	> "$TMP/long.out" 2> "$TMP/long.err") &
+PIDS+=($!)
+link= npid= addr=
+for _ in $(seq 100); do
+	npid=$(sed -n 's/^jitdebug: debug link listening on .* (pid \([0-9]*\), node)$/\1/p' "$TMP/long.err")
+	link=$(sed -n 's/^jitdebug: debug link listening on \([^ ]*\) (pid [0-9]*, node)$/\1/p' "$TMP/long.err")
+	[ -n "$npid" ] && addr=$(grep -m1 ' JS:[*~^]\?poly ' "/tmp/perf-$npid.map" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$addr" ] && break
+	sleep 0.1
+done
+[ -n "$npid" ] && PERFMAPS+=("$npid") && PIDS+=("$npid") # killed at exit with the timeout around it
+echo "link=$link pid=$npid addr=$addr" > "$TMP/long.found"
+expect "node with the hooks preloaded: the link listens and V8's perf map names poly" "$TMP/long.found" "^link=127\.0\.0\.1:[0-9]+ pid=[0-9]+ addr=[0-9a-f]+$"
+if [ -n "$addr" ]; then
+	timeout 30 "$JITDEBUG" symbolize --connect "$link" "$(printf '%x' $((0x$addr + 4)))" 10 > "$TMP/sym.out" 2>&1
+	expect "symbolize: an address in V8's code is named from its perf map, and says so" "$TMP/sym.out" \
+		"^0x[0-9a-f]+: JS:[*~^]?poly .*\+0x4 \(from /tmp/perf-$npid\.map: no JIT object covers 0x[0-9a-f]+\)$"
+	expect "symbolize: an address nothing names is still refused" "$TMP/sym.out" "^0x10: no JIT object covers 0x10$"
+fi
 finish
