@@ -63,25 +63,38 @@ static int hooks_path(char *out, size_t len)
 static char *trim(char *s);
 static double jit_share(const char *jitdata, const char *dir);
 
+/* Runs argv (perf report, perf script) with its standard output in a temporary file in dir, and opens
+ * that file for reading (already unlinked: nothing is left behind). NULL when it could not be run or
+ * failed; *status says how it ended. */
+static FILE *run_captured(char *const argv[], const char *dir, int *status)
+{
+	char tmp[PATH_MAX];
+	*status = 127;
+	if (snprintf(tmp, sizeof(tmp), "%s/.jitdebug.XXXXXX", dir) >= (int)sizeof(tmp))
+		return NULL;
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		fprintf(stderr, "jitdebug: cannot write in %s: %s\n", dir, strerror(errno));
+		return NULL;
+	}
+	close(fd);
+	*status = cli_run(argv, NULL, tmp);
+	FILE *f = *status == 0 ? fopen(tmp, "r") : NULL;
+	unlink(tmp);
+	return f;
+}
+
 /* The jitdumps perf inject read for data: the jit-PID.dump files the recorded processes mapped (the
  * marker perf looks for), wherever the program wrote them (V8 in its working directory, BEAM in /tmp).
  * Their paths, one per line, into out (empty when there is none). */
 static void marker_dumps(const char *data, const char *dir, char *out, size_t len)
 {
 	out[0] = '\0';
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s/.mmaps.XXXXXX", dir) >= (int)sizeof(tmp))
-		return;
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return;
-	close(fd);
 	char *script[] = {"perf", "script", "-i", (char *)data, "--show-mmap-events", "-F", "ip", NULL};
-	int st = cli_run(script, NULL, tmp);
-	FILE *f = fopen(tmp, "r");
-	unlink(tmp);
+	int st;
+	FILE *f = run_captured(script, dir, &st);
 	char line[PATH_MAX + 256];
-	while (st == 0 && f && fgets(line, sizeof(line), f)) {
+	while (f && fgets(line, sizeof(line), f)) {
 		char *path = strrchr(line, ' ');
 		if (!strstr(line, "PERF_RECORD_MMAP") || !path)
 			continue;
@@ -244,21 +257,13 @@ static int is_jit_dso(const char *dso)
  * --sort dso`. -1 when perf report failed. */
 static double jit_share(const char *jitdata, const char *dir)
 {
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s/.jit-dso.XXXXXX", dir) >= (int)sizeof(tmp))
-		return -1;
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return -1;
-	close(fd);
 	char *rep[] = {"perf", "report", "-i", (char *)jitdata, "--stdio", "--no-children", "--sort", "dso",
 		       "--percent-limit", "0", "-t", "\t", NULL};
-	int st = cli_run(rep, NULL, tmp);
-	FILE *f = fopen(tmp, "r");
-	unlink(tmp);
-	double share = st == 0 && f ? 0 : -1;
+	int st;
+	FILE *f = run_captured(rep, dir, &st);
+	double share = f ? 0 : -1;
 	char line[4096];
-	while (share >= 0 && fgets(line, sizeof(line), f)) {
+	while (f && fgets(line, sizeof(line), f)) {
 		char *tab = strchr(line, '\t');
 		if (line[0] == '#' || !tab)
 			continue;
@@ -274,23 +279,11 @@ static double jit_share(const char *jitdata, const char *dir)
  * code, with the JIT share of all samples. 0, or 1 when perf report failed. */
 static int report_jit(const char *jitdata, const char *dir)
 {
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s/.jit-report.XXXXXX", dir) >= (int)sizeof(tmp))
-		return 1;
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		fprintf(stderr, "jitdebug: cannot write in %s: %s\n", dir, strerror(errno));
-		return 1;
-	}
-	close(fd);
 	char *rep[] = {"perf", "report", "-i", (char *)jitdata, "--stdio", "--no-children", "--sort", "dso,sym,srcline",
 		       "--percent-limit", "0", "-t", "\t", NULL};
-	int st = cli_run(rep, NULL, tmp);
-	FILE *f = fopen(tmp, "r");
-	unlink(tmp);
-	if (st != 0 || !f) {
-		if (f)
-			fclose(f);
+	int st;
+	FILE *f = run_captured(rep, dir, &st);
+	if (!f) {
 		fprintf(stderr, "jitdebug: perf report failed (status %d)\n", st);
 		return 1;
 	}
