@@ -55,6 +55,21 @@ struct named {
 	char *text;
 };
 
+/* Positions of ids in an array (position + 1 in open-addressed slots, 0: free), so that a listing or a
+ * load of n objects asks about each in O(1), not O(n). Without slots (out of memory) the array is
+ * searched. */
+struct id_index {
+	uint32_t *slots;
+	size_t cap;
+};
+
+/* id -> text (first symbols, build-ids of foreign objects): objects do not change while registered. */
+struct named_table {
+	struct named *v;
+	size_t n, cap;
+	struct id_index ix;
+};
+
 struct jd_session {
 	const struct jd_debugger *dbg;
 	pthread_mutex_t lock;
@@ -74,8 +89,8 @@ struct jd_session {
 	struct jd_registry_header header;
 	struct loaded *loaded;
 	size_t nloaded, caploaded;
-	struct named *first_symbols, *build_ids;
-	size_t nfirst, capfirst, nbuild, capbuild;
+	struct id_index loaded_ix;
+	struct named_table first_symbols, build_ids;
 	struct strings registrars; /* module names of the foreign objects' registrars */
 	/* One entry point's. */
 	void *ctx;
@@ -143,7 +158,7 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The failure of an entry point: its message in s->err, -1 style negative errno returned. */
+/* A failure: its message in s->err, and the negative errno to return (-EINVAL when rc is not one). */
 __attribute__((format(printf, 3, 4))) static int fail(struct jd_session *s, int rc, const char *fmt, ...)
 {
 	va_list ap;
@@ -242,48 +257,109 @@ static const struct jd_registry_object *covering(const struct objects *o, uint64
 	return NULL;
 }
 
-/* id -> text tables (first symbols, build-ids of foreign objects): objects do not change while
- * registered. Linear: a listing of n objects asks n times of n entries at most once per process. */
-static const char *named_get(const struct named *v, size_t n, uint64_t id)
+typedef uint64_t (*id_at_fn)(const void *arr, size_t i);
+
+static void index_free(struct id_index *x)
 {
-	for (size_t i = n; i-- > 0;)
-		if (v[i].id == id)
-			return v[i].text;
-	return NULL;
+	free(x->slots);
+	*x = (struct id_index){0};
 }
 
-static const char *named_put(struct named **v, size_t *n, size_t *cap, uint64_t id, const char *text)
+/* Indexes the n entries of arr anew (after the array shrank, or to grow the slots). */
+static void index_rebuild(struct id_index *x, const void *arr, size_t n, id_at_fn id_at)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		struct named *g = realloc(*v, c * sizeof(*g));
+	size_t cap = 64;
+	while (cap < 2 * (n + 1))
+		cap *= 2;
+	uint32_t *slots = n < UINT32_MAX ? calloc(cap, sizeof(*slots)) : NULL;
+	index_free(x);
+	if (!slots)
+		return; /* searched */
+	for (size_t i = 0; i < n; i++) {
+		size_t k = jd_u64set_slot(id_at(arr, i), cap);
+		while (slots[k])
+			k = (k + 1) & (cap - 1);
+		slots[k] = (uint32_t)i + 1;
+	}
+	x->slots = slots;
+	x->cap = cap;
+}
+
+/* Entry n - 1 of arr was just appended. */
+static void index_added(struct id_index *x, const void *arr, size_t n, id_at_fn id_at)
+{
+	if (!x->slots || 2 * n > x->cap) {
+		index_rebuild(x, arr, n, id_at);
+		return;
+	}
+	size_t k = jd_u64set_slot(id_at(arr, n - 1), x->cap);
+	while (x->slots[k])
+		k = (k + 1) & (x->cap - 1);
+	x->slots[k] = (uint32_t)n;
+}
+
+/* The position of id in arr (n entries), or SIZE_MAX. */
+static size_t index_find(const struct id_index *x, const void *arr, size_t n, id_at_fn id_at, uint64_t id)
+{
+	if (!x->slots) {
+		for (size_t i = 0; i < n; i++)
+			if (id_at(arr, i) == id)
+				return i;
+		return SIZE_MAX;
+	}
+	for (size_t k = jd_u64set_slot(id, x->cap); x->slots[k]; k = (k + 1) & (x->cap - 1))
+		if (id_at(arr, x->slots[k] - 1) == id)
+			return x->slots[k] - 1;
+	return SIZE_MAX;
+}
+
+static uint64_t named_id(const void *arr, size_t i)
+{
+	return ((const struct named *)arr)[i].id;
+}
+
+static const char *named_get(const struct named_table *t, uint64_t id)
+{
+	size_t i = index_find(&t->ix, t->v, t->n, named_id, id);
+	return i == SIZE_MAX ? NULL : t->v[i].text;
+}
+
+static const char *named_put(struct named_table *t, uint64_t id, const char *text)
+{
+	if (t->n == t->cap) {
+		size_t c = t->cap ? t->cap * 2 : 64;
+		struct named *g = realloc(t->v, c * sizeof(*g));
 		if (!g)
 			return text;
-		*v = g;
-		*cap = c;
+		t->v = g;
+		t->cap = c;
 	}
-	char *t = strdup(text);
-	if (!t)
+	char *copy = strdup(text);
+	if (!copy)
 		return text;
-	(*v)[(*n)++] = (struct named){id, t};
-	return t;
+	t->v[t->n++] = (struct named){id, copy};
+	index_added(&t->ix, t->v, t->n, named_id);
+	return copy;
 }
 
-static void named_free(struct named **v, size_t *n, size_t *cap)
+static void named_free(struct named_table *t)
 {
-	for (size_t i = 0; i < *n; i++)
-		free((*v)[i].text);
-	free(*v);
-	*v = NULL;
-	*n = *cap = 0;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].text);
+	free(t->v);
+	index_free(&t->ix);
+	*t = (struct named_table){0};
+}
+
+static uint64_t loaded_id(const void *arr, size_t i)
+{
+	return ((const struct loaded *)arr)[i].id;
 }
 
 static struct loaded *loaded_find(struct jd_session *s, uint64_t id)
 {
-	for (size_t i = 0; i < s->nloaded; i++)
-		if (s->loaded[i].id == id)
-			return &s->loaded[i];
-	return NULL;
+	size_t i = index_find(&s->loaded_ix, s->loaded, s->nloaded, loaded_id, id);
+	return i == SIZE_MAX ? NULL : &s->loaded[i];
 }
 
 /* ---- the cache directory: one per debugger process and name ------------------------------------ */
@@ -370,8 +446,8 @@ static void forget_process(struct jd_session *s)
 	s->cache_valid = 0;
 	s->registry = 0;
 	s->watches_written = 0;
-	named_free(&s->first_symbols, &s->nfirst, &s->capfirst);
-	named_free(&s->build_ids, &s->nbuild, &s->capbuild);
+	named_free(&s->first_symbols);
+	named_free(&s->build_ids);
 	strings_free(&s->registrars);
 }
 
@@ -383,6 +459,7 @@ static void unload_all(struct jd_session *s)
 		free(s->loaded[i].path);
 	}
 	s->nloaded = 0;
+	index_free(&s->loaded_ix);
 }
 
 void jd_session_free(struct jd_session *s)
@@ -393,6 +470,7 @@ void jd_session_free(struct jd_session *s)
 	for (size_t i = 0; i < s->nloaded; i++)
 		free(s->loaded[i].path);
 	free(s->loaded);
+	index_free(&s->loaded_ix);
 	for (size_t i = 0; i < s->nwatches; i++)
 		free((char *)s->watches[i].pattern);
 	free(s->watches);
@@ -691,8 +769,8 @@ static int link_collect(const struct jd_link_object *o, void *ctx)
 				       .build_id_size = o->build_id_size};
 	memcpy(r.build_id, o->build_id, sizeof(r.build_id));
 	/* The server chose the first symbol from the bytes it has: no fetch to list. */
-	if (!named_get(l->s->first_symbols, l->s->nfirst, o->id))
-		named_put(&l->s->first_symbols, &l->s->nfirst, &l->s->capfirst, o->id, o->first_symbol);
+	if (!named_get(&l->s->first_symbols, o->id))
+		named_put(&l->s->first_symbols, o->id, o->first_symbol);
 	return objects_add(l->out, &r, UINT32_MAX) ? 1 : 0;
 }
 
@@ -758,7 +836,7 @@ static uint8_t *file_bytes(const char *path, size_t *size)
 /* The object's naming symbol (jd_object_first_symbol: as the CLI and the link choose it). */
 static const char *first_symbol(struct jd_session *s, const struct jd_registry_object *o)
 {
-	const char *name = named_get(s->first_symbols, s->nfirst, o->id);
+	const char *name = named_get(&s->first_symbols, o->id);
 	if (name)
 		return name;
 	size_t size = 0;
@@ -771,7 +849,7 @@ static const char *first_symbol(struct jd_session *s, const struct jd_registry_o
 	char buf[256];
 	jd_object_first_symbol(data, size, buf, sizeof(buf));
 	free(data);
-	return named_put(&s->first_symbols, &s->nfirst, &s->capfirst, o->id, buf);
+	return named_put(&s->first_symbols, o->id, buf);
 }
 
 /* The registry's build-id; for another registrar's object, computed from its bytes as the hooks and
@@ -785,7 +863,7 @@ static const char *build_id_text(struct jd_session *s, const struct jd_registry_
 	}
 	if (!is_foreign(o))
 		return buf;
-	const char *known = named_get(s->build_ids, s->nbuild, o->id);
+	const char *known = named_get(&s->build_ids, o->id);
 	if (known)
 		return known;
 	size_t size = 0;
@@ -795,7 +873,7 @@ static const char *build_id_text(struct jd_session *s, const struct jd_registry_
 	if (data && jd_object_build_id(data, size, id, &n, NULL, 0) > 0)
 		jd_build_id_format(id, n, buf, 41);
 	free(data);
-	return named_put(&s->build_ids, &s->nbuild, &s->capbuild, o->id, buf);
+	return named_put(&s->build_ids, o->id, buf);
 }
 
 /* The object's bytes for loading (malloc'ed): over the link, from memory, or fetched by build-id. */
@@ -885,6 +963,7 @@ static int load_one(struct jd_session *s, const struct jd_registry_object *o)
 		return rc ? fail(s, rc, "%s", why) : fail(s, -ENOMEM, "out of memory");
 	}
 	s->loaded[s->nloaded++] = (struct loaded){o->id, p};
+	index_added(&s->loaded_ix, s->loaded, s->nloaded, loaded_id);
 	return 0;
 }
 
@@ -918,16 +997,26 @@ static size_t load(struct jd_session *s, const struct jd_registry_object *todo, 
 	return done;
 }
 
+/* Unloads those of ids the session loaded: marked first (the index stays right while it looks them
+ * up), then the array is compacted and indexed anew, once. */
 static void unload_ids(struct jd_session *s, const uint64_t *ids, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		struct loaded *l = loaded_find(s, ids[k]);
-		if (!l)
+		if (!l || !l->path)
 			continue;
 		s->dbg->unload(s->ctx, l->id, l->path);
 		unlink(l->path);
 		free(l->path);
-		*l = s->loaded[--s->nloaded];
+		l->path = NULL;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < s->nloaded; i++)
+		if (s->loaded[i].path)
+			s->loaded[kept++] = s->loaded[i];
+	if (kept != s->nloaded) {
+		s->nloaded = kept;
+		index_rebuild(&s->loaded_ix, s->loaded, s->nloaded, loaded_id);
 	}
 }
 
@@ -1137,7 +1226,7 @@ static void graveyard_note(struct jd_session *s, uint64_t addr, char *out, size_
 	if (s->t.kind == JD_TARGET_NONE || !s->t.stopped || s->dbg->symbol(s->ctx, "jitdebug_graveyard", &base) != 0 ||
 	    jd_graveyard_find(base, s->dbg->read, s->ctx, addr, &g) != 0)
 		return;
-	const char *name = g.first_symbol[0] ? g.first_symbol : named_get(s->first_symbols, s->nfirst, g.id);
+	const char *name = g.first_symbol[0] ? g.first_symbol : named_get(&s->first_symbols, g.id);
 	char id[24], bid[2 * JD_BUILD_ID_MAX + 1] = "", what[160] = "";
 	if (g.build_id_size)
 		jd_build_id_format(g.build_id, g.build_id_size, bid, sizeof(bid));
